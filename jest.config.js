@@ -1,0 +1,31 @@
+// One jest config, three projects: unit tests sit next to the code and need no
+// servers; integration tests (test/*.int.test.ts) and end-to-end tests
+// (tests/e2e) talk to the real stack whose addresses come from the environment.
+const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/{packages,services,tools}/**/src/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+    },
+    {
+      displayName: 'integration',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/{packages,services,tools}/*/test/**/*.int.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/jest.setup-integration.js'],
+    },
+    {
+      displayName: 'e2e',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/jest.setup-e2e.js'],
+    },
+  ],
+};
