@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/**
+ * Money on the wire is a decimal string with exactly two fraction digits ("12.50"), always paired
+ * with an ISO 4217 currency code in a sibling `currency` field.
+ *
+ * Why a string and not a number or integer minor units:
+ * - no binary floating point anywhere between services (0.1 + 0.2 problems cannot reach the bus);
+ * - the value reads the same as the seed's BigDecimal amounts (Jackson reads "12.50" into a
+ *   BigDecimal), so the seed's own consumers can still read our topics, whereas minor units would be
+ *   silently misread as a hundred times the price;
+ * - one canonical spelling per amount, so amounts compare with `===`.
+ *
+ * Arithmetic is done in integer minor units (`toMinorUnits` / `fromMinorUnits`), never on the strings.
+ * Only currencies with two minor-unit digits are accepted; a currency with 0 or 3 (JPY, KWD) would need
+ * a new schema version.
+ */
+export const MONEY_PATTERN = /^(0|[1-9]\d{0,11})\.\d{2}$/;
+
+export const moneySchema = z
+  .string()
+  .regex(MONEY_PATTERN, 'Invalid amount: expected a non-negative decimal string with 2 fraction digits');
+
+export type Money = z.output<typeof moneySchema>;
+
+/** ISO 4217 codes we accept: all have two minor-unit digits. */
+export const CURRENCIES = [
+  'AUD',
+  'BGN',
+  'BRL',
+  'CAD',
+  'CHF',
+  'CNY',
+  'CZK',
+  'DKK',
+  'EUR',
+  'GBP',
+  'HKD',
+  'INR',
+  'MXN',
+  'NOK',
+  'NZD',
+  'PLN',
+  'RON',
+  'SEK',
+  'SGD',
+  'USD',
+  'ZAR',
+] as const;
+
+export const currencySchema = z.enum(CURRENCIES);
+
+export type Currency = z.output<typeof currencySchema>;
+
+export class MoneyError extends Error {
+  override readonly name = 'MoneyError';
+}
+
+/** "12.50" → 1250. Throws MoneyError for anything that is not a valid Money string. */
+export function toMinorUnits(amount: string): number {
+  if (!MONEY_PATTERN.test(amount)) throw new MoneyError(`not a money amount: '${amount}'`);
+  const [whole = '0', fraction = '00'] = amount.split('.');
+  return Number(whole) * 100 + Number(fraction);
+}
+
+/** 1250 → "12.50". Throws MoneyError for negative, fractional or unsafe integers. */
+export function fromMinorUnits(minorUnits: number): Money {
+  if (!Number.isSafeInteger(minorUnits) || minorUnits < 0) {
+    throw new MoneyError(`not a non-negative whole number of minor units: ${minorUnits}`);
+  }
+  const whole = Math.floor(minorUnits / 100);
+  const fraction = String(minorUnits % 100).padStart(2, '0');
+  const amount = `${whole}.${fraction}`;
+  if (!MONEY_PATTERN.test(amount)) throw new MoneyError(`amount out of range: ${amount}`);
+  return amount;
+}
+
+/** unitPrice × quantity, e.g. lineTotal("2.50", 3) → "7.50". */
+export function lineTotal(unitPrice: Money, quantity: number): Money {
+  return fromMinorUnits(toMinorUnits(unitPrice) * quantity);
+}
+
+/** Sum of amounts; "0.00" for none. */
+export function sumMoney(amounts: readonly Money[]): Money {
+  return fromMinorUnits(amounts.reduce((total, amount) => total + toMinorUnits(amount), 0));
+}
+
+/** The total of priced lines: Σ unitPrice × quantity. */
+export function totalOfLines(lines: readonly { unitPrice: Money; quantity: number }[]): Money {
+  return sumMoney(lines.map((line) => lineTotal(line.unitPrice, line.quantity)));
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { PgConfig } from './pg';
+
+/** Raised when the environment does not satisfy a service's config schema. Lists every bad variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: { variable: string; message: string }[],
+  ) {
+    super(
+      `${service}: invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment against a schema; throws ConfigError naming every bad variable. Pure. */
+export function parseConfig<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({
+    variable: issue.path.length > 0 ? issue.path.join('.') : '(environment)',
+    message: issue.message,
+  }));
+  throw new ConfigError(service, problems);
+}
+
+/**
+ * Parses the config once at start. On bad or missing variables it prints one clear
+ * message listing all of them and exits non-zero, before anything connects anywhere.
+ */
+export function loadConfig<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  try {
+    return parseConfig(service, schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+const commaList = z
+  .string()
+  .min(1)
+  .transform((s) =>
+    s
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')).min(1));
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** Variables every service reads. */
+export const baseEnv = {
+  PORT: port,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+};
+
+export const kafkaEnv = {
+  KAFKA_BROKERS: commaList.default(['127.0.0.1:9092']),
+};
+
+/** The service's consumer group: its name by default; tests and side-by-side instances use another. */
+export function kafkaGroupEnv(serviceName: string) {
+  return { KAFKA_GROUP_ID: z.string().min(1).max(200).default(serviceName) };
+}
+
+export const pgEnv = {
+  PGHOST: z.string().min(1).default('127.0.0.1'),
+  PGPORT: port.default(5432),
+  PGUSER: z.string().min(1).default('postgres'),
+  PGPASSWORD: z.string().default(''),
+  PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+};
+
+export const redisEnv = {
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+};
+
+export const cassandraEnv = {
+  CASSANDRA_CONTACT_POINTS: commaList.default(['127.0.0.1:9042']),
+  CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
+};
+
+/** PGDATABASE, defaulting to the service's own database (tests and clusters override it). */
+export function pgDatabaseEnv(defaultName: string) {
+  return {
+    PGDATABASE: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected 1-63 letters, digits or _')
+      .default(defaultName),
+  };
+}
+
+/** The connection settings of a config that spreads `pgEnv`, in the shape `startService` takes. */
+export function pgConnection(config: {
+  PGHOST: string;
+  PGPORT: number;
+  PGUSER: string;
+  PGPASSWORD: string;
+  PG_POOL_MAX: number;
+}): Omit<PgConfig, 'database'> {
+  return {
+    host: config.PGHOST,
+    port: config.PGPORT,
+    user: config.PGUSER,
+    password: config.PGPASSWORD,
+    max: config.PG_POOL_MAX,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Thrown by a handler for a failure that retrying cannot fix (e.g. the event refers to an order
+ * this service will never know). The consumer dead-letters the message at once instead of retrying.
+ * Every other error is treated as transient and retried with backoff.
+ */
+export class PermanentError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+/** Raised by ensureTopics when existing topics do not match their specs. */
+export class TopicMismatchError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Kafka topics do not match their specs:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TopicMismatchError';
+  }
+}
+
+/** Raised by parseDlqHeaders when a dead letter lacks a header or has a malformed one. */
+export class DlqHeadersError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid dead-letter headers: ${problems.join('; ')}`);
+    this.name = 'DlqHeadersError';
+  }
+}
+
+/** A readable one-line description of whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+}

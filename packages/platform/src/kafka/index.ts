@@ -1,0 +1,48 @@
+// The public Kafka API of @dispatch/platform. kafkajs types never appear here, so the client
+// library can be swapped without touching a service.
+export { ensureTopics, kafkaHealthCheck, type TopicSpec } from './admin';
+export { type BackoffOptions, backoffDelay } from './backoff';
+export { createKafka, type KafkaClient, type KafkaConfig } from './client';
+export {
+  type ConsumerHandle,
+  type ConsumerRetryOptions,
+  type ConsumerState,
+  DEFAULT_CONSUMER_RETRY,
+  type EventHandler,
+  type HandlerContext,
+  type RunConsumerOptions,
+  runConsumer,
+} from './consumer';
+export {
+  buildDeadLetter,
+  type DeadLetterInput,
+  type DeadLetterRecord,
+  DLQ_REASON_HEADER,
+  type DlqHeaders,
+  type DlqReason,
+  type FailedRecord,
+  MAX_ERROR_HEADER_LENGTH,
+  parseDlqHeaders,
+  toReplayMessage,
+} from './dlq';
+export { type DeadLetter, type ReadDlqOptions, readDlq } from './dlq-reader';
+export { DlqHeadersError, PermanentError, TopicMismatchError } from './errors';
+export {
+  CONSUMER_LAG_METRIC,
+  type ConsumerLagCollector,
+  type ConsumerLagCollectorOptions,
+  type ConsumerLagTarget,
+  type PartitionLag,
+  startConsumerLagCollector,
+} from './lag';
+export {
+  countRecords,
+  type EndOffsets,
+  fetchEndOffsets,
+  LogReadTimeoutError,
+  type LogRecord,
+  type ReadTopicsUntilOptions,
+  readTopicsUntil,
+} from './log-reader';
+export { createEventProducer, type EventProducer, type EventProducerOptions } from './producer';
+export type { EventPublisher, OutgoingMessage } from './publisher';

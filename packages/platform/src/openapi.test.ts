@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { buildOpenApiDocument } from './openapi';
+
+describe('buildOpenApiDocument', () => {
+  const body = z.object({ customerId: z.string().min(1), quantity: z.number().int().max(1000) });
+  const doc = buildOpenApiDocument({
+    title: 'test',
+    version: '1',
+    routes: [
+      {
+        method: 'post',
+        path: '/api/orders/:orderId/cancel',
+        summary: 'Cancel',
+        auth: 'customer',
+        params: z.object({ orderId: z.uuid() }),
+        headers: z.object({ 'idempotency-key': z.string().max(255).optional() }),
+        body,
+        responses: { 202: { description: 'Accepted', schema: body }, 409: { description: 'Too late' } },
+      },
+    ],
+  }) as { openapi: string; paths: Record<string, Record<string, Record<string, unknown>>> };
+
+  const op = doc.paths['/api/orders/{orderId}/cancel']?.post ?? {};
+
+  it('turns express paths and zod schemas into OpenAPI 3.1', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(op.security).toEqual([{ bearerAuth: [] }]);
+    expect(op.parameters).toEqual([
+      expect.objectContaining({ name: 'orderId', in: 'path', required: true }),
+      expect.objectContaining({ name: 'idempotency-key', in: 'header', required: false }),
+    ]);
+    const schema = (op.requestBody as { content: Record<string, { schema: Record<string, unknown> }> })
+      .content['application/json']?.schema;
+    expect(schema).toMatchObject({
+      type: 'object',
+      required: ['customerId', 'quantity'],
+      properties: { quantity: { type: 'integer', maximum: 1000 } },
+    });
+  });
+
+  it('documents errors as problem+json', () => {
+    const responses = op.responses as Record<string, { content: Record<string, unknown> }>;
+    expect(Object.keys(responses['409']?.content ?? {})).toEqual(['application/problem+json']);
+  });
+});

@@ -1,0 +1,272 @@
+import path from 'node:path';
+import { runner } from 'node-pg-migrate';
+import pg, { type ClientConfig, type Pool, type PoolClient } from 'pg';
+import type { Logger } from './logger';
+
+/** Where and how to reach one PostgreSQL database. */
+export interface PgConfig {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** Pool size (default 10). */
+  max?: number;
+  /** Server-side limit per statement (default 30 s); 0 disables it. */
+  statementTimeoutMs?: number;
+  /** Limit for opening a connection (default 5 s). */
+  connectionTimeoutMs?: number;
+  /** Idle pooled connections are closed after this long (default 30 s). */
+  idleTimeoutMs?: number;
+  /** Shows up in pg_stat_activity. */
+  applicationName?: string;
+}
+
+/** The node-postgres client settings for a config (also used for dedicated, non-pooled sessions). */
+export function clientConfig(cfg: PgConfig): ClientConfig {
+  return {
+    host: cfg.host,
+    port: cfg.port,
+    user: cfg.user,
+    password: cfg.password,
+    database: cfg.database,
+    statement_timeout: cfg.statementTimeoutMs ?? 30_000,
+    connectionTimeoutMillis: cfg.connectionTimeoutMs ?? 5_000,
+    application_name: cfg.applicationName,
+  };
+}
+
+/**
+ * A connection pool. A broken idle connection makes pg.Pool emit 'error'; without a listener
+ * that would crash the process, so it is logged instead (the pool replaces the connection).
+ */
+export function createPool(cfg: PgConfig, logger?: Logger): Pool {
+  const pool = new pg.Pool({
+    ...clientConfig(cfg),
+    max: cfg.max ?? 10,
+    idleTimeoutMillis: cfg.idleTimeoutMs ?? 30_000,
+  });
+  pool.on('error', (err) => {
+    if (logger) logger.warn({ err, database: cfg.database }, 'idle postgres connection failed');
+    else console.error(`idle postgres connection to ${cfg.database} failed:`, err);
+  });
+  return pool;
+}
+
+/** SQLSTATEs worth retrying a whole transaction for. */
+const SERIALIZATION_FAILURE = '40001';
+const DEADLOCK_DETECTED = '40P01';
+
+/** The SQLSTATE of a node-postgres error, if it has one. */
+export function pgErrorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    return err.code;
+  }
+  return undefined;
+}
+
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  /** Extra attempts after a serialization failure or deadlock (default 3). `fn` may run more than once. */
+  retries?: number;
+  isolationLevel?: IsolationLevel;
+}
+
+/**
+ * Runs `fn` in one transaction on one pooled client: COMMIT when it resolves, ROLLBACK and rethrow
+ * when it throws. Serialization failures and deadlocks abort through no fault of the caller, so the
+ * whole transaction is retried a few times with a short jittered pause; `fn` must therefore keep
+ * its side effects inside the transaction.
+ */
+export async function withTransaction<T>(
+  pool: Pool,
+  fn: (tx: PoolClient) => Promise<T>,
+  opts: TransactionOptions = {},
+): Promise<T> {
+  const retries = opts.retries ?? 3;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await runOnce(pool, fn, opts.isolationLevel);
+    } catch (err) {
+      const code = pgErrorCode(err);
+      const retryable = code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
+      if (!retryable || attempt >= retries) throw err;
+      await delay(10 * 2 ** attempt + Math.random() * 10);
+    }
+  }
+}
+
+async function runOnce<T>(
+  pool: Pool,
+  fn: (tx: PoolClient) => Promise<T>,
+  isolationLevel: IsolationLevel | undefined,
+): Promise<T> {
+  const client = await pool.connect();
+  // A client whose connection failed must be destroyed, not returned to the pool.
+  let broken: Error | undefined;
+  try {
+    await client.query(isolationLevel ? `BEGIN ISOLATION LEVEL ${isolationLevel}` : 'BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackErr) {
+      broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+    }
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Thrown for a database name PostgreSQL would not accept as-is. */
+export class InvalidDatabaseNameError extends Error {
+  constructor(name: string) {
+    super(`invalid database name ${JSON.stringify(name)}: use 1-63 characters, letters, digits and _`);
+    this.name = 'InvalidDatabaseNameError';
+  }
+}
+
+/**
+ * Creates database `name` if it does not exist yet (connecting to `adminCfg.database`, usually
+ * `postgres`). Returns true if this call created it. Two processes starting at once may both see it
+ * missing; the loser's CREATE fails with duplicate_database (or a unique violation on the catalogue),
+ * which counts as success.
+ */
+export async function ensureDatabase(adminCfg: PgConfig, name: string): Promise<boolean> {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new InvalidDatabaseNameError(name);
+  const client = new pg.Client(clientConfig(adminCfg));
+  await client.connect();
+  try {
+    const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (existing.rowCount) return false;
+    try {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+      return true;
+    } catch (err) {
+      const code = pgErrorCode(err);
+      if (code === '42P04' || code === '23505') return false;
+      throw err;
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** One directory of SQL migrations and the table that records which of them ran. */
+export interface MigrationSet {
+  dir: string;
+  migrationsTable: string;
+}
+
+/** The platform's own tables (outbox, inbox); they run before every service's migrations. */
+export const PLATFORM_MIGRATIONS: MigrationSet = {
+  dir: path.resolve(__dirname, '../migrations'),
+  migrationsTable: 'platform_migrations',
+};
+
+/**
+ * Advisory lock key serialising every migration run on one database (advisory locks are per database).
+ * node-pg-migrate's own lock is pg_try_advisory_lock, which makes the second of two instances starting
+ * together FAIL ("Another migration is already running") instead of waiting; so we take a blocking
+ * lock of our own around the whole run and switch its lock off.
+ */
+const MIGRATION_LOCK_KEY = 4_242_011_000_001;
+
+export type MigrationTarget = { pool: Pool } | { databaseUrl: string | ClientConfig };
+
+export type RunMigrationsOptions = MigrationTarget & {
+  logger: Logger;
+  /** The service's own SQL migrations (files named `<13-digit timestamp>_<name>.sql`). */
+  dir?: string;
+  /** Where the service's migrations are recorded (default `service_migrations`). */
+  migrationsTable?: string;
+  /** Run the platform's migrations first (default true). */
+  platform?: boolean;
+};
+
+/**
+ * Applies pending migrations: the platform's (outbox, inbox; table `platform_migrations`), then the
+ * service's `dir`, each set in one transaction, all under one advisory lock so instances starting
+ * together wait for each other and then find nothing left to do. Returns the names applied.
+ */
+export async function runMigrations(opts: RunMigrationsOptions): Promise<string[]> {
+  const sets: MigrationSet[] = [];
+  if (opts.platform ?? true) sets.push(PLATFORM_MIGRATIONS);
+  if (opts.dir) sets.push({ dir: opts.dir, migrationsTable: opts.migrationsTable ?? 'service_migrations' });
+  if (sets.length === 0) return [];
+
+  const { client, done } = await migrationSession(opts);
+  let broken: Error | undefined;
+  try {
+    // Migrations may legitimately run longer than the pool's statement timeout, and waiting for the
+    // lock must not time out either. RESET restores the connection's own setting afterwards.
+    await client.query('SET statement_timeout = 0');
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied: string[] = [];
+    for (const set of sets) {
+      const ran = await runner({
+        dbClient: client,
+        noLock: true,
+        dir: set.dir,
+        migrationsTable: set.migrationsTable,
+        direction: 'up',
+        singleTransaction: true,
+        checkOrder: true,
+        logger: migrationLogger(opts.logger),
+      });
+      applied.push(...ran.map((m) => m.name));
+    }
+    if (applied.length > 0) opts.logger.info({ applied }, 'database migrations applied');
+    return applied;
+  } catch (err) {
+    // The session may still hold the lock or be mid-transaction: never hand it back to a pool.
+    broken = err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    if (!broken) {
+      try {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+        await client.query('RESET statement_timeout');
+      } catch (err) {
+        broken = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    await done(broken);
+  }
+}
+
+/** Applies only the platform's migrations (outbox, inbox). */
+export function migratePlatform(target: MigrationTarget & { logger: Logger }): Promise<string[]> {
+  return runMigrations({ ...target, platform: true, dir: undefined });
+}
+
+async function migrationSession(
+  target: MigrationTarget,
+): Promise<{ client: pg.ClientBase; done: (err?: Error) => Promise<void> }> {
+  if ('pool' in target) {
+    const client = await target.pool.connect();
+    // After a failure the session may be mid-transaction or holding the lock: destroy it.
+    return { client, done: async (err) => client.release(err) };
+  }
+  const client = new pg.Client(target.databaseUrl);
+  await client.connect();
+  return { client, done: () => client.end() };
+}
+
+/** node-pg-migrate narrates every step at info; keep that at debug so startup logs stay short. */
+function migrationLogger(logger: Logger) {
+  return {
+    debug: (msg: string) => logger.debug(msg),
+    info: (msg: string) => logger.debug(msg),
+    warn: (msg: string) => logger.warn(msg),
+    error: (msg: string) => logger.error(msg),
+  };
+}

@@ -1,0 +1,233 @@
+import type { Express } from 'express';
+import type { Pool } from 'pg';
+import { pgConnection } from './config';
+import type { HealthCheck } from './health';
+import { pgHealthCheck } from './health';
+import { createHttpApp } from './http';
+import {
+  type ConsumerLagTarget,
+  createEventProducer,
+  createKafka,
+  type DlqReason,
+  type EventHandler,
+  type EventProducer,
+  type KafkaClient,
+  kafkaHealthCheck,
+  type RunConsumerOptions,
+  runConsumer,
+  startConsumerLagCollector,
+} from './kafka';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type PlatformMetrics } from './metrics';
+import { OutboxRelay } from './outbox';
+import { createPool, ensureDatabase, type PgConfig, runMigrations } from './pg';
+import { createShutdown, type Shutdown } from './shutdown';
+
+/** What a service's wiring code gets to build its routes, handlers and background tasks. */
+export interface ServiceContext {
+  name: string;
+  logger: Logger;
+  metrics: PlatformMetrics;
+  kafka: KafkaClient;
+  /** Connected; the outbox relay and the DLQ publish through it. */
+  producer: EventProducer;
+  /** Present when the service owns a PostgreSQL database. */
+  pool?: Pool;
+  shutdown: Shutdown;
+}
+
+export interface ConsumerDefinition {
+  /** Default: the service name (one group per service, so instances share the partitions). */
+  groupId?: string;
+  topics: string[];
+  handler: EventHandler;
+  retry?: RunConsumerOptions['retry'];
+  partitionsConsumedConcurrently?: number;
+}
+
+/** A long-running task (scheduler, sweeper): started after the consumers, stopped before them. */
+export interface BackgroundTask {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export interface ServiceDefinition {
+  name: string;
+  port: number;
+  host?: string;
+  logLevel?: string;
+  shutdownTimeoutMs?: number;
+  bodyLimit?: string;
+  kafkaBrokers: string[];
+  /** The service's own database: created if missing, platform then service migrations applied at start. */
+  postgres?: { connection: Omit<PgConfig, 'database'>; database: string; migrationsDir?: string };
+  readinessChecks?: (ctx: ServiceContext) => HealthCheck[];
+  routes?: (app: Express, ctx: ServiceContext) => void;
+  consumers?: (ctx: ServiceContext) => ConsumerDefinition[];
+  tasks?: (ctx: ServiceContext) => BackgroundTask[] | Promise<BackgroundTask[]>;
+  /** Closes the service's own clients (Redis, Cassandra) last. */
+  onClose?: () => Promise<void>;
+  /** How often kafka_consumer_lag_messages is refreshed for the service's consumer groups. Default 15 s. */
+  consumerLagIntervalMs?: number;
+}
+
+export interface RunningService {
+  ctx: ServiceContext;
+  /** The bound HTTP port (useful with port 0 in tests). */
+  port: number;
+  /** The graceful shutdown a SIGTERM runs. */
+  stop(): Promise<boolean>;
+}
+
+/**
+ * The one way a Dispatch service starts: database and migrations, Kafka producer and outbox
+ * relay, HTTP (health, metrics, the service's routes), then consumers and tasks. Shutdown runs
+ * in the reverse direction: readiness off, consumers stop and commit, tasks stop, HTTP closes,
+ * the relay flushes what is committed, then producer and pool close.
+ */
+export async function startService(def: ServiceDefinition): Promise<RunningService> {
+  const logger = createLogger(def.name, def.logLevel);
+  const metrics = createMetrics(def.name);
+  const shutdown = createShutdown(logger, def.shutdownTimeoutMs ?? 20_000);
+
+  let pool: Pool | undefined;
+  if (def.postgres) {
+    const { connection, database, migrationsDir } = def.postgres;
+    await ensureDatabase({ ...connection, database: 'postgres' }, database);
+    pool = createPool({ ...connection, database, applicationName: def.name }, logger);
+    const applied = await runMigrations({ pool, logger, ...(migrationsDir ? { dir: migrationsDir } : {}) });
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  }
+
+  const kafka = createKafka({ brokers: def.kafkaBrokers, clientId: def.name, logger });
+  const producer = createEventProducer(kafka, { logger });
+  await producer.connect();
+  const ctx: ServiceContext = {
+    name: def.name,
+    logger,
+    metrics,
+    kafka,
+    producer,
+    shutdown,
+    ...(pool ? { pool } : {}),
+  };
+
+  let relay: OutboxRelay | undefined;
+  if (pool) {
+    relay = new OutboxRelay({
+      pool,
+      publisher: producer,
+      logger,
+      metrics,
+      applicationName: `${def.name}-outbox`,
+    });
+    await relay.start();
+  }
+
+  const consumerDefs = def.consumers?.(ctx) ?? [];
+  // Every dead-letter series exists from the start at 0, so increase() sees the first dead letter
+  // (a series that appears already at 1 has no increase to show, and the DLQ alert would miss it).
+  for (const c of consumerDefs) {
+    for (const topic of c.topics) {
+      for (const reason of DLQ_REASONS) metrics.dlqMessages.inc({ topic, reason }, 0);
+    }
+  }
+  const consumers = consumerDefs.map((c) =>
+    runConsumer({
+      kafka,
+      groupId: c.groupId ?? def.name,
+      topics: c.topics,
+      service: def.name,
+      logger,
+      metrics,
+      publisher: producer,
+      handler: c.handler,
+      ...(c.retry ? { retry: c.retry } : {}),
+      ...(c.partitionsConsumedConcurrently
+        ? { partitionsConsumedConcurrently: c.partitionsConsumedConcurrently }
+        : {}),
+    }),
+  );
+
+  const http = createHttpApp({
+    service: def.name,
+    logger,
+    metrics,
+    bodyLimit: def.bodyLimit ?? '64kb',
+    readinessChecks: [
+      ...(pool ? [pgHealthCheck(pool)] : []),
+      kafkaHealthCheck(kafka),
+      ...consumers.map((c) => c.healthCheck),
+      ...(def.readinessChecks?.(ctx) ?? []),
+    ],
+    routes: (app) => def.routes?.(app, ctx),
+  });
+  const port = await http.listen(def.port, def.host);
+  await Promise.all(consumers.map((c) => c.ready));
+  const tasks = (await def.tasks?.(ctx)) ?? [];
+  const consumerLag = consumerDefs.length
+    ? startConsumerLagCollector({
+        kafka,
+        targets: lagTargets(consumerDefs, def.name),
+        registry: metrics.registry,
+        logger,
+        ...(def.consumerLagIntervalMs ? { intervalMs: def.consumerLagIntervalMs } : {}),
+      })
+    : undefined;
+
+  shutdown.register('readiness off', async () => http.markShuttingDown());
+  if (consumerLag) shutdown.register('stop consumer lag', () => consumerLag.stop());
+  shutdown.register('stop consumers', async () => void (await Promise.all(consumers.map((c) => c.stop()))));
+  shutdown.register('stop tasks', async () => void (await Promise.all(tasks.map((t) => t.stop()))));
+  shutdown.register('close http', () => http.close());
+  if (relay) shutdown.register('flush outbox', () => relay.stop());
+  shutdown.register('disconnect producer', () => producer.disconnect());
+  if (pool) shutdown.register('close pool', () => pool.end());
+  if (def.onClose) shutdown.register('close clients', def.onClose);
+
+  logger.info({ port }, `${def.name} ready`);
+  return { ctx, port, stop: () => shutdown.run('stop requested') };
+}
+
+const DLQ_REASONS: readonly DlqReason[] = ['invalid', 'permanent', 'exhausted'];
+
+/** One lag target per consumer group, with every topic its consumers read. */
+function lagTargets(consumers: ConsumerDefinition[], serviceName: string): ConsumerLagTarget[] {
+  const topicsByGroup = new Map<string, Set<string>>();
+  for (const c of consumers) {
+    const groupId = c.groupId ?? serviceName;
+    const topics = topicsByGroup.get(groupId) ?? new Set<string>();
+    for (const topic of c.topics) topics.add(topic);
+    topicsByGroup.set(groupId, topics);
+  }
+  return [...topicsByGroup].map(([groupId, topics]) => ({ groupId, topics: [...topics] }));
+}
+
+/** The settings every service reads from `baseEnv` and `kafkaEnv`, in startService's shape. */
+export function serviceSettings(
+  name: string,
+  config: { PORT: number; LOG_LEVEL: string; SHUTDOWN_TIMEOUT_MS: number; KAFKA_BROKERS: string[] },
+): Pick<ServiceDefinition, 'name' | 'port' | 'logLevel' | 'shutdownTimeoutMs' | 'kafkaBrokers'> {
+  return {
+    name,
+    port: config.PORT,
+    logLevel: config.LOG_LEVEL,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    kafkaBrokers: config.KAFKA_BROKERS,
+  };
+}
+
+/** The service's own database from `pgEnv` + `pgDatabaseEnv`, with its migrations folder. */
+export function serviceDatabase(
+  config: Parameters<typeof pgConnection>[0] & { PGDATABASE: string },
+  migrationsDir: string,
+): NonNullable<ServiceDefinition['postgres']> {
+  return { connection: pgConnection(config), database: config.PGDATABASE, migrationsDir };
+}
+
+/** The pool startService created for a service that owns a database. */
+export function poolOf(ctx: ServiceContext): Pool {
+  if (!ctx.pool)
+    throw new Error(`${ctx.name} has no PostgreSQL pool: give startService a postgres definition`);
+  return ctx.pool;
+}

@@ -1,0 +1,70 @@
+// Trace context across Kafka. Only the OpenTelemetry API (a no-op until a service starts the SDK
+// with startTracing from '@dispatch/platform/tracing'), so it costs nothing when tracing is off.
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+
+const TRACER_NAME = '@dispatch/platform';
+
+/** The W3C `traceparent` of the active span, to store with outgoing events (the outbox). */
+export function currentTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
+/**
+ * Runs `fn` in a consumer span whose parent is the trace context carried in the message headers,
+ * so a saga step joins the trace of the step that caused it.
+ */
+export async function withConsumerSpan<T>(
+  topic: string,
+  eventType: string,
+  headers: Record<string, string>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const tracer = trace.getTracer(TRACER_NAME);
+  return tracer.startActiveSpan(
+    `${topic} process`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.operation.type': 'process',
+        'dispatch.event_type': eventType,
+      },
+    },
+    parent,
+    async (span: Span) => {
+      try {
+        return await fn();
+      } catch (err) {
+        span.recordException(err instanceof Error ? err : new Error(String(err)));
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+let tracingShutdown: (() => Promise<void>) | undefined;
+
+/** Called by startTracing, so graceful shutdown can flush spans without importing the SDK. */
+export function registerTracingShutdown(shutdown: () => Promise<void>): void {
+  tracingShutdown = shutdown;
+}
+
+/** Flushes and stops trace export, if tracing was started. */
+export async function shutdownTracing(): Promise<void> {
+  await tracingShutdown?.();
+}
