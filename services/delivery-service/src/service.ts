@@ -1,0 +1,129 @@
+import path from 'node:path';
+import {
+  createTokenVerifier,
+  poolOf,
+  type ServiceDefinition,
+  serviceDatabase,
+  serviceSettings,
+} from '@dispatch/platform';
+import type { Pool } from 'pg';
+import { type Clock, systemClock } from './clock';
+import { type DeliveryConfig, SERVICE_NAME } from './config';
+import type { EtaModel } from './domain/eta';
+import { CONSUMED_TOPICS, createEventHandler } from './handlers';
+import { registerRoutes } from './http/routes';
+import { createDeliveryMetrics, type DeliveryMetrics } from './metrics';
+import { DeliveryScheduler, type SchedulerOptions } from './scheduler';
+import type { AssignmentSettings } from './use-cases/assign';
+
+export const MIGRATIONS_DIR = path.resolve(__dirname, 'migrations');
+
+export interface DeliveryServiceOptions {
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Default: KAFKA_GROUP_ID, the service name (one group shared by all instances). */
+  groupId?: string;
+  /**
+   * Default: raw.order-events and raw.payment-events. Tests pass topics of their own, so a test
+   * instance never reads (or acts on) other tests' orders in the shared raw topics.
+   */
+  topics?: string[];
+  /** false: no Kafka consumer (HTTP-only tests). Default true. */
+  consume?: boolean;
+}
+
+export function etaModelOf(config: DeliveryConfig): EtaModel {
+  return {
+    depot: { lat: config.DEPOT_LAT, lng: config.DEPOT_LNG },
+    speedKmh: config.DRIVER_SPEED_KMH,
+    handlingMs: config.HANDLING_TIME_MS,
+    minRemainingMs: config.ETA_MIN_REMAINING_MS,
+  };
+}
+
+export function assignmentSettingsOf(config: DeliveryConfig): AssignmentSettings {
+  return {
+    etaModel: etaModelOf(config),
+    driverWaitMs: config.DRIVER_WAIT_MS,
+    retryIntervalMs: config.ASSIGN_RETRY_MS,
+  };
+}
+
+/** delivery-service as startService runs it: its database, routes, consumer and scheduler. */
+export function deliveryService(
+  config: DeliveryConfig,
+  options: DeliveryServiceOptions = {},
+): ServiceDefinition {
+  const clock = options.clock ?? systemClock;
+  const settings = assignmentSettingsOf(config);
+  const verify = createTokenVerifier(config);
+  let scheduler: DeliveryScheduler | undefined;
+  let metrics: DeliveryMetrics | undefined;
+
+  // startService builds routes, then consumers, then tasks, all from the same context.
+  const deliveryMetrics = (platform: Parameters<typeof createDeliveryMetrics>[0], pool: Pool) => {
+    metrics ??= createDeliveryMetrics(platform, pool);
+    return metrics;
+  };
+
+  return {
+    ...serviceSettings(SERVICE_NAME, config),
+    postgres: serviceDatabase(config, MIGRATIONS_DIR),
+    routes: (app, ctx) => {
+      const pool = poolOf(ctx);
+      registerRoutes(app, {
+        pool,
+        clock,
+        verify,
+        metrics: deliveryMetrics(ctx.metrics, pool),
+        onDriverFreed: () => scheduler?.wake(),
+      });
+    },
+    consumers: (ctx) => {
+      if (options.consume === false) return [];
+      const pool = poolOf(ctx);
+      const handler = createEventHandler({
+        pool,
+        clock,
+        settings,
+        metrics: deliveryMetrics(ctx.metrics, pool),
+      });
+      return [
+        {
+          topics: options.topics ?? CONSUMED_TOPICS,
+          handler,
+          groupId: options.groupId ?? config.KAFKA_GROUP_ID,
+        },
+      ];
+    },
+    tasks: (ctx) => {
+      const pool = poolOf(ctx);
+      scheduler = createScheduler(config, {
+        pool,
+        clock,
+        logger: ctx.logger.child({ task: 'delivery-scheduler' }),
+        metrics: deliveryMetrics(ctx.metrics, pool),
+      });
+      scheduler.start();
+      return [scheduler];
+    },
+  };
+}
+
+/** The scheduler as configured (not started). */
+export function createScheduler(
+  config: DeliveryConfig,
+  deps: Pick<SchedulerOptions, 'pool' | 'clock' | 'logger' | 'metrics'>,
+): DeliveryScheduler {
+  return new DeliveryScheduler({
+    ...deps,
+    assignment: assignmentSettingsOf(config),
+    eta: {
+      etaModel: etaModelOf(config),
+      refreshIntervalMs: config.ETA_REFRESH_MS,
+      changeThresholdMs: config.ETA_CHANGE_THRESHOLD_MS,
+    },
+    batchSize: config.SCHEDULER_BATCH_SIZE,
+    tickMs: config.SCHEDULER_TICK_MS,
+  });
+}

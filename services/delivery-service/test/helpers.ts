@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AnyEvent,
+  createEvent,
+  type EventEnvelope,
+  type EventType,
+  sampleOrderCreatedPayload,
+} from '@dispatch/contracts';
+import {
+  createLogger,
+  createMetrics,
+  createPool,
+  ensureDatabase,
+  type HandlerContext,
+  type Logger,
+  parseConfig,
+  runMigrations,
+} from '@dispatch/platform';
+import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import pg, { type Pool } from 'pg';
+import type { Clock } from '../src/clock';
+import { configSchema, type DeliveryConfig, SERVICE_NAME } from '../src/config';
+import { createEventHandler } from '../src/handlers';
+import { createDeliveryMetrics, type DeliveryMetrics } from '../src/metrics';
+import type { DeliveryScheduler } from '../src/scheduler';
+import { assignmentSettingsOf, createScheduler, MIGRATIONS_DIR } from '../src/service';
+
+export const addresses = stackAddresses();
+
+/** Silent unless TEST_LOG_LEVEL is set. */
+export function testLogger(name = 'delivery-test'): Logger {
+  return createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
+}
+
+export function suffix(): string {
+  return randomUUID().replaceAll('-', '').slice(0, 10);
+}
+
+/** A clock the test moves by hand. */
+export class ManualClock implements Clock {
+  private current: number;
+  constructor(start: Date = new Date()) {
+    this.current = start.getTime();
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+/** The service's config as the environment would give it, with test overrides (all strings, like env vars). */
+export function testConfig(overrides: Record<string, string> = {}): DeliveryConfig {
+  return parseConfig(SERVICE_NAME, configSchema, {
+    ...process.env,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    AUTH_JWT_SECRET: `test-secret-${randomUUID()}-${randomUUID()}`,
+    ...overrides,
+  });
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new pg.Client({ ...addresses.pg, database: 'postgres', connectionTimeoutMillis: 3_000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(
+      `PostgreSQL is not reachable at ${addresses.pg.host}:${addresses.pg.port} (${err instanceof Error ? err.message : String(err)}). ` +
+        'Start it or set PGHOST/PGPORT.',
+    );
+  }
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+export const dropDatabase = dropTestDatabase;
+
+export interface TestDatabase {
+  name: string;
+  /** A new pool on the database (one per simulated instance); closed by drop(). */
+  pool(max?: number): Pool;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated delivery database with a unique name. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `delivery_it_${suffix()}`;
+  await adminQuery('SELECT 1'); // fails with a clear message when PostgreSQL is down
+  await ensureDatabase({ ...addresses.pg, database: 'postgres' }, name);
+  const pools: Pool[] = [];
+  const pool = (max = 10) => {
+    const p = createPool({ ...addresses.pg, database: name, max });
+    pools.push(p);
+    return p;
+  };
+  await runMigrations({ pool: pool(2), logger: testLogger(), dir: MIGRATIONS_DIR });
+  return {
+    name,
+    pool,
+    drop: async () => {
+      await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+      await dropDatabase(name);
+    },
+  };
+}
+
+/** One simulated instance of the service: its own pool, handler, metrics and scheduler. */
+export interface Instance {
+  pool: Pool;
+  metrics: DeliveryMetrics;
+  registry: ReturnType<typeof createMetrics>['registry'];
+  handle(event: AnyEvent): Promise<void>;
+  scheduler: DeliveryScheduler;
+}
+
+export function createInstance(db: TestDatabase, config: DeliveryConfig, clock: Clock): Instance {
+  const pool = db.pool();
+  const platform = createMetrics(SERVICE_NAME);
+  const metrics = createDeliveryMetrics(platform, pool);
+  const logger = testLogger();
+  const handler = createEventHandler({ pool, clock, settings: assignmentSettingsOf(config), metrics });
+  let offset = 0;
+  return {
+    pool,
+    metrics,
+    registry: platform.registry,
+    scheduler: createScheduler(config, { pool, clock, logger, metrics }),
+    handle: (event) => {
+      const ctx: HandlerContext = {
+        topic: 'test',
+        partition: 0,
+        offset: String(offset++),
+        headers: {},
+        logger,
+        attempt: 1,
+      };
+      return handler(event, ctx);
+    },
+  };
+}
+
+/** A London address near the default depot (about 2.4 km away). */
+export const NEAR_DEPOT = { lat: 51.5202, lng: -0.0977 };
+
+export function freshOrderId(): string {
+  return `order-dl-${randomUUID()}`;
+}
+
+export function orderCreated(orderId: string, at?: Date): EventEnvelope<'order.created'> {
+  return createEvent({
+    eventType: 'order.created',
+    orderId,
+    correlationId: orderId,
+    producer: 'order-service',
+    payload: sampleOrderCreatedPayload(orderId),
+    ...(at ? { occurredAt: at.toISOString() } : {}),
+  });
+}
+
+function follow<T extends EventType>(
+  cause: AnyEvent,
+  eventType: T,
+  producer: string,
+  payload: EventEnvelope<T>['payload'],
+): EventEnvelope<T> {
+  return createEvent({
+    eventType,
+    orderId: cause.orderId,
+    correlationId: cause.correlationId,
+    causationId: cause.eventId,
+    producer,
+    payload,
+  });
+}
+
+export function paymentAuthorized(
+  created: EventEnvelope<'order.created'>,
+): EventEnvelope<'payment.authorized'> {
+  const { orderId, totalAmount, currency } = created.payload;
+  return follow(created, 'payment.authorized', 'payment-service', {
+    paymentId: `pay-${orderId}`,
+    orderId,
+    amount: totalAmount,
+    currency,
+    status: 'AUTHORIZED',
+  });
+}
+
+export function orderCancelled(created: EventEnvelope<'order.created'>): EventEnvelope<'order.cancelled'> {
+  return follow(created, 'order.cancelled', 'order-service', {
+    orderId: created.orderId,
+    cancelledBy: 'CUSTOMER',
+    reason: 'changed my mind',
+  });
+}
+
+export interface OutboxEvent {
+  eventType: string;
+  event: AnyEvent;
+}
+
+/** The order's events in this database's outbox, in publish order. */
+export async function outboxOf(pool: Pool, orderId: string): Promise<OutboxEvent[]> {
+  const result = await pool.query<{ event_type: string; payload: AnyEvent }>(
+    'SELECT event_type, payload FROM outbox WHERE message_key = $1 ORDER BY id',
+    [orderId],
+  );
+  return result.rows.map((row) => ({ eventType: row.event_type, event: row.payload }));
+}
+
+export async function outboxTypes(pool: Pool, orderId: string): Promise<string[]> {
+  return (await outboxOf(pool, orderId)).map((e) => e.eventType);
+}
+
+export interface DeliveryRow {
+  delivery_id: string;
+  status: string;
+  driver_id: string | null;
+  driver_name: string | null;
+  estimated_delivery_time: Date | null;
+  failure_reason: string | null;
+}
+
+export async function deliveryOf(pool: Pool, orderId: string): Promise<DeliveryRow | undefined> {
+  const result = await pool.query<DeliveryRow>(
+    `SELECT delivery_id, status, driver_id, driver_name, estimated_delivery_time, failure_reason
+       FROM deliveries WHERE order_id = $1`,
+    [orderId],
+  );
+  return result.rows[0];
+}
+
+export async function insertDrivers(
+  pool: Pool,
+  drivers: { driverId: string; name?: string; status?: 'AVAILABLE' | 'OFF_DUTY' }[],
+): Promise<void> {
+  for (const d of drivers) {
+    await pool.query(
+      `INSERT INTO drivers (driver_id, name, status, idle_since, created_at, updated_at)
+       VALUES ($1, $2, $3, now(), now(), now())`,
+      [d.driverId, d.name ?? `Driver ${d.driverId}`, d.status ?? 'AVAILABLE'],
+    );
+  }
+}
+
+export async function driverRow(
+  pool: Pool,
+  driverId: string,
+): Promise<{ status: string; active_delivery_id: string | null }> {
+  const result = await pool.query<{ status: string; active_delivery_id: string | null }>(
+    'SELECT status, active_delivery_id FROM drivers WHERE driver_id = $1',
+    [driverId],
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error(`no driver ${driverId}`);
+  return row;
+}
+
+/** The value of one sample of a metric in a registry (0 when absent). */
+export async function metricValue(
+  registry: ReturnType<typeof createMetrics>['registry'],
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+  return match?.value ?? 0;
+}

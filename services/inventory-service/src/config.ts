@@ -1,0 +1,35 @@
+import {
+  authEnv,
+  baseEnv,
+  kafkaEnv,
+  kafkaGroupEnv,
+  pgDatabaseEnv,
+  pgEnv,
+  requireAuth,
+} from '@dispatch/platform';
+import { z } from 'zod';
+
+export const SERVICE_NAME = 'inventory-service';
+
+/** Database name: `inventory_db` unless PGDATABASE says otherwise (tests use a fresh one). */
+const databaseEnv = pgDatabaseEnv('inventory_db');
+
+/** The database part alone: what the seed CLI needs. */
+export const inventoryDatabaseSchema = z.object({ ...pgEnv, ...databaseEnv });
+export type InventoryDatabaseConfig = z.infer<typeof inventoryDatabaseSchema>;
+
+export const inventoryConfigSchema = requireAuth(
+  z.object({
+    ...baseEnv,
+    PORT: baseEnv.PORT.default(8083),
+    ...kafkaEnv,
+    ...kafkaGroupEnv(SERVICE_NAME),
+    ...pgEnv,
+    ...databaseEnv,
+    ...authEnv,
+    /** Partitions whose events are handled at the same time by one instance (each stays in order). */
+    CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  }),
+);
+
+export type InventoryConfig = z.infer<typeof inventoryConfigSchema>;

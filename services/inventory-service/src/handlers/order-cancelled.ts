@@ -1,0 +1,15 @@
+import type { EventEnvelope } from '@dispatch/contracts';
+import type { HandlerCall, HandlerDeps } from './context';
+import { releaseReservation } from './release';
+
+/**
+ * order.cancelled → give the reserved stock back (reason ORDER_CANCELLED). order-service accepts a
+ * cancellation only before delivery.assigned, so the stock is still reserved, not sold.
+ */
+export function handleOrderCancelled(
+  deps: HandlerDeps,
+  event: EventEnvelope<'order.cancelled'>,
+  call: HandlerCall,
+): Promise<void> {
+  return releaseReservation(deps, event, call);
+}

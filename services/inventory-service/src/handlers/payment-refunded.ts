@@ -1,0 +1,16 @@
+import type { EventEnvelope } from '@dispatch/contracts';
+import type { HandlerCall, HandlerDeps } from './context';
+import { releaseReservation } from './release';
+
+/**
+ * payment.refunded → the order was undone after payment (a failed delivery or a cancellation, as the
+ * refund's reason says): give the reserved stock back. The delivery.failed or order.cancelled that
+ * caused the refund releases the same reservation; whichever arrives first does it, the other is a no-op.
+ */
+export function handlePaymentRefunded(
+  deps: HandlerDeps,
+  event: EventEnvelope<'payment.refunded'>,
+  call: HandlerCall,
+): Promise<void> {
+  return releaseReservation(deps, event, call);
+}

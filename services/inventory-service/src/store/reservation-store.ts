@@ -1,0 +1,139 @@
+import type { Currency, PricedLine } from '@dispatch/contracts';
+import type { ClientBase } from 'pg';
+import type { OrderStockRecord, ReleaseReason, ReservationStatus } from '../domain/types';
+
+/**
+ * First key of the per-order advisory lock (the second is the orderId's hash). The two-key lock space
+ * is separate from the one-key locks the platform takes (migrations, outbox relay leadership).
+ */
+const ORDER_LOCK_CLASS = 4_242_083;
+
+interface ReservationRow {
+  status: ReservationStatus;
+  order_seen: boolean;
+  customer_id: string | null;
+  currency: string | null;
+  release_reason: ReleaseReason | null;
+}
+
+/**
+ * Serialises everything that happens to one order for the rest of the transaction, across all
+ * instances, and returns what is known about it. An advisory lock rather than a row lock because the
+ * row may not exist yet: a release and its order.created can arrive on different topics at different
+ * instances at the same moment, and exactly one of them must find the other's effect.
+ * Always taken before any item lock, so the lock order stays order → items (sorted).
+ */
+export async function lockOrder(tx: ClientBase, orderId: string): Promise<OrderStockRecord | undefined> {
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ORDER_LOCK_CLASS, orderId]);
+  const result = await tx.query<ReservationRow>(
+    `SELECT status, order_seen, customer_id, currency, release_reason
+       FROM reservations WHERE order_id = $1`,
+    [orderId],
+  );
+  const row = result.rows[0];
+  if (!row) return undefined;
+  if (!row.order_seen) {
+    if (row.release_reason === null)
+      throw new ReservationStateError(`tombstone ${orderId} has no release reason`);
+    return { orderId, orderSeen: false, status: 'RELEASED', releaseReason: row.release_reason };
+  }
+  if (row.customer_id === null || row.currency === null) {
+    throw new ReservationStateError(`order ${orderId} is marked seen but lacks its customer or currency`);
+  }
+  const lines = await tx.query<{ item_id: string; quantity: number; unit_price: string }>(
+    `SELECT item_id, quantity, unit_price::text AS unit_price
+       FROM reservation_lines WHERE order_id = $1 ORDER BY item_id`,
+    [orderId],
+  );
+  return {
+    orderId,
+    orderSeen: true,
+    status: row.status,
+    customerId: row.customer_id,
+    // The column only ever receives currencies parsed from order.created.
+    currency: row.currency as Currency,
+    lines: lines.rows.map((l) => ({ itemId: l.item_id, quantity: l.quantity, unitPrice: l.unit_price })),
+    ...(row.release_reason === null ? {} : { releaseReason: row.release_reason }),
+  };
+}
+
+interface SeenOrder {
+  orderId: string;
+  customerId: string;
+  currency: Currency;
+}
+
+/** Records a reservation and the lines it holds (the stock itself is moved by moveStock). */
+export async function insertReserved(
+  tx: ClientBase,
+  order: SeenOrder,
+  lines: readonly PricedLine[],
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO reservations (order_id, status, order_seen, customer_id, currency)
+     VALUES ($1, 'RESERVED', true, $2, $3)`,
+    [order.orderId, order.customerId, order.currency],
+  );
+  await tx.query(
+    `INSERT INTO reservation_lines (order_id, item_id, quantity, unit_price)
+     SELECT $1, l.item_id, l.qty, l.price FROM unnest($2::text[], $3::int[], $4::numeric[]) AS l(item_id, qty, price)`,
+    [order.orderId, lines.map((l) => l.itemId), lines.map((l) => l.quantity), lines.map((l) => l.unitPrice)],
+  );
+}
+
+/** Records that the order was rejected, so a later compensation knows nothing is held. */
+export async function insertRejected(tx: ClientBase, order: SeenOrder): Promise<void> {
+  await tx.query(
+    `INSERT INTO reservations (order_id, status, order_seen, customer_id, currency)
+     VALUES ($1, 'REJECTED', true, $2, $3)`,
+    [order.orderId, order.customerId, order.currency],
+  );
+}
+
+/** A release for an order not seen yet: the tombstone that stops its reservation later. */
+export async function insertTombstone(tx: ClientBase, orderId: string, reason: ReleaseReason): Promise<void> {
+  await tx.query(
+    `INSERT INTO reservations (order_id, status, order_seen, release_reason)
+     VALUES ($1, 'RELEASED', false, $2)`,
+    [orderId, reason],
+  );
+}
+
+/** The tombstoned order has now been seen (its release is being announced). */
+export async function markTombstoneSeen(tx: ClientBase, order: SeenOrder): Promise<void> {
+  const result = await tx.query(
+    `UPDATE reservations SET order_seen = true, customer_id = $2, currency = $3, updated_at = now()
+      WHERE order_id = $1 AND NOT order_seen`,
+    [order.orderId, order.customerId, order.currency],
+  );
+  expectOneRow(result.rowCount, `mark the tombstone of ${order.orderId} seen`);
+}
+
+export async function markReleased(tx: ClientBase, orderId: string, reason: ReleaseReason): Promise<void> {
+  const result = await tx.query(
+    `UPDATE reservations SET status = 'RELEASED', release_reason = $2, updated_at = now()
+      WHERE order_id = $1 AND status = 'RESERVED'`,
+    [orderId, reason],
+  );
+  expectOneRow(result.rowCount, `release the reservation of ${orderId}`);
+}
+
+export async function markSold(tx: ClientBase, orderId: string): Promise<void> {
+  const result = await tx.query(
+    `UPDATE reservations SET status = 'SOLD', updated_at = now() WHERE order_id = $1 AND status = 'RESERVED'`,
+    [orderId],
+  );
+  expectOneRow(result.rowCount, `sell the reservation of ${orderId}`);
+}
+
+/** The row read under the order lock changed underneath us: roll back rather than guess. */
+export class ReservationStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReservationStateError';
+  }
+}
+
+function expectOneRow(rowCount: number | null, what: string): void {
+  if (rowCount !== 1) throw new ReservationStateError(`could not ${what}: ${rowCount ?? 0} rows matched`);
+}

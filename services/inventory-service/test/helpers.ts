@@ -1,0 +1,269 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type AnyEvent,
+  type Currency,
+  createEvent,
+  type EventEnvelope,
+  type EventType,
+  type PayloadOf,
+  parseEnvelope,
+  type RequestedLine,
+  requestedTotal,
+  sampleOrderCreatedPayload,
+  topicForEventType,
+} from '@dispatch/contracts';
+import {
+  createLogger,
+  createPool,
+  ensureDatabase,
+  type HandlerContext,
+  type Logger,
+  type PgConfig,
+  runMigrations,
+} from '@dispatch/platform';
+import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import type { Pool } from 'pg';
+import { Registry } from 'prom-client';
+import { createEventHandler } from '../src/handlers';
+import { createInventoryMetrics, type InventoryMetrics } from '../src/metrics';
+import { type ItemDefinition, putItem } from '../src/store/catalogue-store';
+import { MIGRATIONS_DIR } from '../src/store/migrations';
+
+/** Quiet unless TEST_LOG_LEVEL asks for more. */
+export const testLogger: Logger = createLogger('inventory-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+export function adminConfig(): PgConfig {
+  const { host, port, user, password } = stackAddresses().pg;
+  return { host, port, user, password, database: 'postgres' };
+}
+
+export interface TestDatabase {
+  name: string;
+  pool: Pool;
+  /** Another pool on the same database: a second service instance. */
+  newPool(max?: number): Pool;
+  /** Closes every pool made here and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** A fresh database with the platform's and the service's migrations applied. */
+export async function createInventoryDatabase(prefix = 'it_inventory'): Promise<TestDatabase> {
+  const admin = adminConfig();
+  const name = uniqueName(prefix);
+  try {
+    await ensureDatabase(admin, name);
+  } catch (err) {
+    throw new Error(
+      `PostgreSQL at ${admin.host}:${admin.port} is unreachable or refused to create a database ` +
+        `(set PGHOST/PGPORT/PGUSER/PGPASSWORD): ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+  const pools: Pool[] = [];
+  const newPool = (max = 10) => {
+    const pool = createPool({ ...admin, database: name, max }, testLogger);
+    pools.push(pool);
+    return pool;
+  };
+  const pool = newPool();
+  await runMigrations({ pool, logger: testLogger, dir: MIGRATIONS_DIR });
+  return {
+    name,
+    pool,
+    newPool,
+    drop: async () => {
+      await Promise.all(pools.map((p) => p.end()));
+      await dropDatabase(name);
+    },
+  };
+}
+
+export const dropDatabase = dropTestDatabase;
+
+export function testMetrics(): { metrics: InventoryMetrics; registry: Registry } {
+  const registry = new Registry();
+  return { metrics: createInventoryMetrics(registry), registry };
+}
+
+/** The value of a counter series, 0 when it was never incremented. */
+export async function counterValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  const match = values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value));
+  return match?.value ?? 0;
+}
+
+/** One instance's handler pipeline: the dispatching handler on its own pool, called like the consumer does. */
+export function pipeline(pool: Pool, metrics: InventoryMetrics = testMetrics().metrics) {
+  const handler = createEventHandler({ pool, metrics });
+  return (event: AnyEvent) => handler(event, handlerContext(event));
+}
+
+export function handlerContext(event: AnyEvent): HandlerContext {
+  return {
+    topic: topicForEventType(event.eventType),
+    partition: 0,
+    offset: '0',
+    headers: {},
+    logger: testLogger,
+    attempt: 1,
+  };
+}
+
+/** A catalogue item with a unique id (so tests sharing a database never touch each other's stock). */
+export function testItem(overrides: Partial<ItemDefinition> = {}): ItemDefinition {
+  return {
+    itemId: `sku-${randomUUID().slice(0, 8)}`,
+    name: 'Test item',
+    unitPrice: '10.00',
+    currency: 'EUR',
+    available: 10,
+    ...overrides,
+  };
+}
+
+export async function addItems(pool: Pool, ...items: ItemDefinition[]): Promise<void> {
+  for (const item of items) await putItem(pool, item);
+}
+
+export async function stockOf(pool: Pool, itemId: string): Promise<{ available: number; reserved: number }> {
+  const result = await pool.query<{ available: number; reserved: number }>(
+    'SELECT available, reserved FROM items WHERE item_id = $1',
+    [itemId],
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error(`no item ${itemId}`);
+  return row;
+}
+
+export async function reservationOf(
+  pool: Pool,
+  orderId: string,
+): Promise<{ status: string; order_seen: boolean; release_reason: string | null } | undefined> {
+  const result = await pool.query(
+    'SELECT status, order_seen, release_reason FROM reservations WHERE order_id = $1',
+    [orderId],
+  );
+  return result.rows[0];
+}
+
+/** The events this service enqueued for an order, in outbox (publish) order. */
+export async function outboxEvents(pool: Pool, orderId: string): Promise<AnyEvent[]> {
+  const result = await pool.query<{ payload: unknown }>(
+    'SELECT payload FROM outbox WHERE message_key = $1 ORDER BY id',
+    [orderId],
+  );
+  return result.rows.map((row) => {
+    const parsed = parseEnvelope(JSON.stringify(row.payload));
+    if (!parsed.ok) throw parsed.error;
+    return parsed.event;
+  });
+}
+
+export function newOrderId(): string {
+  return `order-${randomUUID()}`;
+}
+
+/** order.created for the lines given (totalAmount: the provisional total of the lines with a unitPrice). */
+export function orderCreated(
+  items: RequestedLine[],
+  opts: { orderId?: string; currency?: Currency; customerId?: string } = {},
+): EventEnvelope<'order.created'> {
+  const orderId = opts.orderId ?? newOrderId();
+  const customerId = opts.customerId ?? `customer-${randomUUID().slice(0, 8)}`;
+  const sample = sampleOrderCreatedPayload(orderId, customerId);
+  return createEvent({
+    eventType: 'order.created',
+    orderId,
+    correlationId: orderId,
+    producer: 'order-service',
+    payload: { ...sample, currency: opts.currency ?? 'EUR', items, totalAmount: requestedTotal(items) },
+  });
+}
+
+/** An event of another step about the same order, caused by `cause`. */
+export function later<T extends EventType>(
+  cause: AnyEvent,
+  eventType: T,
+  payload: PayloadOf<T>,
+): EventEnvelope<T> {
+  return createEvent({
+    eventType,
+    orderId: cause.orderId,
+    correlationId: cause.correlationId,
+    causationId: cause.eventId,
+    producer: 'test',
+    payload,
+  });
+}
+
+export function paymentFailed(cause: AnyEvent) {
+  return later(cause, 'payment.failed', {
+    paymentId: `pay-${cause.orderId}`,
+    orderId: cause.orderId,
+    amount: '1.00',
+    currency: 'EUR',
+    status: 'FAILED',
+    failureReason: 'CARD_DECLINED',
+  });
+}
+
+export function paymentRefunded(cause: AnyEvent, reason: 'DELIVERY_FAILED' | 'ORDER_CANCELLED') {
+  return later(cause, 'payment.refunded', {
+    paymentId: `pay-${cause.orderId}`,
+    orderId: cause.orderId,
+    amount: '1.00',
+    currency: 'EUR',
+    status: 'REFUNDED',
+    refundId: `refund-${cause.orderId}`,
+    reason,
+  });
+}
+
+export function deliveryFailed(cause: AnyEvent) {
+  return later(cause, 'delivery.failed', {
+    orderId: cause.orderId,
+    deliveryId: `delivery-${cause.orderId}`,
+    status: 'FAILED',
+    reason: 'NO_DRIVER_AVAILABLE',
+  });
+}
+
+export function orderCancelled(cause: AnyEvent) {
+  return later(cause, 'order.cancelled', { orderId: cause.orderId, cancelledBy: 'CUSTOMER' });
+}
+
+export function deliveryCompleted(cause: AnyEvent) {
+  return later(cause, 'delivery.completed', {
+    orderId: cause.orderId,
+    deliveryId: `delivery-${cause.orderId}`,
+    driverName: 'Ada Rider',
+    status: 'COMPLETED',
+    completedAt: new Date().toISOString(),
+  });
+}
+
+/** Runs `work` over `items` with at most `concurrency` calls in flight. */
+export async function runConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}

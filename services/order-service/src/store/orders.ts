@@ -1,0 +1,157 @@
+import type { OrderFacts, OrderStatus } from '@dispatch/contracts';
+import type { ClientBase } from 'pg';
+import {
+  CANCELLABLE_STATUSES,
+  type CancellableOrder,
+  type CancelledBy,
+  type RecordedCancellation,
+} from '../domain/cancellation';
+import type { AgedOrder } from '../domain/deadline';
+import type { OrderDraft } from '../domain/order';
+import type { OrderProgress } from '../domain/progress';
+
+/** The orders and order_lines tables. Every function runs inside the caller's transaction `tx`. */
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Inserts the order and its lines. */
+export async function insertOrder(tx: ClientBase, draft: OrderDraft): Promise<void> {
+  await tx.query(
+    `INSERT INTO orders (order_id, customer_id, currency, total_amount, status, delivery_address,
+                         payment_method_type, facts, created_event_id, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, $10)`,
+    [
+      draft.orderId,
+      draft.customerId,
+      draft.currency,
+      draft.totalAmount,
+      draft.status,
+      JSON.stringify(draft.deliveryAddress),
+      draft.paymentMethodType,
+      JSON.stringify(draft.facts),
+      draft.created.eventId,
+      draft.createdAt,
+    ],
+  );
+  const values: unknown[] = [draft.orderId];
+  const tuples = draft.lines.map((line, i) => {
+    // NULL: the customer named no price; inventory prices the line from its catalogue.
+    values.push(i + 1, line.itemId, line.quantity, line.unitPrice ?? null);
+    const p = 2 + i * 4;
+    return `($1, $${p}, $${p + 1}, $${p + 2}, $${p + 3})`;
+  });
+  await tx.query(
+    `INSERT INTO order_lines (order_id, line_no, item_id, quantity, unit_price) VALUES ${tuples.join(', ')}`,
+    values,
+  );
+}
+
+const ORDER_COLUMNS =
+  'order_id, customer_id, status, facts, created_event_id, cancelled_at, cancelled_by, cancel_event_id';
+
+interface OrderRow {
+  order_id: string;
+  customer_id: string;
+  status: OrderStatus;
+  facts: OrderFacts;
+  created_event_id: string;
+  cancelled_at: Date | null;
+  cancelled_by: CancelledBy | null;
+  cancel_event_id: string | null;
+}
+
+/**
+ * Reads the order and locks its row until `tx` ends (SELECT … FOR UPDATE), so one order's writes and
+ * the outbox rows they enqueue are serialised. Undefined when there is no such order (ids that are not
+ * UUIDs cannot be ours: events of other systems' orders are ignored).
+ */
+export async function lockOrder(tx: ClientBase, orderId: string): Promise<CancellableOrder | undefined> {
+  if (!UUID_PATTERN.test(orderId)) return undefined;
+  const result = await tx.query<OrderRow>(
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE order_id = $1 FOR UPDATE`,
+    [orderId],
+  );
+  const row = result.rows[0];
+  return row ? toCancellableOrder(row) : undefined;
+}
+
+/**
+ * Picks the oldest order that has been in a cancellable status for longer than `deadlineMs` (by the
+ * database clock, so every instance agrees) and is not locked by anyone, and locks it until `tx` ends.
+ * SKIP LOCKED lets several sweepers run at once, each taking different orders, without waiting on
+ * orders a consumer or a cancel request is updating right now (the next sweep finds them). `skip`:
+ * orders this sweep already decided to leave. Served by orders_cancellable_created_idx.
+ */
+export async function lockNextStuckOrder(
+  tx: ClientBase,
+  deadlineMs: number,
+  skip: readonly string[],
+): Promise<AgedOrder | undefined> {
+  const result = await tx.query<OrderRow & { age_ms: number }>(
+    `SELECT ${ORDER_COLUMNS}, (EXTRACT(EPOCH FROM now() - created_at) * 1000)::float8 AS age_ms
+       FROM orders
+      WHERE status = ANY ($1::text[])
+        AND cancelled_at IS NULL
+        AND created_at < now() - $2 * interval '1 millisecond'
+        AND order_id <> ALL ($3::uuid[])
+      ORDER BY created_at
+      LIMIT 1
+      FOR UPDATE SKIP LOCKED`,
+    [CANCELLABLE_STATUSES, deadlineMs, skip],
+  );
+  const row = result.rows[0];
+  return row ? { ...toCancellableOrder(row), ageMs: row.age_ms } : undefined;
+}
+
+function toCancellableOrder(row: OrderRow): CancellableOrder {
+  const cancellation: RecordedCancellation | undefined =
+    row.cancelled_at && row.cancelled_by && row.cancel_event_id
+      ? {
+          cancelledAt: row.cancelled_at.toISOString(),
+          cancelledBy: row.cancelled_by,
+          eventId: row.cancel_event_id,
+        }
+      : undefined;
+  return {
+    orderId: row.order_id,
+    customerId: row.customer_id,
+    status: row.status,
+    // Only this service writes the column, always from a typed OrderFacts.
+    facts: row.facts,
+    createdEventId: row.created_event_id,
+    ...(cancellation ? { cancellation } : {}),
+  };
+}
+
+/** Stores the order's folded facts and derived status. */
+export async function saveProgress(tx: ClientBase, orderId: string, progress: OrderProgress): Promise<void> {
+  await tx.query('UPDATE orders SET facts = $2::jsonb, status = $3, updated_at = now() WHERE order_id = $1', [
+    orderId,
+    JSON.stringify(progress.facts),
+    progress.status,
+  ]);
+}
+
+/** Records the cancellation together with the progress it leads to. */
+export async function markCancelled(
+  tx: ClientBase,
+  orderId: string,
+  progress: OrderProgress,
+  cancellation: RecordedCancellation & { reason?: string },
+): Promise<void> {
+  await tx.query(
+    `UPDATE orders
+        SET facts = $2::jsonb, status = $3, updated_at = now(),
+            cancelled_at = $4, cancelled_by = $5, cancel_reason = $6, cancel_event_id = $7
+      WHERE order_id = $1`,
+    [
+      orderId,
+      JSON.stringify(progress.facts),
+      progress.status,
+      cancellation.cancelledAt,
+      cancellation.cancelledBy,
+      cancellation.reason ?? null,
+      cancellation.eventId,
+    ],
+  );
+}

@@ -1,0 +1,266 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import path from 'node:path';
+import {
+  createLogger,
+  createPool,
+  ensureDatabase,
+  type Principal,
+  parseConfig,
+  type RunningService,
+  runMigrations,
+  signToken,
+  startService,
+} from '@dispatch/platform';
+import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import type { Pool } from 'pg';
+import { type OrderServiceConfig, orderServiceEnv } from '../src/config';
+import { orderService } from '../src/service';
+
+export const TEST_JWT_SECRET = `order-service-test-secret-${randomBytes(16).toString('hex')}`;
+const ISSUER = 'dispatch';
+const AUDIENCE = 'dispatch-api';
+
+export const testLogger = createLogger('order-service-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+/** Fails (never skips) with a clear message when a server of the stack is not listening. */
+async function assertListening(name: string, host: string, port: number, hint: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host, port, timeout: 3_000 });
+    const fail = (reason: string) => {
+      socket.destroy();
+      reject(new Error(`${name} is not reachable at ${host}:${port} (${reason}). ${hint}`));
+    };
+    socket.once('connect', () => {
+      socket.end();
+      resolve();
+    });
+    socket.once('timeout', () => fail('timed out'));
+    socket.once('error', (err) => fail(err.message));
+  });
+}
+
+function hostPort(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i), Number(address.slice(i + 1))];
+}
+
+/** PostgreSQL, Kafka and Redis must be up: start them with `pnpm stack up` or point the env vars at them. */
+export async function assertStackReachable(): Promise<void> {
+  const addresses = stackAddresses();
+  const [kafkaHost, kafkaPort] = hostPort(addresses.kafkaBrokers[0] ?? '127.0.0.1:9092');
+  const redis = new URL(addresses.redisUrl);
+  await Promise.all([
+    assertListening(
+      'PostgreSQL',
+      addresses.pg.host,
+      addresses.pg.port,
+      'Set PGHOST/PGPORT or run `pnpm stack up`.',
+    ),
+    assertListening('Kafka', kafkaHost, kafkaPort, 'Set KAFKA_BROKERS or run `pnpm stack up`.'),
+    assertListening(
+      'Redis',
+      redis.hostname,
+      Number(redis.port || 6379),
+      'Set REDIS_URL or run `pnpm stack up`.',
+    ),
+  ]);
+}
+
+export interface TestDatabase {
+  database: string;
+  /** A pool on it (`max` connections). */
+  pool: Pool;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+const dropDatabase = dropTestDatabase;
+
+function freshDatabaseName(): string {
+  return `it_orders_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * A fresh order_db with the platform's and the service's migrations and nothing running against it: no
+ * relay publishes its outbox and no consumer changes its orders, so a test decides every status itself.
+ */
+export async function createTestDatabase(max = 8): Promise<TestDatabase> {
+  const { host, port, user, password } = stackAddresses().pg;
+  await assertListening('PostgreSQL', host, port, 'Set PGHOST/PGPORT or run `pnpm stack up`.');
+  const database = freshDatabaseName();
+  await ensureDatabase({ host, port, user, password, database: 'postgres' }, database);
+  const pool = createPool({ host, port, user, password, database, max }, testLogger);
+  await runMigrations({ pool, logger: testLogger, dir: path.resolve(__dirname, '..', 'src', 'migrations') });
+  return {
+    database,
+    pool,
+    drop: async () => {
+      await pool.end();
+      await dropDatabase(database);
+    },
+  };
+}
+
+export interface TestOrderService {
+  service: RunningService;
+  config: OrderServiceConfig;
+  base: string;
+  database: string;
+  /** A pool of its own on the service's database, for assertions. */
+  db: Pool;
+  stop(): Promise<void>;
+}
+
+/**
+ * order-service started in-process the way main.ts starts it, on a free port, with a fresh database,
+ * a fresh consumer group (so a running order-service never takes our partitions) and the test secret.
+ */
+export async function startTestOrderService(env: Record<string, string> = {}): Promise<TestOrderService> {
+  await assertStackReachable();
+  const database = freshDatabaseName();
+  const config = parseConfig('order-service', orderServiceEnv, {
+    ...process.env,
+    PGDATABASE: database,
+    KAFKA_GROUP_ID: `order-service-it-${randomUUID()}`,
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    AUTH_JWKS_URL: undefined,
+    AUTH_JWT_ISSUER: ISSUER,
+    AUTH_JWT_AUDIENCE: AUDIENCE,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ORDERS_RATE_LIMIT: '100000',
+    ...env,
+  });
+  const service = await startService({ ...orderService({ ...config, PORT: 0 }), port: 0, host: '127.0.0.1' });
+  const { host, port, user, password } = stackAddresses().pg;
+  const db = createPool({ host, port, user, password, database, max: 4 }, testLogger);
+  return {
+    service,
+    config,
+    base: `http://127.0.0.1:${service.port}`,
+    database,
+    db,
+    stop: async () => {
+      await service.stop();
+      await db.end();
+      await dropDatabase(database);
+    },
+  };
+}
+
+export function customerId(): string {
+  return `customer-${randomUUID()}`;
+}
+
+export async function tokenFor(
+  principal: Principal,
+  opts: { expiresIn?: string; secret?: string; issuer?: string; audience?: string } = {},
+): Promise<string> {
+  return signToken(
+    {
+      AUTH_JWT_SECRET: opts.secret ?? TEST_JWT_SECRET,
+      AUTH_JWT_ISSUER: opts.issuer ?? ISSUER,
+      AUTH_JWT_AUDIENCE: opts.audience ?? AUDIENCE,
+    },
+    principal,
+    opts.expiresIn ?? '1h',
+  );
+}
+
+export function customerToken(subject: string): Promise<string> {
+  return tokenFor({ subject, roles: ['customer'] });
+}
+
+export function adminToken(subject = `admin-${randomUUID()}`): Promise<string> {
+  return tokenFor({ subject, roles: ['admin'] });
+}
+
+/**
+ * A valid, seed-shaped order body (two lines, 64.99 EUR). The SKUs are in no catalogue, so an
+ * inventory-service running against the same topics rejects these orders instead of holding its stock.
+ */
+export function orderBody(customer: string) {
+  return {
+    customerId: customer,
+    currency: 'EUR',
+    items: [
+      { itemId: 'it-order-service-beans', quantity: 2, unitPrice: '12.50' },
+      { itemId: 'it-order-service-frother', quantity: 1, unitPrice: '39.99' },
+    ],
+    deliveryAddress: {
+      line1: '1 Dispatch Street',
+      city: 'London',
+      postcode: 'EC1A 1BB',
+      lat: 51.5202,
+      lng: -0.0977,
+    },
+    paymentMethod: { type: 'card', token: 'tok_visa_4242_test' },
+  };
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+export async function request(
+  base: string,
+  path: string,
+  init: {
+    method?: string;
+    token?: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    rawBody?: string | Uint8Array;
+  } = {},
+): Promise<HttpReply> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  let body: string | Uint8Array | undefined = init.rawBody;
+  if (init.body !== undefined) {
+    body = JSON.stringify(init.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${base}${path}`, { method: init.method ?? 'POST', headers, body });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON; the caller asserts on text
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export interface TableState {
+  /** The columns a request writes; status, facts and updated_at follow consumed events. */
+  orders: string;
+  orderLines: string;
+  idempotencyKeys: string;
+  /** Count and highest id: the relay marks rows sent, which is not a write of a request. */
+  outbox: string;
+}
+
+/**
+ * A fingerprint of every table a request could write, to prove a refused request wrote nothing. The
+ * saga keeps running meanwhile (other services react to our order.created, and our consumer folds their
+ * events into orders.status/facts and the inbox), so those consumer-owned columns are left out.
+ */
+export async function tableState(db: Pool): Promise<TableState> {
+  const digest = (rows: string, order: string) =>
+    `(SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, '|' ORDER BY ${order}), '')) FROM ${rows} t)`;
+  const { rows } = await db.query<TableState>(
+    `SELECT ${digest(
+      `(SELECT order_id, customer_id, currency, total_amount, delivery_address, payment_method_type,
+               created_event_id, created_at, cancelled_at, cancelled_by, cancel_reason, cancel_event_id
+          FROM orders)`,
+      'order_id',
+    )} AS "orders",
+            ${digest('order_lines', 'order_id, line_no')} AS "orderLines",
+            ${digest('idempotency_keys', 'scope, idempotency_key')} AS "idempotencyKeys",
+            (SELECT count(*) || ':' || coalesce(max(id), 0) FROM outbox) AS "outbox"`,
+  );
+  return rows[0] as TableState;
+}

@@ -1,0 +1,37 @@
+import { parseConfig } from '@dispatch/platform';
+import { longestGatewayCallMs, paymentEnvSchema } from './config';
+
+const secret = { AUTH_JWT_SECRET: 'x'.repeat(32) };
+
+describe('payment config', () => {
+  it('has the documented defaults', () => {
+    const config = parseConfig('payment-service', paymentEnvSchema, secret);
+    expect(config).toMatchObject({
+      PORT: 8082,
+      PGDATABASE: 'payment_db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      GATEWAY_TIMEOUT_MS: 2000,
+      GATEWAY_RETRIES: 2,
+      LOCK_TTL_MS: 15000,
+    });
+    expect(config.LOCK_TTL_MS).toBeGreaterThan(longestGatewayCallMs(config));
+  });
+
+  it('rejects a lock TTL that a gateway call with retries could outlive', () => {
+    expect(() =>
+      parseConfig('payment-service', paymentEnvSchema, {
+        ...secret,
+        GATEWAY_TIMEOUT_MS: '1000',
+        GATEWAY_RETRIES: '3',
+        GATEWAY_BACKOFF_MAX_MS: '500',
+        LOCK_TTL_MS: '5000', // 1000 × 4 + 500 × 3 = 5500
+      }),
+    ).toThrow(/LOCK_TTL_MS: must be greater than .* 5500 ms/);
+  });
+
+  it('requires a way to verify tokens and names every bad variable', () => {
+    expect(() =>
+      parseConfig('payment-service', paymentEnvSchema, { GATEWAY_FAILURE_RATE: '2', PORT: 'x' }),
+    ).toThrow(/PORT[\s\S]*GATEWAY_FAILURE_RATE|GATEWAY_FAILURE_RATE[\s\S]*PORT/);
+  });
+});

@@ -1,0 +1,37 @@
+import type { EventHandler } from '@dispatch/platform';
+import { handleDeliveryFailed } from './delivery-failed';
+import { handleInventoryRejected } from './inventory-rejected';
+import { handleInventoryReserved } from './inventory-reserved';
+import { handleOrderCancelled } from './order-cancelled';
+import { handleOrderCreated } from './order-created';
+import type { PaymentDeps } from './processor';
+
+export { type PaymentDeps, resumeOrder } from './processor';
+
+/** The raw topics payment-service reads: order (token, cancellation), inventory (charge requests), delivery (failures). */
+export const CONSUMED_EVENT_TYPES = [
+  'order.created',
+  'inventory.reserved',
+  'order.cancelled',
+  'delivery.failed',
+] as const;
+
+/** One handler for every consumed event; event types payment does not act on are ignored (nothing recorded). */
+export function createPaymentHandler(deps: PaymentDeps): EventHandler {
+  return async (event, ctx) => {
+    switch (event.eventType) {
+      case 'order.created':
+        return handleOrderCreated(deps, event, ctx);
+      case 'inventory.reserved':
+        return handleInventoryReserved(deps, event, ctx);
+      case 'inventory.rejected':
+        return handleInventoryRejected(deps, event, ctx);
+      case 'order.cancelled':
+        return handleOrderCancelled(deps, event, ctx);
+      case 'delivery.failed':
+        return handleDeliveryFailed(deps, event, ctx);
+      default:
+        return;
+    }
+  };
+}

@@ -1,0 +1,22 @@
+import type { EventEnvelope } from '@dispatch/contracts';
+import type { HandlerContext } from '@dispatch/platform';
+import { mergeClose } from '../store/payment-store';
+import { type PaymentDeps, processOrderEvent } from './processor';
+
+/**
+ * order.cancelled closes the order for payment: an authorized payment is refunded (once, reason
+ * ORDER_CANCELLED); before any charge, the cancellation is recorded so a later (or waiting)
+ * inventory.reserved is answered with payment.failed ORDER_CANCELLED and nothing is charged.
+ */
+export async function handleOrderCancelled(
+  deps: PaymentDeps,
+  event: EventEnvelope<'order.cancelled'>,
+  ctx: HandlerContext,
+): Promise<void> {
+  await processOrderEvent(
+    deps,
+    event,
+    (tx) => mergeClose(tx, { orderId: event.orderId, reason: 'ORDER_CANCELLED', eventId: event.eventId }),
+    ctx.logger,
+  );
+}

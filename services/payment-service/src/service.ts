@@ -1,0 +1,143 @@
+import path from 'node:path';
+import { type AnyEvent, Topics } from '@dispatch/contracts';
+import {
+  createRedis,
+  type EventHandler,
+  type Logger,
+  type Redis,
+  type ServiceContext,
+  type ServiceDefinition,
+  serviceDatabase,
+  serviceSettings,
+} from '@dispatch/platform';
+import type { Pool } from 'pg';
+import type { Histogram, Registry } from 'prom-client';
+import type { PaymentConfig } from './config';
+import type { PaymentGateway } from './gateway/gateway';
+import { ResilientGateway } from './gateway/resilient-gateway';
+import { SimulatedGateway } from './gateway/simulated-gateway';
+import { createPaymentHandler } from './handlers';
+import type { PaymentDeps } from './handlers/processor';
+import { paymentRoutes } from './http/routes';
+import { createPaymentMetrics } from './metrics';
+import { DedupCache } from './redis/dedup-cache';
+import { OrderLock } from './redis/order-lock';
+import { startSweeper } from './tasks/sweeper';
+
+export const SERVICE_NAME = 'payment-service';
+
+/**
+ * Consumer retries: lock-busy and in-flight conditions are transient and can last up to a lease
+ * (LOCK_TTL_MS), so payment retries longer than the platform default before dead-lettering.
+ */
+export const CONSUMER_RETRY = { maxAttempts: 30, initialDelayMs: 200, maxDelayMs: 5_000 };
+
+/** The simulated gateway configured from the environment (the only adapter built in). */
+export function gatewayFromConfig(config: PaymentConfig): SimulatedGateway {
+  return new SimulatedGateway({
+    latencyMs: config.GATEWAY_LATENCY_MS,
+    failureRate: config.GATEWAY_FAILURE_RATE,
+  });
+}
+
+export interface PaymentDepsInput {
+  config: PaymentConfig;
+  pool: Pool;
+  redis: Redis;
+  gateway: PaymentGateway;
+  registry: Registry;
+  logger: Logger;
+  stageLatency?: Histogram<'stage'>;
+}
+
+/** Wires the handler pipeline's dependencies (used by the service and by tests that run several pipelines). */
+export function createPaymentDeps(input: PaymentDepsInput): PaymentDeps {
+  const { config, logger } = input;
+  const metrics = createPaymentMetrics(input.registry);
+  return {
+    pool: input.pool,
+    metrics,
+    logger,
+    leaseMs: config.LOCK_TTL_MS,
+    ...(input.stageLatency ? { stageLatency: input.stageLatency } : {}),
+    lock: new OrderLock(input.redis, config.LOCK_TTL_MS, metrics, logger),
+    dedup: new DedupCache(input.redis, config.DEDUP_TTL_SECONDS, metrics, logger),
+    gateway: new ResilientGateway(
+      input.gateway,
+      {
+        timeoutMs: config.GATEWAY_TIMEOUT_MS,
+        retries: config.GATEWAY_RETRIES,
+        backoffInitialMs: config.GATEWAY_BACKOFF_INITIAL_MS,
+        backoffMaxMs: config.GATEWAY_BACKOFF_MAX_MS,
+        breakerConsecutiveFailures: config.BREAKER_CONSECUTIVE_FAILURES,
+        breakerHalfOpenAfterMs: config.BREAKER_HALF_OPEN_AFTER_MS,
+      },
+      metrics,
+    ),
+  };
+}
+
+export interface PaymentServiceOptions {
+  /** Default: the simulated gateway from GATEWAY_LATENCY_MS / GATEWAY_FAILURE_RATE. */
+  gateway?: PaymentGateway;
+  /** Default: KAFKA_GROUP_ID, the service name. Tests use their own group. */
+  groupId?: string;
+  /** Events for which this returns false are skipped (tests: only their own orders, never others'). */
+  acceptEvent?: (event: AnyEvent) => boolean;
+}
+
+/** payment-service as startService runs it. */
+export function paymentService(config: PaymentConfig, opts: PaymentServiceOptions = {}): ServiceDefinition {
+  const gateway = opts.gateway ?? gatewayFromConfig(config);
+  let redis: Redis | undefined;
+  let deps: PaymentDeps | undefined;
+
+  // startService hands out the context (logger, pool, registry) only to the callbacks; the first one
+  // to run builds the dependencies.
+  const depsOf = (ctx: ServiceContext): PaymentDeps => {
+    if (deps) return deps;
+    if (!ctx.pool) throw new Error('payment-service needs its database');
+    redis = createRedis(config.REDIS_URL, ctx.logger, SERVICE_NAME);
+    deps = createPaymentDeps({
+      config,
+      pool: ctx.pool,
+      redis,
+      gateway,
+      registry: ctx.metrics.registry,
+      logger: ctx.logger,
+      stageLatency: ctx.metrics.stageLatency,
+    });
+    return deps;
+  };
+
+  return {
+    ...serviceSettings(SERVICE_NAME, config),
+    postgres: serviceDatabase(config, path.resolve(__dirname, 'migrations')),
+    // Redis is deliberately not a readiness check: without it payments go on, only slower.
+    consumers: (ctx) => {
+      const handler = createPaymentHandler(depsOf(ctx));
+      const accept = opts.acceptEvent;
+      const filtered: EventHandler = accept
+        ? async (event, handlerCtx) => (accept(event) ? handler(event, handlerCtx) : undefined)
+        : handler;
+      return [
+        {
+          groupId: opts.groupId ?? config.KAFKA_GROUP_ID,
+          topics: [Topics.order, Topics.inventory, Topics.delivery],
+          handler: filtered,
+          retry: CONSUMER_RETRY,
+        },
+      ];
+    },
+    routes: (app, ctx) => {
+      if (!ctx.pool) throw new Error('payment-service needs its database');
+      paymentRoutes(app, ctx.pool, config);
+    },
+    tasks: (ctx) => [startSweeper(depsOf(ctx), ctx.logger, config.SWEEP_INTERVAL_MS)],
+    onClose: async () => {
+      if (!redis) return;
+      // QUIT when Redis answers; when it is down there is nothing to say goodbye to.
+      await redis.quit().catch(() => redis?.disconnect());
+    },
+  };
+}

@@ -1,0 +1,426 @@
+import type { Currency, Money } from '@dispatch/contracts';
+import type { ClientBase, Pool } from 'pg';
+import type {
+  CloseReason,
+  OrderFacts,
+  PaymentSnapshot,
+  PaymentStatus,
+  RefundStatus,
+} from '../domain/payment';
+
+/** Anything that runs a query: the pool (one statement, autocommit) or a transaction's client. */
+type Db = Pool | ClientBase;
+
+/** A payments row. Amounts come back from numeric(14,2) as 2-dp strings, i.e. Money. */
+export interface PaymentRow {
+  paymentId: string;
+  orderId: string;
+  customerId: string;
+  amount: Money;
+  currency: Currency;
+  status: PaymentStatus;
+  failureReason: string | null;
+  gatewayReference: string | null;
+  idempotencyKey: string;
+  chargeEventId: string;
+  requestedAt: Date;
+  correlationId: string;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  refundStatus: RefundStatus | null;
+  refundId: string | null;
+  refundReason: CloseReason | null;
+  refundEventId: string | null;
+  refundReference: string | null;
+  createdAt: Date;
+  decidedAt: Date | null;
+  refundedAt: Date | null;
+}
+
+export interface OrderRow extends OrderFacts {
+  orderId: string;
+  customerId: string | null;
+}
+
+interface PaymentRecord {
+  payment_id: string;
+  order_id: string;
+  customer_id: string;
+  amount: string;
+  currency: string;
+  status: PaymentStatus;
+  failure_reason: string | null;
+  gateway_reference: string | null;
+  idempotency_key: string;
+  charge_event_id: string;
+  requested_at: Date;
+  correlation_id: string;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  refund_status: RefundStatus | null;
+  refund_id: string | null;
+  refund_reason: CloseReason | null;
+  refund_event_id: string | null;
+  refund_reference: string | null;
+  created_at: Date;
+  decided_at: Date | null;
+  refunded_at: Date | null;
+}
+
+interface OrderRecord {
+  order_id: string;
+  customer_id: string | null;
+  order_seen: boolean;
+  card_token: string | null;
+  charge_event_id: string | null;
+  charge_requested_at: Date | null;
+  correlation_id: string | null;
+  amount: string | null;
+  currency: string | null;
+  close_reason: CloseReason | null;
+  close_event_id: string | null;
+}
+
+function toPayment(r: PaymentRecord): PaymentRow {
+  return {
+    paymentId: r.payment_id,
+    orderId: r.order_id,
+    customerId: r.customer_id,
+    amount: r.amount,
+    // Written only from validated events, so the stored code is one of ours.
+    currency: r.currency as Currency,
+    status: r.status,
+    failureReason: r.failure_reason,
+    gatewayReference: r.gateway_reference,
+    idempotencyKey: r.idempotency_key,
+    chargeEventId: r.charge_event_id,
+    requestedAt: r.requested_at,
+    correlationId: r.correlation_id,
+    leaseOwner: r.lease_owner,
+    leaseUntil: r.lease_until,
+    refundStatus: r.refund_status,
+    refundId: r.refund_id,
+    refundReason: r.refund_reason,
+    refundEventId: r.refund_event_id,
+    refundReference: r.refund_reference,
+    createdAt: r.created_at,
+    decidedAt: r.decided_at,
+    refundedAt: r.refunded_at,
+  };
+}
+
+function toOrder(r: OrderRecord): OrderRow {
+  const chargeRequest =
+    r.charge_event_id && r.charge_requested_at && r.correlation_id && r.amount && r.currency
+      ? {
+          eventId: r.charge_event_id,
+          requestedAt: r.charge_requested_at,
+          correlationId: r.correlation_id,
+          amount: r.amount,
+          currency: r.currency as Currency,
+        }
+      : null;
+  return {
+    orderId: r.order_id,
+    customerId: r.customer_id,
+    orderSeen: r.order_seen,
+    cardToken: r.card_token,
+    chargeRequest,
+    close: r.close_reason && r.close_event_id ? { reason: r.close_reason, eventId: r.close_event_id } : null,
+  };
+}
+
+export function snapshotOf(payment: PaymentRow): PaymentSnapshot {
+  return { status: payment.status, refundStatus: payment.refundStatus };
+}
+
+// ---- order facts (merged, first value wins) ----
+
+export async function mergeOrderCreated(
+  tx: ClientBase,
+  fact: { orderId: string; customerId: string; cardToken: string | null },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO payment_orders (order_id, customer_id, order_seen, card_token)
+     VALUES ($1, $2, true, $3)
+     ON CONFLICT (order_id) DO UPDATE SET
+       customer_id = COALESCE(payment_orders.customer_id, EXCLUDED.customer_id),
+       card_token  = CASE WHEN payment_orders.order_seen OR payment_orders.inventory_rejected
+                          THEN payment_orders.card_token ELSE EXCLUDED.card_token END,
+       order_seen  = true,
+       updated_at  = now()`,
+    [fact.orderId, fact.customerId, fact.cardToken],
+  );
+}
+
+export async function mergeChargeRequest(
+  tx: ClientBase,
+  fact: {
+    orderId: string;
+    customerId: string;
+    eventId: string;
+    requestedAt: string;
+    correlationId: string;
+    amount: Money;
+    currency: Currency;
+  },
+): Promise<void> {
+  // The first request wins as a whole (all its columns are null until then).
+  await tx.query(
+    `INSERT INTO payment_orders (order_id, customer_id, charge_event_id, correlation_id, amount, currency,
+                                 charge_requested_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (order_id) DO UPDATE SET
+       customer_id = COALESCE(payment_orders.customer_id, EXCLUDED.customer_id),
+       charge_event_id = COALESCE(payment_orders.charge_event_id, EXCLUDED.charge_event_id),
+       charge_requested_at = COALESCE(payment_orders.charge_requested_at, EXCLUDED.charge_requested_at),
+       correlation_id  = COALESCE(payment_orders.correlation_id, EXCLUDED.correlation_id),
+       amount   = COALESCE(payment_orders.amount, EXCLUDED.amount),
+       currency = COALESCE(payment_orders.currency, EXCLUDED.currency),
+       updated_at = now()`,
+    [
+      fact.orderId,
+      fact.customerId,
+      fact.eventId,
+      fact.correlationId,
+      fact.amount,
+      fact.currency,
+      fact.requestedAt,
+    ],
+  );
+}
+
+export async function mergeClose(
+  tx: ClientBase,
+  fact: { orderId: string; reason: CloseReason; eventId: string },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO payment_orders (order_id, close_reason, close_event_id)
+     VALUES ($1, $2, $3)
+     ON CONFLICT (order_id) DO UPDATE SET
+       close_reason   = COALESCE(payment_orders.close_reason, EXCLUDED.close_reason),
+       close_event_id = COALESCE(payment_orders.close_event_id, EXCLUDED.close_event_id),
+       updated_at = now()`,
+    [fact.orderId, fact.reason, fact.eventId],
+  );
+}
+
+/** Nothing was reserved, so nothing will be charged: drop the token now and refuse it later. */
+export async function mergeInventoryRejected(tx: ClientBase, orderId: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO payment_orders (order_id, inventory_rejected) VALUES ($1, true)
+     ON CONFLICT (order_id) DO UPDATE SET inventory_rejected = true, card_token = NULL, updated_at = now()`,
+    [orderId],
+  );
+}
+
+/** The order's facts, row-locked until the transaction ends (serialises one order's decisions). */
+export async function lockOrder(tx: ClientBase, orderId: string): Promise<OrderRow | undefined> {
+  const result = await tx.query<OrderRecord>(
+    `SELECT order_id, customer_id, order_seen, card_token, charge_event_id, charge_requested_at, correlation_id,
+            amount::text AS amount, currency, close_reason, close_event_id
+       FROM payment_orders WHERE order_id = $1 FOR UPDATE`,
+    [orderId],
+  );
+  const row = result.rows[0];
+  return row ? toOrder(row) : undefined;
+}
+
+export async function readCardToken(db: Db, orderId: string): Promise<string | null> {
+  const result = await db.query<{ card_token: string | null }>(
+    'SELECT card_token FROM payment_orders WHERE order_id = $1',
+    [orderId],
+  );
+  return result.rows[0]?.card_token ?? null;
+}
+
+/** The token is needed only until the charge is decided. */
+export async function clearCardToken(tx: ClientBase, orderId: string): Promise<void> {
+  await tx.query(
+    'UPDATE payment_orders SET card_token = NULL, updated_at = now() WHERE order_id = $1 AND card_token IS NOT NULL',
+    [orderId],
+  );
+}
+
+// ---- payments ----
+
+const PAYMENT_COLUMNS = `payment_id, order_id, customer_id, amount::text AS amount, currency, status, failure_reason,
+  gateway_reference, idempotency_key, charge_event_id, requested_at, correlation_id, lease_owner, lease_until, refund_status,
+  refund_id, refund_reason, refund_event_id, refund_reference, created_at, decided_at, refunded_at`;
+
+export async function findPayment(
+  db: Db,
+  orderId: string,
+  opts: { forUpdate?: boolean } = {},
+): Promise<PaymentRow | undefined> {
+  const result = await db.query<PaymentRecord>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+    [orderId],
+  );
+  const row = result.rows[0];
+  return row ? toPayment(row) : undefined;
+}
+
+export interface NewPayment {
+  paymentId: string;
+  orderId: string;
+  customerId: string;
+  amount: Money;
+  currency: Currency;
+  idempotencyKey: string;
+  chargeEventId: string;
+  requestedAt: Date;
+  correlationId: string;
+}
+
+/**
+ * Inserts the order's one payment. Returns false when the order already has one: the unique orderId
+ * is the durable guard, and the caller treats the conflict as "already processed".
+ */
+export async function insertPayment(
+  tx: ClientBase,
+  payment: NewPayment,
+  state:
+    | { status: 'PENDING'; leaseOwner: string; leaseMs: number }
+    | { status: 'FAILED'; failureReason: string },
+): Promise<boolean> {
+  const pending = state.status === 'PENDING';
+  const result = await tx.query(
+    `INSERT INTO payments (payment_id, order_id, customer_id, amount, currency, status, failure_reason,
+                           idempotency_key, charge_event_id, correlation_id, lease_owner, lease_until, decided_at,
+                           requested_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+             CASE WHEN $12::bigint IS NULL THEN NULL ELSE clock_timestamp() + $12::bigint * interval '1 millisecond' END,
+             CASE WHEN $6 = 'PENDING' THEN NULL ELSE now() END, $13)
+     ON CONFLICT (order_id) DO NOTHING`,
+    [
+      payment.paymentId,
+      payment.orderId,
+      payment.customerId,
+      payment.amount,
+      payment.currency,
+      state.status,
+      pending ? null : state.failureReason,
+      payment.idempotencyKey,
+      payment.chargeEventId,
+      payment.correlationId,
+      pending ? state.leaseOwner : null,
+      pending ? state.leaseMs : null,
+      payment.requestedAt,
+    ],
+  );
+  return result.rowCount === 1;
+}
+
+/**
+ * Takes over the lease of an unfinished charge (PENDING) or refund (refund PENDING) when nobody holds
+ * it or its holder's lease expired. One statement, so two workers can never both win. Returns the
+ * row when this owner now holds the lease.
+ */
+export async function claimLease(
+  db: Db,
+  orderId: string,
+  work: 'charge' | 'refund',
+  owner: string,
+  leaseMs: number,
+): Promise<PaymentRow | undefined> {
+  const unfinished = work === 'charge' ? `status = 'PENDING'` : `refund_status = 'PENDING'`;
+  const result = await db.query<PaymentRecord>(
+    `UPDATE payments
+        SET lease_owner = $2, lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond', updated_at = now()
+      WHERE order_id = $1 AND ${unfinished}
+        AND (lease_until IS NULL OR lease_until < clock_timestamp() OR lease_owner = $2)
+      RETURNING ${PAYMENT_COLUMNS}`,
+    [orderId, owner, leaseMs],
+  );
+  const row = result.rows[0];
+  return row ? toPayment(row) : undefined;
+}
+
+/** Gives the lease back early (after a failed refund attempt) so a retry need not wait for it to expire. */
+export async function releaseLease(db: Db, orderId: string, owner: string): Promise<void> {
+  await db.query(
+    `UPDATE payments SET lease_owner = NULL, lease_until = NULL, updated_at = now()
+      WHERE order_id = $1 AND lease_owner = $2`,
+    [orderId, owner],
+  );
+}
+
+/** PENDING → AUTHORIZED | FAILED. Returns the row, or undefined when it was no longer PENDING. */
+export async function completeCharge(
+  tx: ClientBase,
+  orderId: string,
+  decision: { status: 'AUTHORIZED'; gatewayReference: string } | { status: 'FAILED'; failureReason: string },
+): Promise<PaymentRow | undefined> {
+  const result = await tx.query<PaymentRecord>(
+    `UPDATE payments
+        SET status = $2, gateway_reference = $3, failure_reason = $4,
+            lease_owner = NULL, lease_until = NULL, decided_at = now(), updated_at = now()
+      WHERE order_id = $1 AND status = 'PENDING'
+      RETURNING ${PAYMENT_COLUMNS}`,
+    [
+      orderId,
+      decision.status,
+      decision.status === 'AUTHORIZED' ? decision.gatewayReference : null,
+      decision.status === 'FAILED' ? decision.failureReason : null,
+    ],
+  );
+  const row = result.rows[0];
+  return row ? toPayment(row) : undefined;
+}
+
+/** AUTHORIZED → refund PENDING, leased to `owner`. Returns the row, or undefined when not applicable. */
+export async function startRefund(
+  tx: ClientBase,
+  orderId: string,
+  refund: {
+    refundId: string;
+    reason: CloseReason;
+    causeEventId: string;
+    leaseOwner: string;
+    leaseMs: number;
+  },
+): Promise<PaymentRow | undefined> {
+  const result = await tx.query<PaymentRecord>(
+    `UPDATE payments
+        SET refund_status = 'PENDING', refund_id = $2, refund_reason = $3, refund_event_id = $4,
+            lease_owner = $5, lease_until = clock_timestamp() + $6::bigint * interval '1 millisecond',
+            updated_at = now()
+      WHERE order_id = $1 AND status = 'AUTHORIZED' AND refund_status IS NULL
+      RETURNING ${PAYMENT_COLUMNS}`,
+    [orderId, refund.refundId, refund.reason, refund.causeEventId, refund.leaseOwner, refund.leaseMs],
+  );
+  const row = result.rows[0];
+  return row ? toPayment(row) : undefined;
+}
+
+/** refund PENDING → REFUNDED. Returns the row, or undefined when it was no longer PENDING. */
+export async function completeRefund(
+  tx: ClientBase,
+  orderId: string,
+  refundReference: string,
+): Promise<PaymentRow | undefined> {
+  const result = await tx.query<PaymentRecord>(
+    `UPDATE payments
+        SET refund_status = 'REFUNDED', refund_reference = $2, refunded_at = now(),
+            lease_owner = NULL, lease_until = NULL, updated_at = now()
+      WHERE order_id = $1 AND refund_status = 'PENDING'
+      RETURNING ${PAYMENT_COLUMNS}`,
+    [orderId, refundReference],
+  );
+  const row = result.rows[0];
+  return row ? toPayment(row) : undefined;
+}
+
+/** Orders whose charge or refund is unfinished and whose worker's lease expired (it crashed or gave up). */
+export async function findAbandoned(db: Db, limit: number): Promise<string[]> {
+  const result = await db.query<{ order_id: string }>(
+    `SELECT order_id FROM payments
+      WHERE (status = 'PENDING' OR refund_status = 'PENDING')
+        AND (lease_until IS NULL OR lease_until < clock_timestamp())
+      ORDER BY lease_until NULLS FIRST
+      LIMIT $1`,
+    [limit],
+  );
+  return result.rows.map((r) => r.order_id);
+}

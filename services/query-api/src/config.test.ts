@@ -1,0 +1,46 @@
+import { ConfigError, parseConfig } from '@dispatch/platform';
+import { keyspaceReplication, queryApiBaseEnv, queryApiEnv } from './config';
+
+const secret = { AUTH_JWT_SECRET: 'x'.repeat(32) };
+
+describe('query-api config', () => {
+  it('has local defaults for everything but the auth secret', () => {
+    const config = parseConfig('query-api', queryApiEnv, secret);
+    expect(config).toMatchObject({
+      PORT: 8080,
+      CASSANDRA_KEYSPACE: 'delivery_query',
+      KAFKA_GROUP_ID: 'query-api',
+      SSE_HEARTBEAT_MS: 15_000,
+      READ_MODEL_REFRESH_MS: 5_000,
+    });
+    expect(keyspaceReplication(config)).toEqual({ class: 'SimpleStrategy', replicationFactor: 1 });
+    expect(() => parseConfig('query-api', queryApiEnv, {})).toThrow(/AUTH_JWT_SECRET/);
+    // The rebuild command needs no secret.
+    expect(parseConfig('query-api', queryApiBaseEnv, {}).CASSANDRA_KEYSPACE).toBe('delivery_query');
+  });
+
+  it('keeps room for the generation suffix in the keyspace name and names every bad variable', () => {
+    const attempt = () =>
+      parseConfig('query-api', queryApiEnv, {
+        ...secret,
+        CASSANDRA_KEYSPACE: 'k'.repeat(41),
+        SSE_MAX_STREAMS: '0',
+        CASSANDRA_REPLICATION_STRATEGY: 'Everywhere',
+      });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/CASSANDRA_KEYSPACE[\s\S]*CASSANDRA_REPLICATION_STRATEGY[\s\S]*SSE_MAX_STREAMS/);
+  });
+
+  it('uses the local data center for NetworkTopologyStrategy', () => {
+    const config = parseConfig('query-api', queryApiEnv, {
+      ...secret,
+      CASSANDRA_REPLICATION_STRATEGY: 'NetworkTopologyStrategy',
+      CASSANDRA_REPLICATION_FACTOR: '3',
+      CASSANDRA_LOCAL_DC: 'eu1',
+    });
+    expect(keyspaceReplication(config)).toEqual({
+      class: 'NetworkTopologyStrategy',
+      dataCenters: { eu1: 3 },
+    });
+  });
+});

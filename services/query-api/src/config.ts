@@ -1,0 +1,76 @@
+import {
+  authEnv,
+  baseEnv,
+  cassandraEnv,
+  type KeyspaceReplication,
+  kafkaEnv,
+  kafkaGroupEnv,
+  requireAuth,
+} from '@dispatch/platform';
+import { z } from 'zod';
+
+export const SERVICE_NAME = 'query-api';
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** Every query-api variable; the auth secret is optional here (the rebuild command needs none). */
+export const queryApiBaseEnv = z.object({
+  ...baseEnv,
+  PORT: baseEnv.PORT.default(8080),
+  ...kafkaEnv,
+  ...kafkaGroupEnv(SERVICE_NAME),
+  /** Partitions applied at the same time (the read model is order-independent, so more is only faster). */
+  CONSUMER_CONCURRENCY: positiveInt.max(64).default(8),
+  /** Tries per event before it is dead-lettered; high because a Cassandra outage is the usual cause. */
+  CONSUMER_MAX_ATTEMPTS: positiveInt.max(1000).default(30),
+  ...cassandraEnv,
+  /**
+   * The control keyspace (generation pointer, migrations); read model tables live in
+   * `<keyspace>_g<generation>`. At most 40 characters so the suffix fits Cassandra's 48.
+   */
+  CASSANDRA_KEYSPACE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, 'expected a letter then up to 39 letters, digits or _')
+    .default('delivery_query'),
+  /** Replication of keyspaces this service creates (existing ones keep theirs). */
+  CASSANDRA_REPLICATION_STRATEGY: z
+    .enum(['SimpleStrategy', 'NetworkTopologyStrategy'])
+    .default('SimpleStrategy'),
+  CASSANDRA_REPLICATION_FACTOR: positiveInt.max(99).default(1),
+  ...authEnv,
+  /** Comment lines sent on idle order streams so proxies keep them open. */
+  SSE_HEARTBEAT_MS: positiveInt.default(15_000),
+  /** Streams re-read their order this often, to see events another instance applied. */
+  SSE_POLL_MS: positiveInt.default(5_000),
+  /** Open order streams per instance; more get 503 with Retry-After. */
+  SSE_MAX_STREAMS: positiveInt.default(1_000),
+  /** How often instances re-read which read-model generation is active (and which one a rebuild fills). */
+  READ_MODEL_REFRESH_MS: positiveInt.min(50).default(5_000),
+  /** Events a rebuild writes at the same time. */
+  REBUILD_APPLY_CONCURRENCY: positiveInt.max(512).default(32),
+  /** A rebuild fails when the log yields nothing new for this long before reaching its end offsets. */
+  REBUILD_IDLE_TIMEOUT_MS: positiveInt.default(60_000),
+});
+
+/** The service's environment. Every variable has a local default except the auth secret. */
+export const queryApiEnv = requireAuth(queryApiBaseEnv);
+
+export type QueryApiConfig = z.infer<typeof queryApiEnv>;
+
+/** Replication for keyspaces the service creates; NetworkTopologyStrategy uses the local data center. */
+export function keyspaceReplication(config: QueryApiConfig): KeyspaceReplication {
+  if (config.CASSANDRA_REPLICATION_STRATEGY === 'SimpleStrategy') {
+    return { class: 'SimpleStrategy', replicationFactor: config.CASSANDRA_REPLICATION_FACTOR };
+  }
+  return {
+    class: 'NetworkTopologyStrategy',
+    dataCenters: { [config.CASSANDRA_LOCAL_DC]: config.CASSANDRA_REPLICATION_FACTOR },
+  };
+}
+
+export function cassandraConnection(config: QueryApiConfig): {
+  contactPoints: string[];
+  localDataCenter: string;
+} {
+  return { contactPoints: config.CASSANDRA_CONTACT_POINTS, localDataCenter: config.CASSANDRA_LOCAL_DC };
+}

@@ -1,0 +1,129 @@
+import {
+  type AnyEvent,
+  applyEvent,
+  emptyFacts,
+  type OrderFacts,
+  SAGA_FINAL_STATUS,
+  SAGA_PATHS,
+  sampleEvents,
+} from '@dispatch/contracts';
+import { type EndToEndObservation, endToEndObservation } from './end-to-end';
+
+const START = '2026-03-01T10:00:00.000Z';
+const START_MS = Date.parse(START);
+
+function factsOf(events: AnyEvent[]): OrderFacts {
+  return events.reduce(applyEvent, emptyFacts(events[0]?.orderId as string));
+}
+
+function byType(events: AnyEvent[], eventType: AnyEvent['eventType']): AnyEvent {
+  const found = events.find((e) => e.eventType === eventType);
+  if (!found) throw new Error(`no ${eventType} among the sample events`);
+  return found;
+}
+
+/** A seeded shuffle (mulberry32) of the events plus some duplicates, so a failing seed can be replayed. */
+function shuffledWithDuplicates(events: AnyEvent[], seed: number): AnyEvent[] {
+  let a = seed >>> 0;
+  const random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const list = [...events, ...events.filter(() => random() < 0.5)];
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [list[i], list[j]] = [list[j] as AnyEvent, list[i] as AnyEvent];
+  }
+  return list;
+}
+
+/**
+ * The live consumer's rule with its claim modelled by a set: after each apply, observe when the
+ * order is decided and nobody claimed it yet. Returns each observation with the index of the
+ * event whose apply made it.
+ */
+function observationsOf(
+  arrivals: AnyEvent[],
+  nowMs: number,
+): { index: number; value: EndToEndObservation }[] {
+  const claimed = new Set<string>();
+  const made: { index: number; value: EndToEndObservation }[] = [];
+  let facts = emptyFacts(arrivals[0]?.orderId as string);
+  arrivals.forEach((event, index) => {
+    facts = applyEvent(facts, event);
+    const value = endToEndObservation(facts, nowMs);
+    if (value && !claimed.has(event.orderId)) {
+      claimed.add(event.orderId);
+      made.push({ index, value });
+    }
+  });
+  return made;
+}
+
+describe('order end-to-end latency: the decision', () => {
+  it('observes nothing while the derived status is not terminal', () => {
+    const events = sampleEvents('happy', { startAt: START });
+    const beforeCompletion = events.filter((e) => e.eventType !== 'delivery.completed');
+    for (let n = 1; n <= beforeCompletion.length; n++) {
+      expect(endToEndObservation(factsOf(beforeCompletion.slice(0, n)), START_MS + 60_000)).toBeUndefined();
+    }
+  });
+
+  it('was non-terminal, now terminal: observes the terminal status and now − order.created occurredAt', () => {
+    const events = sampleEvents('inventoryRejected', { startAt: START });
+    const created = byType(events, 'order.created');
+    expect(endToEndObservation(factsOf([created]), START_MS + 1_000)).toBeUndefined();
+    expect(endToEndObservation(factsOf(events), START_MS + 2_500)).toEqual({
+      status: 'INVENTORY_REJECTED',
+      seconds: 2.5,
+    });
+  });
+
+  it('terminal before order.created is applied: waits for it, then observes with its occurredAt', () => {
+    const events = sampleEvents('happy', { startAt: START, stepMs: 60_000 });
+    const created = byType(events, 'order.created');
+    const rest = events.filter((e) => e !== created);
+    const terminalFirst = factsOf(rest);
+    // The fold already says DELIVERED, but createdAt is only the earliest event seen.
+    expect(endToEndObservation(terminalFirst, START_MS + 600_000)).toBeUndefined();
+    expect(endToEndObservation(applyEvent(terminalFirst, created), START_MS + 600_000)).toEqual({
+      status: 'DELIVERED',
+      seconds: 600,
+    });
+  });
+
+  it('never negative when order.created occurredAt is ahead of this host’s clock', () => {
+    const events = sampleEvents('paymentFailed', { startAt: START });
+    expect(endToEndObservation(factsOf(events), START_MS - 5_000)).toEqual({
+      status: 'PAYMENT_FAILED',
+      seconds: 0,
+    });
+  });
+
+  it.each([...SAGA_PATHS])(
+    '%s: any arrival order with duplicates gives one observation, at the apply that decided the order',
+    (path) => {
+      for (let seed = 1; seed <= 40; seed++) {
+        const events = sampleEvents(path, { startAt: START });
+        const arrivals = shuffledWithDuplicates(events, seed);
+        const made = observationsOf(arrivals, START_MS + 30_000);
+        expect(made).toHaveLength(1);
+        const [only] = made as [{ index: number; value: EndToEndObservation }];
+        expect(only.value).toEqual({ status: SAGA_FINAL_STATUS[path], seconds: 30 });
+        // The deciding apply is the first one after which the order is decided; before it, nothing.
+        const firstDecided = arrivals.findIndex(
+          (_, i) => endToEndObservation(factsOf(arrivals.slice(0, i + 1)), 0) !== undefined,
+        );
+        expect(only.index).toBe(firstDecided);
+        // ...and it is either the terminal event (order.created already known) or order.created (applied last).
+        const decider = arrivals[only.index] as AnyEvent;
+        const createdBefore = arrivals.slice(0, only.index).some((e) => e.eventType === 'order.created');
+        if (createdBefore) expect(decider.eventType).not.toBe('order.created');
+        else expect(decider.eventType).toBe('order.created');
+      }
+    },
+  );
+});

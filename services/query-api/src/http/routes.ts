@@ -1,0 +1,47 @@
+import {
+  authenticate,
+  principalOf,
+  requireRole,
+  serveOpenApi,
+  type TokenVerifier,
+  validate,
+} from '@dispatch/platform';
+import type { Express } from 'express';
+import type { OrderQueries } from '../queries';
+import { queryApiOpenApi } from './openapi';
+import type { OrderStreams } from './order-streams';
+import { listOrdersQuerySchema, orderIdParamsSchema } from './schemas';
+
+export interface RouteDeps {
+  queries: OrderQueries;
+  streams: OrderStreams;
+  verifyToken: TokenVerifier;
+}
+
+export function mountRoutes(app: Express, deps: RouteDeps): void {
+  const signedIn = [authenticate(deps.verifyToken), requireRole('customer', 'admin')];
+
+  app.get('/api/orders', ...signedIn, async (req, res) => {
+    const query = validate(listOrdersQuerySchema, req.query);
+    res.json(await deps.queries.list(principalOf(res), query));
+  });
+
+  app.get('/api/orders/:orderId', ...signedIn, async (req, res) => {
+    const { orderId } = validate(orderIdParamsSchema, req.params);
+    res.json(await deps.queries.getFor(principalOf(res), orderId));
+  });
+
+  app.get('/api/orders/:orderId/events', ...signedIn, async (req, res) => {
+    const { orderId } = validate(orderIdParamsSchema, req.params);
+    const release = deps.streams.reserve();
+    try {
+      const order = await deps.queries.getFor(principalOf(res), orderId);
+      deps.streams.start(res, orderId, order, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  });
+
+  serveOpenApi(app, queryApiOpenApi);
+}

@@ -1,0 +1,433 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import {
+  type AnyEvent,
+  parseEnvelope,
+  RAW_TOPICS,
+  serializeEnvelope,
+  topicForEventType,
+} from '@dispatch/contracts';
+import {
+  createCassandraClient,
+  createEventProducer,
+  createKafka,
+  createLogger,
+  type EventProducer,
+  type Principal,
+  parseConfig,
+  signToken,
+} from '@dispatch/platform';
+import { stackAddresses } from '@dispatch/testkit';
+import type { Client } from 'cassandra-driver';
+import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import { type QueryApiConfig, queryApiEnv, SERVICE_NAME } from '../src/config';
+import { type QueryApi, startQueryApi } from '../src/service';
+
+export const TEST_JWT_SECRET = `query-api-test-secret-${randomBytes(16).toString('hex')}`;
+const ISSUER = 'dispatch';
+const AUDIENCE = 'dispatch-api';
+
+export const testLogger = createLogger('query-api-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+const addresses = stackAddresses();
+
+function hostPort(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i), Number(address.slice(i + 1))];
+}
+
+async function assertListening(name: string, address: string, hint: string): Promise<void> {
+  const [host, port] = hostPort(address);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host, port, timeout: 3_000 });
+    const fail = (reason: string) => {
+      socket.destroy();
+      reject(new Error(`${name} is not reachable at ${address} (${reason}). ${hint}`));
+    };
+    socket.once('connect', () => {
+      socket.end();
+      resolve();
+    });
+    socket.once('timeout', () => fail('timed out'));
+    socket.once('error', (err) => fail(err.message));
+  });
+}
+
+/** Kafka and Cassandra must be up: `pnpm stack up`, or point KAFKA_BROKERS / CASSANDRA_CONTACT_POINTS at them. */
+export async function assertStackReachable(): Promise<void> {
+  await Promise.all([
+    assertListening(
+      'Kafka',
+      addresses.kafkaBrokers[0] ?? '127.0.0.1:9092',
+      'Set KAFKA_BROKERS or run `pnpm stack up`.',
+    ),
+    assertListening(
+      'Cassandra',
+      addresses.cassandraContactPoints[0] ?? '127.0.0.1:9042',
+      'Set CASSANDRA_CONTACT_POINTS or run `pnpm stack up`.',
+    ),
+  ]);
+}
+
+export function shortId(): string {
+  return randomUUID().replaceAll('-', '').slice(0, 10);
+}
+
+/**
+ * The service's config for a test: a fresh control keyspace (one per test file, Cassandra DDL is
+ * slow), a fresh consumer group, the test secret, short timers.
+ */
+export function testConfig(overrides: Record<string, string> = {}): QueryApiConfig {
+  const config = parseConfig(SERVICE_NAME, queryApiEnv, {
+    KAFKA_BROKERS: addresses.kafkaBrokers.join(','),
+    CASSANDRA_CONTACT_POINTS: addresses.cassandraContactPoints.join(','),
+    CASSANDRA_LOCAL_DC: addresses.cassandraLocalDc,
+    CASSANDRA_KEYSPACE: `qa_${shortId()}`,
+    KAFKA_GROUP_ID: `query-api-test-${shortId()}`,
+    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    READ_MODEL_REFRESH_MS: '250',
+    SSE_POLL_MS: '500',
+    SHUTDOWN_TIMEOUT_MS: '10000',
+    ...overrides,
+  });
+  return { ...config, PORT: 0 };
+}
+
+function kafkajs(): Kafka {
+  return new Kafka({
+    brokers: addresses.kafkaBrokers,
+    clientId: `query-api-test-${shortId()}`,
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/**
+ * Commits the group at the current end of every raw topic before the service first joins, so the
+ * test's consumer applies only the events the test produces (raw topics keep every event forever).
+ * One join for all four topics (kafkajs' admin.setOffsets joins once per topic, ~5 s each).
+ */
+export async function startGroupAtEnd(groupId: string): Promise<void> {
+  const kafka = kafkajs();
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<string, { partition: number; high: string }[]>();
+  try {
+    for (const topic of RAW_TOPICS) ends.set(topic, await admin.fetchTopicOffsets(topic));
+  } finally {
+    await admin.disconnect();
+  }
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...RAW_TOPICS] });
+    await new Promise<void>((resolve, reject) => {
+      // Seeks are applied (and, with autoCommit, committed) before the first fetch.
+      consumer.on(consumer.events.FETCH, () => resolve());
+      consumer.run({ eachBatchAutoResolve: false, eachBatch: async () => {} }).catch(reject);
+      for (const [topic, partitions] of ends) {
+        consumer.pause([{ topic }]);
+        for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.high });
+      }
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/**
+ * Records every raw-topic event of the orders it watches, from the moment it started. The raw
+ * topics are shared with the running stack, whose services react to the events a test publishes
+ * (e.g. payment-service authorises a test order's inventory.reserved); the tap sees those events
+ * too, so a test can compare the read model with the fold of everything on the log.
+ */
+export class RawTap {
+  private readonly watched = new Set<string>();
+  private readonly events = new Map<string, Map<string, AnyEvent>>();
+
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly consumer: Consumer,
+    private readonly groupId: string,
+  ) {}
+
+  static async start(): Promise<RawTap> {
+    const groupId = `query-api-test-tap-${shortId()}`;
+    await startGroupAtEnd(groupId);
+    const kafka = kafkajs();
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    const tap = new RawTap(kafka, consumer, groupId);
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...RAW_TOPICS] });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const parsed = parseEnvelope(message.value ?? Buffer.alloc(0));
+        if (!parsed.ok || !tap.watched.has(parsed.event.orderId)) return;
+        const byId = tap.events.get(parsed.event.orderId) ?? new Map<string, AnyEvent>();
+        byId.set(parsed.event.eventId, parsed.event);
+        tap.events.set(parsed.event.orderId, byId);
+      },
+    });
+    await joined;
+    return tap;
+  }
+
+  watch(orderIds: string[]): void {
+    for (const id of orderIds) this.watched.add(id);
+  }
+
+  /** Every distinct event of the order seen on the raw topics so far. */
+  eventsOf(orderId: string): AnyEvent[] {
+    return [...(this.events.get(orderId)?.values() ?? [])];
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([this.groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+export async function consumerGroups(prefix: string): Promise<string[]> {
+  const admin = kafkajs().admin();
+  await admin.connect();
+  try {
+    return (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The service started in-process (as main.ts does) with its consumer group at the end of the raw topics. */
+export async function startTestQueryApi(config: QueryApiConfig): Promise<QueryApi & { base: string }> {
+  await startGroupAtEnd(config.KAFKA_GROUP_ID);
+  const api = await startQueryApi(config);
+  return { ...api, base: `http://127.0.0.1:${api.port}` };
+}
+
+export function cassandraClient(): Client {
+  return createCassandraClient({
+    contactPoints: addresses.cassandraContactPoints,
+    localDataCenter: addresses.cassandraLocalDc,
+  });
+}
+
+/** Drops the test's control keyspace and every generation keyspace of it. */
+export async function dropKeyspaces(controlKeyspace: string): Promise<void> {
+  const client = cassandraClient();
+  try {
+    const names = (await client.execute('SELECT keyspace_name FROM system_schema.keyspaces')).rows
+      .map((r) => r.get('keyspace_name') as string)
+      .filter((name) => name === controlKeyspace || name.startsWith(`${controlKeyspace}_g`));
+    for (const name of names) await client.execute(`DROP KEYSPACE IF EXISTS ${name}`);
+  } finally {
+    await client.shutdown();
+  }
+}
+
+export async function tokenFor(subject: string, roles: Principal['roles'] = ['customer']): Promise<string> {
+  return signToken(
+    { AUTH_JWT_SECRET: TEST_JWT_SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE },
+    { subject, roles },
+  );
+}
+
+export interface JsonResponse<T = Record<string, unknown>> {
+  status: number;
+  contentType: string | null;
+  body: T;
+}
+
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  token?: string,
+): Promise<JsonResponse<T>> {
+  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const text = await response.text();
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    body: (text ? JSON.parse(text) : {}) as T,
+  };
+}
+
+/** Publishes events to their raw topics, keyed by orderId, as the services' outbox relays do. */
+export async function rawProducer(): Promise<EventProducer & { send(events: AnyEvent[]): Promise<void> }> {
+  const kafka = createKafka({
+    brokers: addresses.kafkaBrokers,
+    clientId: `query-api-test-${shortId()}`,
+    logger: testLogger,
+  });
+  const producer = createEventProducer(kafka, { logger: testLogger });
+  await producer.connect();
+  return Object.assign(producer, {
+    send: (events: AnyEvent[]) =>
+      producer.publish(
+        events.map((e) => ({
+          topic: topicForEventType(e.eventType),
+          key: e.orderId,
+          value: serializeEnvelope(e),
+        })),
+      ),
+  });
+}
+
+/** mulberry32: a seeded PRNG, so a failing shuffle can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The events plus a random half of them again, in a random order. */
+export function shuffledWithDuplicates<T>(events: T[], random: () => number): T[] {
+  const list = [...events, ...events.filter(() => random() < 0.5)];
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [list[i], list[j]] = [list[j] as T, list[i] as T];
+  }
+  return list;
+}
+
+export interface SseFrame {
+  event: string;
+  data: string;
+  id?: string;
+}
+
+export interface SseClient {
+  status: number;
+  headers: Headers;
+  /** The next event frame (comments are counted in `comments`, not returned). */
+  next(timeoutMs?: number): Promise<SseFrame>;
+  /** Heartbeat comment lines seen so far. */
+  comments(): number;
+  /** Resolves when the server ended the stream. */
+  ended: Promise<void>;
+  close(): void;
+}
+
+/** A minimal SSE reader over fetch (EventSource cannot send an Authorization header). */
+export async function openSse(url: string, token: string): Promise<SseClient> {
+  const abort = new AbortController();
+  const response = await fetch(url, {
+    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    signal: abort.signal,
+  });
+  const frames: SseFrame[] = [];
+  const waiters: (() => void)[] = [];
+  let comments = 0;
+  let buffer = '';
+  const decoder = new TextDecoder();
+  const wake = () => {
+    for (const w of waiters.splice(0)) w();
+  };
+  const parse = (block: string) => {
+    const frame: SseFrame = { event: 'message', data: '' };
+    const data: string[] = [];
+    let hasField = false;
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) {
+        comments += 1;
+        continue;
+      }
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') frame.event = value;
+      else if (field === 'data') data.push(value);
+      else if (field === 'id') frame.id = value;
+      else continue;
+      hasField = true;
+    }
+    if (hasField && data.length > 0) {
+      frame.data = data.join('\n');
+      frames.push(frame);
+    }
+  };
+  const ended = (async () => {
+    if (!response.body) return;
+    try {
+      for await (const chunk of response.body) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        let split = buffer.indexOf('\n\n');
+        while (split >= 0) {
+          parse(buffer.slice(0, split));
+          buffer = buffer.slice(split + 2);
+          split = buffer.indexOf('\n\n');
+        }
+        wake();
+      }
+    } catch {
+      // aborted by close()
+    } finally {
+      wake();
+    }
+  })();
+  let done = false;
+  void ended.then(() => {
+    done = true;
+  });
+
+  return {
+    status: response.status,
+    headers: response.headers,
+    comments: () => comments,
+    ended,
+    close: () => abort.abort(),
+    next: async (timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const frame = frames.shift();
+        if (frame) return frame;
+        if (done) throw new Error('the stream ended before another event arrived');
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new Error(`no SSE event within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, remaining);
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
+  };
+}
+
+/** What a test file driving a live query-api gets: the service, a raw-topic producer, a tap and an admin token. */
+export interface LiveQueryApi {
+  api: QueryApi & { base: string };
+  producer: EventProducer & { send(events: AnyEvent[]): Promise<void> };
+  tap: RawTap;
+  admin: string;
+}
+
+/**
+ * Starts query-api (its own keyspaces) with a producer and a tap of the raw topics before the
+ * file's tests, and tears all of it down after them. Call inside a describe block.
+ */
+export function useLiveQueryApi(config: QueryApiConfig): LiveQueryApi {
+  const live = {} as LiveQueryApi;
+  beforeAll(async () => {
+    await assertStackReachable();
+    live.api = await startTestQueryApi(config);
+    live.producer = await rawProducer();
+    live.tap = await RawTap.start();
+    live.admin = await tokenFor('admin-1', ['admin']);
+  });
+  afterAll(async () => {
+    await live.producer?.disconnect();
+    await live.tap?.stop();
+    await live.api?.stop();
+    await dropKeyspaces(config.CASSANDRA_KEYSPACE);
+  });
+  return live;
+}
