@@ -1,0 +1,224 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Compose/Dockerfile variable syntax, not templates
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { stackTopics } from '../../stack/topics';
+import {
+  bindMountSources,
+  type ComposeFile,
+  composeSchemaProblems,
+  dependsOn,
+  InterpolationError,
+  interpolate,
+  loadCompose,
+  publishedContainerPorts,
+  readComposeText,
+  serviceEnvironment,
+} from './compose';
+import { REPO_ROOT, repoPath } from './paths';
+import { configProblems, SERVICE_CONFIGS } from './service-configs';
+
+/** What an operator exports before `docker compose up` (docs/deploy.md); test values only. */
+const OPERATOR_ENV = {
+  AUTH_JWT_SECRET: 'compose-check-secret-compose-check-secret-0123',
+  POSTGRES_PASSWORD: 'compose-check-password',
+  GRAFANA_ADMIN_PASSWORD: 'compose-check-grafana',
+};
+
+const text = readComposeText();
+const compose: ComposeFile = loadCompose(text, OPERATOR_ENV);
+
+describe('interpolate (Compose Specification rules)', () => {
+  const env = { SET: 'value', EMPTY: '' };
+  test.each([
+    ['${SET}', 'value'],
+    ['$SET and $$SET', 'value and $SET'],
+    ['${UNSET:-fallback}', 'fallback'],
+    ['${EMPTY:-fallback}', 'fallback'],
+    ['${EMPTY-fallback}', ''],
+    ['${UNSET:-${SET}}', 'value'],
+    ['${SET:+alt}', 'alt'],
+    ['${UNSET:+alt}', ''],
+  ])('%s → %s', (input, expected) => {
+    expect(interpolate(input, env)).toBe(expected);
+  });
+
+  test('collects every required variable that is unset or empty', () => {
+    const problems: { variable: string; message: string }[] = [];
+    interpolate('${UNSET:?give it} ${EMPTY:?empty too} ${SET:?fine}', env, problems);
+    expect(problems).toEqual([
+      { variable: 'UNSET', message: 'give it' },
+      { variable: 'EMPTY', message: 'empty too' },
+    ]);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  test('validates against the Compose Specification schema', () => {
+    expect(composeSchemaProblems(compose)).toEqual([]);
+  });
+
+  test('the schema check catches a misspelt key (so the test above can fail)', () => {
+    const broken = structuredClone(compose);
+    (broken.services['order-service'] as Record<string, unknown>).enviroment = { PORT: '1' };
+    expect(composeSchemaProblems(broken)).toEqual(
+      expect.arrayContaining(['/services/order-service: unknown field "enviroment"']),
+    );
+  });
+
+  test('commits no secret: the stack refuses to start until the operator sets them', () => {
+    let error: unknown;
+    try {
+      loadCompose(text, {});
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(InterpolationError);
+    expect((error as InterpolationError).problems.map((p) => p.variable).sort()).toEqual([
+      'AUTH_JWT_SECRET',
+      'GRAFANA_ADMIN_PASSWORD',
+      'POSTGRES_PASSWORD',
+    ]);
+    // Every secret-bearing variable is a required reference in the file itself, never a value.
+    const raw = parse(text) as ComposeFile;
+    const secretKeys = ['AUTH_JWT_SECRET', 'PGPASSWORD', 'POSTGRES_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD'];
+    for (const [name, service] of Object.entries(raw.services)) {
+      for (const [key, value] of Object.entries(serviceEnvironment(service))) {
+        if (secretKeys.includes(key)) expect(`${name} ${key}=${value}`).toMatch(/=\$\{[A-Z_]+:\?[^}]+\}$/);
+      }
+    }
+  });
+
+  test.each(SERVICE_CONFIGS)('$name: built from the Dockerfile with SERVICE=$name', ({ name }) => {
+    const service = compose.services[name];
+    expect(service).toBeDefined();
+    expect(service!.build).toEqual({ context: '.', dockerfile: 'Dockerfile', args: { SERVICE: name } });
+    expect(service!.image).toMatch(new RegExp(`^dispatch/${name}:`));
+  });
+
+  test.each(SERVICE_CONFIGS)(
+    '$name: every variable it sets is in its config schema, and it would start',
+    (s) => {
+      const env = serviceEnvironment(compose.services[s.name]!);
+      expect(configProblems(s.schema, env)).toEqual([]);
+    },
+  );
+
+  test.each(SERVICE_CONFIGS)(
+    '$name: listens on $port and publishes that port; read-only with a /tmp',
+    (s) => {
+      const service = compose.services[s.name]!;
+      expect(serviceEnvironment(service).PORT).toBe(String(s.port));
+      expect(publishedContainerPorts(service)).toEqual([s.port]);
+      // The image's HEALTHCHECK (GET /health/live on PORT) gates the services that depend on it.
+      expect(service.healthcheck?.disable).not.toBe(true);
+      expect(service.read_only).toBe(true);
+      expect(service.tmpfs).toEqual(['/tmp']);
+    },
+  );
+
+  test.each(SERVICE_CONFIGS)(
+    '$name: starts only after the servers it uses are ready and provisioned',
+    (s) => {
+      const env = serviceEnvironment(compose.services[s.name]!);
+      const gates = dependsOn(compose.services[s.name]!);
+      const expected: Record<string, string> = { 'kafka-init': 'service_completed_successfully' };
+      if (env.PGHOST) expected['postgres-init'] = 'service_completed_successfully';
+      if (env.REDIS_URL) expected.redis = 'service_healthy';
+      if (env.CASSANDRA_CONTACT_POINTS) expected['cassandra-init'] = 'service_completed_successfully';
+      expect(gates).toEqual(expected);
+    },
+  );
+
+  test('every address a service is given names a compose service on a port it listens on', () => {
+    const listeners: Record<string, number[]> = {
+      kafka: [29092],
+      postgres: [5432],
+      redis: [6379],
+      cassandra: [9042],
+    };
+    for (const s of SERVICE_CONFIGS) {
+      const env = serviceEnvironment(compose.services[s.name]!);
+      const addresses = [
+        ...(env.KAFKA_BROKERS?.split(',') ?? []),
+        ...(env.CASSANDRA_CONTACT_POINTS?.split(',') ?? []),
+        ...(env.PGHOST ? [`${env.PGHOST}:${env.PGPORT ?? '5432'}`] : []),
+        ...(env.REDIS_URL ? [new URL(env.REDIS_URL).host] : []),
+      ];
+      for (const address of addresses) {
+        const [host, port] = address.split(':');
+        expect(`${s.name} → ${address}: ${listeners[host!]?.includes(Number(port))}`).toBe(
+          `${s.name} → ${address}: true`,
+        );
+      }
+    }
+  });
+
+  test('health-gated dependencies point at services with a health check, jobs at one-shot jobs', () => {
+    const appServices = new Set(SERVICE_CONFIGS.map((s) => s.name));
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const [target, condition] of Object.entries(dependsOn(service))) {
+        const dependency = compose.services[target];
+        expect(`${name} → ${target}: ${dependency !== undefined}`).toBe(`${name} → ${target}: true`);
+        if (condition === 'service_healthy') {
+          // App services get theirs from the image (Dockerfile HEALTHCHECK).
+          expect(`${target}: ${Boolean(dependency!.healthcheck?.test) || appServices.has(target)}`).toBe(
+            `${target}: true`,
+          );
+        }
+        if (condition === 'service_completed_successfully') expect(dependency!.restart).toBe('no');
+      }
+    }
+  });
+
+  test('Kafka is the version the local stack runs (infra/local/pom.xml)', () => {
+    const pom = readFileSync(repoPath('infra', 'local', 'pom.xml'), 'utf8');
+    const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
+    expect(compose.services.kafka!.image).toBe(`apache/kafka:${version}`);
+    expect(compose.services['kafka-init']!.image).toBe(`apache/kafka:${version}`);
+  });
+
+  test('kafka-init creates the topics the local stack creates, raw.* with unlimited retention', () => {
+    const script = (compose.services['kafka-init']!.command as string[]).join('\n');
+    for (const topic of stackTopics(6)) {
+      const [prefix, rest] = topic.name.split('.') as [string, string];
+      expect(script).toContain(rest);
+      expect(script).toContain(prefix === 'dlq' ? '"dlq.$s"' : '--config retention.ms=-1');
+    }
+    expect(serviceEnvironment(compose.services['kafka-init']!).PARTITIONS).toBe('6');
+  });
+
+  test('every file and folder it mounts exists (dashboards/ is the dashboards work)', () => {
+    const missing: string[] = [];
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const source of bindMountSources(service)) {
+        if (!existsSync(path.resolve(REPO_ROOT, source))) missing.push(`${name}: ${source}`);
+      }
+      for (const config of service.configs ?? []) {
+        const source = typeof config === 'string' ? config : config.source;
+        if (!compose.configs?.[source]) missing.push(`${name}: config ${source}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    const grafana = repoPath('dashboards', 'grafana');
+    expect(statSync(grafana).isDirectory()).toBe(true);
+    expect(readdirSync(grafana).filter((f) => f.endsWith('.json')).length).toBeGreaterThan(0);
+  });
+
+  test('dashboards/prometheus.yml scrapes every service at its compose address and loads the alerts', () => {
+    const file = repoPath('dashboards', 'prometheus.yml');
+    if (!existsSync(file))
+      throw new Error(`${file} is missing (the dashboards work; contract in docs/deploy.md)`);
+    const config = parse(readFileSync(file, 'utf8')) as {
+      rule_files?: string[];
+      scrape_configs?: { metrics_path?: string; static_configs?: { targets?: string[] }[] }[];
+    };
+    const targets = (config.scrape_configs ?? []).flatMap((job) =>
+      (job.static_configs ?? []).flatMap((c) => c.targets ?? []),
+    );
+    for (const s of SERVICE_CONFIGS) expect(targets).toContain(`${s.name}:${s.port}`);
+    expect(config.rule_files?.map((f) => path.posix.resolve('/etc/prometheus', f))).toContain(
+      '/etc/prometheus/alerts.yml',
+    );
+  });
+});

@@ -1,0 +1,110 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Compose/Dockerfile variable syntax, not templates
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { APP_SERVICES } from '../../stack/services';
+import { argDefaults, execForm, finalInstruction, parseDockerfile, readDockerfile } from './dockerfile';
+import { isIgnored, parseDockerignore } from './dockerignore';
+import { repoPath } from './paths';
+
+const instructions = readDockerfile();
+const args = argDefaults(instructions);
+
+describe('parseDockerfile', () => {
+  test('joins continuation lines, drops comments and counts stages', () => {
+    const parsed = parseDockerfile('# c\nFROM a AS b\nRUN one \\\n  # inside\n  two\nFROM c\nCMD ["x"]\n');
+    expect(parsed).toEqual([
+      { keyword: 'FROM', args: 'a AS b', stage: 0 },
+      { keyword: 'RUN', args: 'one two', stage: 0 },
+      { keyword: 'FROM', args: 'c', stage: 1 },
+      { keyword: 'CMD', args: '["x"]', stage: 1 },
+    ]);
+  });
+});
+
+describe('Dockerfile', () => {
+  test('is multi-stage on Node 22 LTS, every stage from the same base', () => {
+    const froms = instructions.filter((i) => i.keyword === 'FROM').map((i) => i.args.split(/\s+/)[0]);
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(froms)).toEqual(new Set(['${NODE_IMAGE}']));
+    expect(args.get('NODE_IMAGE')).toMatch(/^node:22(\.|-|$)/);
+  });
+
+  test('installs the pnpm version package.json pins and the tsx version the lockfile pins', () => {
+    const rootPackage = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
+      packageManager: string;
+    };
+    expect(`pnpm@${args.get('PNPM_VERSION')}`).toBe(rootPackage.packageManager);
+    const lock = parse(readFileSync(repoPath('pnpm-lock.yaml'), 'utf8')) as {
+      importers: Record<string, { devDependencies?: Record<string, { version: string }> }>;
+    };
+    expect(args.get('TSX_VERSION')).toBe(lock.importers['.']?.devDependencies?.tsx?.version);
+  });
+
+  test('ships production dependencies only (pnpm deploy --prod of the chosen service)', () => {
+    const deploy = instructions.find((i) => i.keyword === 'RUN' && i.args.includes(' deploy '));
+    expect(deploy?.args).toMatch(/pnpm --filter "@dispatch\/\$\{SERVICE\}" deploy --prod/);
+  });
+
+  test('runs as a numeric non-root user, stops on SIGTERM, starts the service with tsx', () => {
+    const user = finalInstruction(instructions, 'USER')?.args ?? '';
+    expect(user).toMatch(/^\d+(:\d+)?$/);
+    expect(Number(user.split(':')[0])).toBeGreaterThan(0);
+    expect(finalInstruction(instructions, 'STOPSIGNAL')?.args).toBe('SIGTERM');
+    expect(execForm(finalInstruction(instructions, 'CMD')!.args)).toEqual([
+      'node',
+      '--import',
+      'tsx',
+      'src/main.ts',
+    ]);
+  });
+
+  test('health check fetches /health/live with node (no curl) on PORT or each service default port', () => {
+    const healthcheck = finalInstruction(instructions, 'HEALTHCHECK')!.args;
+    const command = execForm(healthcheck.slice(healthcheck.indexOf('CMD')));
+    expect(command.slice(0, 2)).toEqual(['node', '-e']);
+    expect(command[2]).toContain('/health/live');
+    expect(command[2]).toContain('process.env.PORT');
+    expect(healthcheck).not.toMatch(/curl|wget/);
+    const defaults = /const d=(\{[^}]*\})/.exec(command[2]!)?.[1]?.replaceAll("'", '"');
+    expect(JSON.parse(defaults ?? '{}')).toEqual(
+      Object.fromEntries(APP_SERVICES.map((s) => [s.name, s.port])),
+    );
+  });
+});
+
+describe('.dockerignore', () => {
+  const rules = parseDockerignore(readFileSync(repoPath('.dockerignore'), 'utf8'));
+
+  test('keeps what the build and the running service need', () => {
+    const needed = [
+      'package.json',
+      'pnpm-lock.yaml',
+      'pnpm-workspace.yaml',
+      'tools/package.json',
+      'packages/platform/package.json',
+      'packages/platform/src/index.ts',
+      'packages/platform/migrations/1735689600000_outbox.sql',
+      'packages/contracts/src/index.ts',
+      ...APP_SERVICES.flatMap((s) => [
+        `${s.dir}/package.json`,
+        `${s.dir}/src/main.ts`,
+        `${s.dir}/src/migrations/x.sql`,
+      ]),
+    ];
+    expect(needed.filter((file) => isIgnored(rules, file))).toEqual([]);
+  });
+
+  test('leaves out dependencies, local state, tests and the other tools', () => {
+    const unwanted = [
+      'node_modules/x/index.js',
+      'services/order-service/node_modules/x',
+      '.git/HEAD',
+      '.stack/env',
+      'services/order-service/test/api.int.test.ts',
+      'packages/platform/src/config.test.ts',
+      'tools/stack/cli.ts',
+      'docs/deploy.md',
+    ];
+    expect(unwanted.filter((file) => !isIgnored(rules, file))).toEqual([]);
+  });
+});

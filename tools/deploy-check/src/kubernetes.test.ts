@@ -1,0 +1,271 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stackTopics } from '../../stack/topics';
+import {
+  type Container,
+  findObject,
+  probeProblems,
+  resolveEnv,
+  resolvePort,
+  securityProblems,
+  selects,
+  valueSources,
+  workloads,
+} from './k8s-checks';
+import { type KubeObject, KubernetesValidator } from './kubernetes-schemas';
+import { parseManifests, renderKustomization } from './kustomize';
+import { K8S_DIR } from './paths';
+import { configProblems, SERVICE_CONFIGS } from './service-configs';
+
+const validator = new KubernetesValidator();
+
+/** Secrets the operator creates outside the kustomizations; their templates list the keys. */
+function template(file: string, values: Record<string, string> = {}): KubeObject {
+  const [secret] = parseManifests(readFileSync(path.join(K8S_DIR, file), 'utf8'));
+  const data = { ...(secret!.stringData as Record<string, string>), ...values };
+  return { ...secret!, stringData: data };
+}
+const SECRETS_TEMPLATE = 'base/secret.template.yaml';
+const INFRA_TEMPLATE = 'overlays/prod/dispatch-infra.template.yaml';
+/** Stand-ins for the values the operator generates (the templates leave them empty). */
+const OPERATOR_SECRETS = {
+  AUTH_JWT_SECRET: 'k8s-check-secret-k8s-check-secret-k8s-check',
+  PGPASSWORD: 'k8s-check-password',
+};
+
+interface Overlay {
+  name: string;
+  dir: string;
+  /** Secrets that must exist in the namespace before `kubectl apply -k`. */
+  external: KubeObject[];
+}
+
+const OVERLAYS: Overlay[] = [
+  { name: 'dev', dir: 'overlays/dev', external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS)] },
+  {
+    name: 'prod',
+    dir: 'overlays/prod',
+    external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS), template(INFRA_TEMPLATE)],
+  },
+];
+
+test('the Secret templates are valid Secrets without values for the secrets', () => {
+  for (const file of [SECRETS_TEMPLATE, INFRA_TEMPLATE]) {
+    const [secret] = parseManifests(readFileSync(path.join(K8S_DIR, file), 'utf8'));
+    expect(validator.validate(secret!)).toEqual([]);
+  }
+  const secrets = parseManifests(readFileSync(path.join(K8S_DIR, SECRETS_TEMPLATE), 'utf8'))[0]!;
+  expect(Object.values(secrets.stringData as Record<string, string>)).toEqual(['', '']);
+});
+
+describe.each(OVERLAYS)('k8s/$name', (overlay) => {
+  let objects: KubeObject[];
+  beforeAll(() => {
+    objects = renderKustomization(path.join(K8S_DIR, overlay.dir));
+  });
+  const deployment = (name: string) => findObject(objects, 'Deployment', name);
+  const container = (name: string): Container =>
+    (deployment(name)!.spec as { template: { spec: { containers: Container[] } } }).template.spec
+      .containers[0]!;
+
+  test('every rendered object is valid against the Kubernetes 1.34 schemas, unknown fields included', () => {
+    const problems = objects.flatMap((o) =>
+      validator.validate(o).map((p) => `${o.kind} ${o.metadata.name}${p}`),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  test('everything is in the dispatch namespace', () => {
+    const elsewhere = objects.filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'dispatch');
+    expect(elsewhere.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([]);
+  });
+
+  test.each(SERVICE_CONFIGS)('$name: listens on $port, probes /health/live and /health/ready there', (s) => {
+    const c = container(s.name);
+    const env = resolveEnv(c, valueSources(objects, overlay.external)).env;
+    expect(env.PORT).toBe(String(s.port));
+    expect(resolvePort(c, 'http')).toBe(s.port);
+    expect(probeProblems(c, s.port)).toEqual([]);
+  });
+
+  test.each(SERVICE_CONFIGS)(
+    '$name: sets only variables of its config schema, and would start with them',
+    (s) => {
+      const { env, problems } = resolveEnv(container(s.name), valueSources(objects, overlay.external));
+      expect(problems).toEqual([]);
+      expect(configProblems(s.schema, env)).toEqual([]);
+    },
+  );
+
+  test('every pod is non-root, unprivileged, RuntimeDefault seccomp; services and jobs read-only', () => {
+    const problems = workloads(objects).flatMap((w) =>
+      securityProblems(w, { readOnlyRoot: w.kind === 'Deployment' || w.kind === 'Job' }),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  test('every workload reads only Secrets and ConfigMaps that exist, with the keys it names', () => {
+    const sources = valueSources(objects, overlay.external);
+    const problems = workloads(objects).flatMap((w) =>
+      w.pod.containers.flatMap((c) => resolveEnv(c, sources).problems.map((p) => `${w.name}: ${p}`)),
+    );
+    expect(problems).toEqual([]);
+  });
+
+  test('each Service selects its pods and targets a port they declare', () => {
+    const pods = workloads(objects);
+    for (const service of objects.filter((o) => o.kind === 'Service')) {
+      const spec = service.spec as {
+        selector: Record<string, string>;
+        ports: { targetPort: string | number }[];
+      };
+      const backing = pods.filter((w) => selects(spec.selector, w.labels));
+      expect(`${service.metadata.name}: ${backing.length}`).toBe(`${service.metadata.name}: 1`);
+      for (const port of spec.ports) {
+        expect(
+          `${service.metadata.name} → ${port.targetPort}: ${resolvePort(backing[0]!.pod.containers[0]!, port.targetPort) !== undefined}`,
+        ).toBe(`${service.metadata.name} → ${port.targetPort}: true`);
+      }
+    }
+  });
+
+  test('autoscalers and disruption budgets cover every service deployment', () => {
+    for (const s of SERVICE_CONFIGS) {
+      const hpa = findObject(objects, 'HorizontalPodAutoscaler', s.name)!;
+      expect((hpa.spec as { scaleTargetRef: unknown }).scaleTargetRef).toEqual({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: s.name,
+      });
+      const pdb = findObject(objects, 'PodDisruptionBudget', s.name)!;
+      const podLabels = workloads(objects).find((w) => w.kind === 'Deployment' && w.name === s.name)!.labels;
+      expect(
+        selects(
+          (pdb.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels,
+          podLabels,
+        ),
+      ).toBe(true);
+    }
+  });
+
+  test('ingress: order writes to order-service, order reads to query-api, admin APIs to their owners', () => {
+    const routes = new Map<string, string>();
+    for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+      const rules = (
+        ingress.spec as {
+          rules: {
+            host: string;
+            http: {
+              paths: { path: string; backend: { service: { name: string; port: { name: string } } } }[];
+            };
+          }[];
+        }
+      ).rules;
+      for (const rule of rules) {
+        for (const p of rule.http.paths) {
+          const service = findObject(objects, 'Service', p.backend.service.name);
+          const ports = (service?.spec as { ports: { name: string }[] } | undefined)?.ports ?? [];
+          expect(
+            `${p.backend.service.name}:${p.backend.service.port.name} exists: ${ports.some((x) => x.name === p.backend.service.port.name)}`,
+          ).toBe(`${p.backend.service.name}:${p.backend.service.port.name} exists: true`);
+          routes.set(`${rule.host.split('.')[0]} ${p.path}`, p.backend.service.name);
+        }
+      }
+    }
+    expect(Object.fromEntries(routes)).toEqual({
+      'api /api/orders': 'order-service',
+      'api /api/inventory': 'inventory-service',
+      'api /api/payments': 'payment-service',
+      'api /api/drivers': 'delivery-service',
+      'api /api/deliveries': 'delivery-service',
+      'query /api/orders': 'query-api',
+    });
+  });
+
+  test('the topics Job creates the local stack topics, raw.* with unlimited retention', () => {
+    const job = workloads(objects).find((w) => w.kind === 'Job' && w.name === 'dispatch-topics')!;
+    const script = (job.pod.containers[0] as Container & { args: string[] }).args.join('\n');
+    for (const topic of stackTopics(6)) expect(script).toContain(topic.name.split('.')[1]);
+    expect(script).toContain('--config retention.ms=-1');
+    const env = resolveEnv(job.pod.containers[0]!, valueSources(objects, overlay.external)).env;
+    expect(env.PARTITIONS).toBe('6');
+    expect(Number(env.REPLICATION_FACTOR)).toBe(overlay.name === 'dev' ? 1 : 3);
+  });
+});
+
+describe('k8s/dev adds the servers', () => {
+  let objects: KubeObject[];
+  beforeAll(() => {
+    objects = renderKustomization(path.join(K8S_DIR, 'overlays/dev'));
+  });
+
+  test('single-node Kafka, Cassandra, PostgreSQL and Redis StatefulSets, each with a volume claim', () => {
+    const sets = objects.filter((o) => o.kind === 'StatefulSet');
+    expect(sets.map((s) => s.metadata.name).sort()).toEqual(['cassandra', 'kafka', 'postgres', 'redis']);
+    for (const set of sets) {
+      const spec = set.spec as { replicas: number; volumeClaimTemplates?: unknown[]; serviceName: string };
+      expect(spec.replicas).toBe(1);
+      expect(spec.volumeClaimTemplates?.length).toBe(1);
+      expect(findObject(objects, 'Service', spec.serviceName)).toBeDefined();
+    }
+  });
+
+  test('dispatch-infra points at those servers, on ports their Services expose', () => {
+    const infra = valueSources(objects).secrets;
+    const values = [...infra.entries()].find(([name]) => name.startsWith('dispatch-infra'))![1];
+    const addresses = [
+      ...values.KAFKA_BROKERS!.split(','),
+      ...values.CASSANDRA_CONTACT_POINTS!.split(','),
+      `${values.PGHOST}:${values.PGPORT}`,
+      new URL(values.REDIS_URL!).host,
+    ];
+    for (const address of addresses) {
+      const [host, port] = address.split(':');
+      const service = findObject(objects, 'Service', host!);
+      const ports = (service?.spec as { ports: { port: number }[] } | undefined)?.ports ?? [];
+      expect(`${address}: ${ports.some((p) => p.port === Number(port))}`).toBe(`${address}: true`);
+    }
+  });
+});
+
+describe('k8s/prod', () => {
+  test('runs no servers of its own and renders no Secret: both come from the operator', () => {
+    const objects = renderKustomization(path.join(K8S_DIR, 'overlays/prod'));
+    expect(objects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'Secret')).toEqual([]);
+  });
+});
+
+describe('k8s/components/monitoring (on top of prod)', () => {
+  let objects: KubeObject[];
+  beforeAll(() => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dispatch-monitoring-'));
+    writeFileSync(
+      path.join(dir, 'kustomization.yaml'),
+      // kustomize accepts only relative paths to other kustomizations.
+      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${path.relative(dir, path.join(K8S_DIR, 'overlays/prod'))}\ncomponents:\n  - ${path.relative(dir, path.join(K8S_DIR, 'components/monitoring'))}\n`,
+    );
+    try {
+      objects = renderKustomization(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('ServiceMonitor and PrometheusRule are valid and scrape /metrics on every service', () => {
+    const monitor = findObject(objects, 'ServiceMonitor', 'dispatch')!;
+    expect(validator.validate(monitor)).toEqual([]);
+    const rule = findObject(objects, 'PrometheusRule', 'dispatch')!;
+    expect(validator.validate(rule)).toEqual([]);
+    const spec = monitor.spec as {
+      selector: { matchLabels: Record<string, string> };
+      endpoints: { port: string; path: string }[];
+    };
+    expect(spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics' })]);
+    const scraped = objects
+      .filter((o) => o.kind === 'Service' && selects(spec.selector.matchLabels, o.metadata.labels ?? {}))
+      .map((o) => o.metadata.name)
+      .sort();
+    expect(scraped).toEqual(SERVICE_CONFIGS.map((s) => s.name).sort());
+  });
+});

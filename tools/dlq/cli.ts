@@ -1,0 +1,54 @@
+import { createEventProducer, createKafka, createLogger } from '@dispatch/platform';
+import { stackAddresses } from '@dispatch/testkit';
+import { parseDlqArgs, USAGE, UsageError } from './args';
+import { type DlqRow, listDeadLetters, ReplaySelectionError, replayDeadLetters } from './commands';
+
+function printRows(rows: DlqRow[]): void {
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.partition}:${r.offset}  ${r.reason ?? '?'}  ${r.originalTopic ?? '?'}[${r.originalPartition ?? '?'}]@${r.originalOffset ?? '?'}` +
+        `  retries=${r.retryCount ?? '?'}  ${r.failedAt ?? ''}  ${r.eventType ?? '(unparseable)'} ${r.orderId ?? ''}\n` +
+        `    ${r.error ?? ''}\n`,
+    );
+  }
+}
+
+/** `pnpm dlq list|replay <service>`: inspect and replay a service's dead letters. */
+async function main(argv: string[]): Promise<number> {
+  const cmd = parseDlqArgs(argv);
+  if (cmd.name === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logger = createLogger('dlq-cli', process.env.LOG_LEVEL ?? 'warn');
+  const kafka = createKafka({ brokers: stackAddresses().kafkaBrokers, clientId: 'dlq-cli', logger });
+  if (cmd.name === 'list') {
+    const rows = await listDeadLetters(kafka, cmd.service);
+    if (cmd.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    else {
+      printRows(rows);
+      process.stdout.write(`${rows.length} dead letter(s) in dlq.${cmd.service}\n`);
+    }
+    return 0;
+  }
+  const producer = createEventProducer(kafka, { logger });
+  await producer.connect();
+  try {
+    const rows = await replayDeadLetters(kafka, producer, cmd);
+    printRows(rows);
+    process.stdout.write(`${cmd.dryRun ? 'would replay' : 'replayed'} ${rows.length} dead letter(s)\n`);
+    return 0;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+    else if (err instanceof ReplaySelectionError) process.stderr.write(`error: ${err.message}\n`);
+    else process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

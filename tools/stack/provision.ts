@@ -1,0 +1,158 @@
+import { Client as CassandraClient } from 'cassandra-driver';
+import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import type { StackConfig } from './config';
+import { ProvisioningError } from './errors';
+import { configsToAlter, planTopics, type TopicSpec } from './topics';
+
+/**
+ * Creates what the services expect to exist: the PostgreSQL databases, the Cassandra
+ * keyspace and the Kafka topics. Everything is "create if missing", so `up` can run any
+ * number of times; a contradiction (topic with another partition count) fails loudly.
+ */
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+export async function ensureDatabases(config: StackConfig['postgres']): Promise<string[]> {
+  const client = new pg.Client({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password,
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    const existing = await client.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE datname = ANY($1)',
+      [config.databases],
+    );
+    const have = new Set(existing.rows.map((row) => row.datname));
+    const created: string[] = [];
+    for (const name of config.databases) {
+      if (have.has(name)) continue;
+      if (!IDENTIFIER.test(name))
+        throw new ProvisioningError(`refusing to create database with name "${name}"`);
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+        created.push(name);
+      } catch (err) {
+        // 42P04 duplicate_database: someone else created it meanwhile, which is fine.
+        if ((err as { code?: string }).code !== '42P04') throw err;
+      }
+    }
+    return created;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Replication for the query keyspace: SimpleStrategy RF 1 on the local node, NTS elsewhere. */
+export function keyspaceReplication(
+  config: StackConfig['cassandra'],
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (config.local) return "{'class': 'SimpleStrategy', 'replication_factor': 1}";
+  const rf = Number(env.CASSANDRA_REPLICATION_FACTOR ?? '3');
+  if (!Number.isInteger(rf) || rf <= 0) {
+    throw new ProvisioningError(`CASSANDRA_REPLICATION_FACTOR must be a positive integer, got ${rf}`);
+  }
+  return `{'class': 'NetworkTopologyStrategy', '${config.localDc}': ${rf}}`;
+}
+
+export async function ensureKeyspace(config: StackConfig['cassandra']): Promise<void> {
+  if (!IDENTIFIER.test(config.keyspace))
+    throw new ProvisioningError(`bad keyspace name "${config.keyspace}"`);
+  const client = new CassandraClient({
+    contactPoints: config.contactPoints,
+    localDataCenter: config.localDc,
+  });
+  await client.connect();
+  try {
+    await client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS ${config.keyspace} WITH replication = ${keyspaceReplication(config)}`,
+    );
+  } finally {
+    await client.shutdown();
+  }
+}
+
+export interface TopicsResult {
+  created: string[];
+  retentionFixed: string[];
+}
+
+export async function ensureTopics(config: StackConfig['kafka'], wanted: TopicSpec[]): Promise<TopicsResult> {
+  const kafka = new Kafka({
+    clientId: 'dispatch-stack',
+    brokers: config.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const names = new Set(await admin.listTopics());
+    const present = wanted.filter((spec) => names.has(spec.name)).map((spec) => spec.name);
+    const metadata =
+      present.length > 0 ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
+    const partitions = new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.length]));
+    const plan = planTopics(wanted, partitions);
+
+    if (plan.mismatched.length > 0) {
+      const lines = plan.mismatched.map(
+        (m) => `  ${m.name}: has ${m.actual} partitions, expected ${m.wanted}`,
+      );
+      throw new ProvisioningError(
+        `topics exist with a different partition count (KAFKA_PARTITIONS):\n${lines.join('\n')}\n` +
+          'Repartitioning would break per-order ordering. Either set KAFKA_PARTITIONS to match, ' +
+          'or delete the topics (locally: pnpm stack down && rm -rf .stack/data/kafka) and run up again.',
+      );
+    }
+
+    if (plan.create.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: plan.create.map((spec) => ({
+          topic: spec.name,
+          numPartitions: spec.partitions,
+          replicationFactor: config.replicationFactor,
+          configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+
+    // Existing topics keep their data; only fix configs we rely on (e.g. unlimited retention on raw.*).
+    const withConfigs = plan.existing.filter((spec) => Object.keys(spec.configs).length > 0);
+    const retentionFixed: string[] = [];
+    if (withConfigs.length > 0) {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: withConfigs.map((spec) => ({ type: ConfigResourceTypes.TOPIC, name: spec.name })),
+      });
+      for (const spec of withConfigs) {
+        const resource = described.resources.find((r) => r.resourceName === spec.name);
+        const overrides = Object.fromEntries(
+          (resource?.configEntries ?? [])
+            .filter((entry) => entry.configSource === ConfigSource.TOPIC_CONFIG)
+            .map((entry) => [entry.configName, entry.configValue]),
+        );
+        const next = configsToAlter(overrides, spec.configs);
+        if (next === undefined) continue;
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: spec.name,
+              configEntries: Object.entries(next).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        });
+        retentionFixed.push(spec.name);
+      }
+    }
+    return { created: plan.create.map((spec) => spec.name), retentionFixed };
+  } finally {
+    await admin.disconnect();
+  }
+}

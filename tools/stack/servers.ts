@@ -1,0 +1,123 @@
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LOCAL_CASSANDRA_PORT, LOCAL_KAFKA_PORT } from './config';
+import { StackError } from './errors';
+import { runCommand } from './install';
+import type { StackPaths } from './paths';
+import { absolutizeStackPaths, newKafkaClusterId, parseJvmOptions } from './render';
+
+/**
+ * The two JVM servers the launcher runs from Maven Central jars. `prepare` renders the
+ * committed configs from infra/local into .stack/conf/<name> (absolute paths) and does any
+ * one-time initialisation; it returns the JVM arguments (everything after `java`).
+ */
+export interface JvmServer {
+  name: 'kafka' | 'cassandra';
+  title: string;
+  mavenProfile: string;
+  port: number;
+  /** A string in the command line that identifies our process (the rendered config path). */
+  marker(paths: StackPaths): string;
+  prepare(paths: StackPaths, java: string): Promise<string[]>;
+  readyTimeoutMs: number;
+  stopGraceMs: number;
+}
+
+function readInfra(paths: StackPaths, ...parts: string[]): string {
+  return readFileSync(path.join(paths.infraDir, ...parts), 'utf8');
+}
+
+function jvmOptions(paths: StackPaths, name: string): string[] {
+  return parseJvmOptions(readInfra(paths, name, 'jvm.options'));
+}
+
+export const kafkaServer: JvmServer = {
+  name: 'kafka',
+  title: 'Kafka',
+  mavenProfile: 'kafka',
+  port: LOCAL_KAFKA_PORT,
+  marker: (paths) => path.join(paths.confDir('kafka'), 'server.properties'),
+  readyTimeoutMs: 120_000,
+  stopGraceMs: 30_000,
+  async prepare(paths, java) {
+    const conf = paths.confDir('kafka');
+    const data = paths.dataDir('kafka');
+    mkdirSync(conf, { recursive: true });
+    mkdirSync(data, { recursive: true });
+    const serverProperties = path.join(conf, 'server.properties');
+    writeFileSync(
+      serverProperties,
+      absolutizeStackPaths(readInfra(paths, 'kafka', 'server.properties'), paths.stackDir),
+    );
+    const log4j = path.join(conf, 'log4j2.properties');
+    copyFileSync(path.join(paths.infraDir, 'kafka', 'log4j2.properties'), log4j);
+    const classpath = `${paths.libDir('kafka')}/*`;
+    const logging = `-Dlog4j2.configurationFile=${log4j}`;
+
+    // KRaft needs its storage formatted once, with a cluster id, before the first start.
+    if (!existsSync(path.join(data, 'meta.properties'))) {
+      await runCommand(
+        java,
+        [
+          '-Xmx256m',
+          logging,
+          '-cp',
+          classpath,
+          'kafka.tools.StorageTool',
+          'format',
+          '--cluster-id',
+          newKafkaClusterId(),
+          '--config',
+          serverProperties,
+          '--ignore-formatted',
+        ],
+        paths.repoRoot,
+      );
+    }
+    return [...jvmOptions(paths, 'kafka'), logging, '-cp', classpath, 'kafka.Kafka', serverProperties];
+  },
+};
+
+export const cassandraServer: JvmServer = {
+  name: 'cassandra',
+  title: 'Cassandra',
+  mavenProfile: 'cassandra',
+  port: LOCAL_CASSANDRA_PORT,
+  marker: (paths) => path.join(paths.confDir('cassandra'), 'cassandra.yaml'),
+  // First boot creates the system keyspaces; later boots replay the commit log.
+  readyTimeoutMs: 180_000,
+  stopGraceMs: 30_000,
+  async prepare(paths) {
+    const conf = paths.confDir('cassandra');
+    const lib = paths.libDir('cassandra');
+    mkdirSync(conf, { recursive: true });
+    mkdirSync(paths.dataDir('cassandra'), { recursive: true });
+    const yaml = path.join(conf, 'cassandra.yaml');
+    writeFileSync(
+      yaml,
+      absolutizeStackPaths(readInfra(paths, 'cassandra', 'cassandra.yaml'), paths.stackDir),
+    );
+    const logback = path.join(conf, 'logback.xml');
+    copyFileSync(path.join(paths.infraDir, 'cassandra', 'logback.xml'), logback);
+
+    // jamm measures object sizes for memtable accounting; Cassandra refuses to start without the agent.
+    const jamm = readdirSync(lib).find((file) => /^jamm-.*\.jar$/.test(file));
+    if (!jamm) throw new StackError(`no jamm-*.jar in ${lib}; delete the folder and run up again`);
+
+    return [
+      ...jvmOptions(paths, 'cassandra'),
+      `-javaagent:${path.join(lib, jamm)}`,
+      `-Dcassandra.config=file://${yaml}`,
+      `-Dlogback.configurationFile=file://${logback}`,
+      `-Dcassandra.logdir=${path.dirname(paths.logFile('cassandra'))}`,
+      `-Dcassandra.storagedir=${paths.dataDir('cassandra')}`,
+      // Without it CassandraDaemon closes stdout/stderr once started, and our log (stdout) goes silent.
+      '-Dcassandra-foreground=yes',
+      '-cp',
+      `${lib}/*`,
+      'org.apache.cassandra.service.CassandraDaemon',
+    ];
+  },
+};
+
+export const JVM_SERVERS: JvmServer[] = [kafkaServer, cassandraServer];
