@@ -73,8 +73,16 @@ describe('parseJvmOptions', () => {
 describe('newKafkaClusterId', () => {
   it('is 22 URL-safe base64 characters', () => {
     expect(newKafkaClusterId()).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(newKafkaClusterId(Buffer.alloc(16, 0xff))).toBe('_____________________w');
-    expect(() => newKafkaClusterId(Buffer.alloc(8))).toThrow(/16 bytes/);
+    expect(newKafkaClusterId(() => Buffer.alloc(16, 0xff))).toBe('_____________________w');
+    expect(() => newKafkaClusterId(() => Buffer.alloc(8))).toThrow(/16 bytes/);
+  });
+
+  it('never starts with "-", which Kafka would parse as an option', () => {
+    // 0xf8 encodes to "-" (index 62) as the first base64 character.
+    const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0x00)];
+    expect(Buffer.alloc(16, 0xf8).toString('base64url').startsWith('-')).toBe(true);
+    expect(newKafkaClusterId(() => draws.shift() as Buffer)).toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    for (let i = 0; i < 2000; i++) expect(newKafkaClusterId().startsWith('-')).toBe(false);
   });
 });
 

@@ -57,10 +57,18 @@ export function parseJvmOptions(text: string): string[] {
     .flatMap((line) => line.split(/\s+/));
 }
 
-/** A KRaft cluster id: 16 random bytes as unpadded URL-safe base64 (what `kafka-storage random-uuid` prints). */
-export function newKafkaClusterId(bytes: Buffer = randomBytes(16)): string {
-  if (bytes.length !== 16) throw new Error('a Kafka cluster id needs exactly 16 bytes');
-  return Buffer.from(bytes).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes as unpadded URL-safe base64 (what `kafka-storage random-uuid` prints).
+ * Ids starting with `-` are drawn again, as Kafka's own generator does: its argument parser
+ * would read such an id as an option and refuse to format the storage.
+ */
+export function newKafkaClusterId(draw: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const bytes = draw();
+    if (bytes.length !== 16) throw new Error('a Kafka cluster id needs exactly 16 bytes');
+    const id = Buffer.from(bytes).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Quotes a value for a POSIX shell `export` line. */
