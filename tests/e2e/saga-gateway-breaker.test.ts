@@ -34,7 +34,7 @@ async function breakerState(): Promise<number> {
 
 /**
  * An unreachable gateway on the live payment-service: every attempt of tok_gateway_timeout times out
- * (GATEWAY_TIMEOUT_MS, retried GATEWAY_RETRIES times), the payment fails with GATEWAY_UNAVAILABLE and
+ * (GATEWAY_TIMEOUT_MS, retried GATEWAY_RETRIES times), the payment fails with gateway_unavailable and
  * the stock comes back; consecutive failures open the circuit breaker, which closes again on the first
  * successful charge after BREAKER_HALF_OPEN_AFTER_MS.
  */
@@ -53,7 +53,7 @@ describe('payment gateway timeouts and the circuit breaker', () => {
     await settleOrders(placed);
   });
 
-  it('tok_gateway_timeout: PAYMENT_FAILED with GATEWAY_UNAVAILABLE, stock released, and the breaker opens', async () => {
+  it('tok_gateway_timeout: PAYMENT_FAILED with gateway_unavailable, stock released, and the breaker opens', async () => {
     const item = await createItem({ available: 10, unitPrice: '2.00' });
     const before = await getItem(item.itemId);
     const timedOutBefore = await timedOutAttempts();
@@ -93,12 +93,12 @@ describe('payment gateway timeouts and the circuit breaker', () => {
           },
           90_000,
         );
-        expect(view.payment).toMatchObject({ status: 'FAILED', failureReason: 'GATEWAY_UNAVAILABLE' });
+        expect(view.payment).toMatchObject({ status: 'FAILED', failureReason: 'gateway_unavailable' });
         expect(timelineCount(view, 'payment.authorized')).toBe(0);
         expect(timelineCount(view, 'inventory.released')).toBe(1);
         expect(await getPayment(order.orderId)).toMatchObject({
           status: 'FAILED',
-          failureReason: 'GATEWAY_UNAVAILABLE',
+          failureReason: 'gateway_unavailable',
         });
       }
     } finally {
@@ -122,7 +122,7 @@ describe('payment gateway timeouts and the circuit breaker', () => {
 
 /**
  * Places tok_visa orders, one at a time, until one is authorized: while the breaker is open a charge
- * fails fast with GATEWAY_UNAVAILABLE (its stock is released); after BREAKER_HALF_OPEN_AFTER_MS
+ * fails fast with gateway_unavailable (its stock is released); after BREAKER_HALF_OPEN_AFTER_MS
  * (10 s) the next charge is the half-open trial and closes the breaker.
  */
 async function closeBreaker(placed: { orderId: string; customerId: string }[]) {

@@ -103,7 +103,7 @@ describe('an order through payment and delivery', () => {
     expect((await getDriver(driverId!)).activeDeliveryId).toBeNull();
   });
 
-  it('tok_declined: PAYMENT_FAILED (CARD_DECLINED), the reservation released and stock back where it was', async () => {
+  it('tok_declined: PAYMENT_FAILED (card_declined), the reservation released and stock back where it was', async () => {
     const item = await createItem({ available: 4, unitPrice: '3.10' });
     const before = await getItem(item.itemId);
     const customerId = uniqueId('e2e-declined');
@@ -122,7 +122,7 @@ describe('an order through payment and delivery', () => {
     });
     expect(failed.payment).toMatchObject({
       status: 'FAILED',
-      failureReason: 'CARD_DECLINED',
+      failureReason: 'card_declined',
       amount: '9.30',
     });
     expect(failed.compensation).toMatchObject({
@@ -135,7 +135,7 @@ describe('an order through payment and delivery', () => {
     expect(timelineCount(failed, 'inventory.released')).toBe(1);
     expect(await getPayment(created.orderId)).toMatchObject({
       status: 'FAILED',
-      failureReason: 'CARD_DECLINED',
+      failureReason: 'card_declined',
     });
     expect(await waitForStock(item.itemId, (stock) => stock.reserved === 0)).toEqual(before);
   });

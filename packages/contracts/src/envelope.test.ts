@@ -269,7 +269,7 @@ describe('createEvent', () => {
           amount: '1.0',
           currency: 'EUR',
           status: 'FAILED',
-          failureReason: 'CARD_DECLINED',
+          failureReason: 'card_declined',
         },
       });
     expect(build).toThrow(EnvelopeValidationError);

@@ -170,7 +170,7 @@ describe('foldOrder: saga paths', () => {
   it('payment failed: records the reason and the inventory release', () => {
     const events = pathEvents('paymentFailed');
     const view = foldOrder(events);
-    expect(view.payment).toMatchObject({ status: 'FAILED', failureReason: 'CARD_DECLINED', at: at(2) });
+    expect(view.payment).toMatchObject({ status: 'FAILED', failureReason: 'card_declined', at: at(2) });
     expect(view.compensation).toEqual({
       inventoryReleased: true,
       releasedAt: at(3),
@@ -328,7 +328,7 @@ describe('foldOrder: randomized order and duplication', () => {
       extra('payment.authorized', { ...authorized.payload, paymentId: 'pay-b' }, at(2)),
       extra(
         'payment.failed',
-        { ...authorized.payload, status: 'FAILED', failureReason: 'GATEWAY_UNAVAILABLE' },
+        { ...authorized.payload, status: 'FAILED', failureReason: 'gateway_unavailable' },
         at(2),
       ),
       extra('delivery.assigned', { ...assigned.payload, ...d }, at(3)),

@@ -168,7 +168,7 @@ export function sampleEvents(path: SagaPath, options: SampleEventsOptions = {}):
   if (path === 'paymentFailed') {
     const failed = emit(
       'payment.failed',
-      { paymentId, orderId, amount, currency, status: 'FAILED', failureReason: 'CARD_DECLINED' },
+      { paymentId, orderId, amount, currency, status: 'FAILED', failureReason: 'card_declined' },
       reserved,
     );
     release('PAYMENT_FAILED', failed);

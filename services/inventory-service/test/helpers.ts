@@ -213,7 +213,7 @@ export function paymentFailed(cause: AnyEvent) {
     amount: '1.00',
     currency: 'EUR',
     status: 'FAILED',
-    failureReason: 'CARD_DECLINED',
+    failureReason: 'card_declined',
   });
 }
 

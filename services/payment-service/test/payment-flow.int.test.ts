@@ -86,8 +86,8 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
   });
 
   it.each([
-    ['tok_declined', 'CARD_DECLINED'],
-    ['tok_insufficient_funds', 'INSUFFICIENT_FUNDS'],
+    ['tok_declined', 'card_declined'],
+    ['tok_insufficient_funds', 'insufficient_funds'],
   ])('%s: payment.failed with %s, nothing charged', async (token, reason) => {
     const order = orderScenario(token);
     await deliver(pipeline, order.created);
@@ -118,13 +118,13 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
     ).toBeGreaterThanOrEqual(1);
   });
 
-  it('no card token in order.created: payment.failed INVALID_PAYMENT_METHOD without calling the gateway', async () => {
+  it('no card token in order.created: payment.failed invalid_payment_method without calling the gateway', async () => {
     const order = orderScenario(null);
     await deliver(pipeline, order.created);
     await deliver(pipeline, order.reserved);
     expect((await paymentRows(db.pool, order.orderId))[0]).toMatchObject({
       status: 'FAILED',
-      failure_reason: 'INVALID_PAYMENT_METHOD',
+      failure_reason: 'invalid_payment_method',
     });
     expect(gateway.orderStats(order.orderId).chargeCalls).toBe(0);
   });
@@ -336,7 +336,7 @@ describe('gateway timeouts and the circuit breaker (real PostgreSQL and Redis)',
     await db?.drop();
   });
 
-  it('tok_gateway_timeout: fails with GATEWAY_UNAVAILABLE after the retries; the breaker opens; the next order fails fast', async () => {
+  it('tok_gateway_timeout: fails with gateway_unavailable after the retries; the breaker opens; the next order fails fast', async () => {
     expect(await metricValue(pipeline.registry, 'payment_circuit_breaker_state')).toBe(0);
 
     const timeout = orderScenario('tok_gateway_timeout');
@@ -344,11 +344,11 @@ describe('gateway timeouts and the circuit breaker (real PostgreSQL and Redis)',
     await deliver(pipeline, timeout.reserved);
     expect((await paymentRows(db.pool, timeout.orderId))[0]).toMatchObject({
       status: 'FAILED',
-      failure_reason: 'GATEWAY_UNAVAILABLE',
+      failure_reason: 'gateway_unavailable',
     });
     const failed = await outboxEvents(db.pool, timeout.orderId);
     expect(failed.map((e) => e.eventType)).toEqual(['payment.failed']);
-    expect(failed[0]!.event.payload).toMatchObject({ failureReason: 'GATEWAY_UNAVAILABLE' });
+    expect(failed[0]!.event.payload).toMatchObject({ failureReason: 'gateway_unavailable' });
     expect(gateway.orderStats(timeout.orderId)).toMatchObject({ chargeCalls: 3, charges: 0 });
     expect(
       await metricValue(pipeline.registry, 'payment_gateway_request_duration_seconds', {
@@ -360,13 +360,13 @@ describe('gateway timeouts and the circuit breaker (real PostgreSQL and Redis)',
     // Three consecutive timed-out attempts opened the breaker.
     expect(await metricValue(pipeline.registry, 'payment_circuit_breaker_state')).toBe(2);
 
-    // While it is open a charge is not attempted: payment.failed GATEWAY_UNAVAILABLE, so inventory is released now.
+    // While it is open a charge is not attempted: payment.failed gateway_unavailable, so inventory is released now.
     const blocked = orderScenario('tok_visa');
     await deliver(pipeline, blocked.created);
     await deliver(pipeline, blocked.reserved);
     expect((await paymentRows(db.pool, blocked.orderId))[0]).toMatchObject({
       status: 'FAILED',
-      failure_reason: 'GATEWAY_UNAVAILABLE',
+      failure_reason: 'gateway_unavailable',
     });
     expect(gateway.orderStats(blocked.orderId).chargeCalls).toBe(0);
   });

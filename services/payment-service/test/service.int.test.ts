@@ -34,7 +34,7 @@ import {
  * services react to this test's order.created like to any other — its inventory-service answers with
  * its own inventory.reserved or inventory.rejected (OUT_OF_STOCK), its delivery-service with
  * delivery.failed — under this test's orderIds. Such an inventory.rejected, consumed before
- * order.created, made the card token be refused and the charge fail with INVALID_PAYMENT_METHOD.
+ * order.created, made the card token be refused and the charge fail with invalid_payment_method.
  */
 describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', () => {
   const database = uniqueName('it_payment_svc');
@@ -143,7 +143,7 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
       async () => {
         const events = await outboxEvents(pool, declined.orderId);
         expect(events.map((e) => [e.eventType, e.sent])).toEqual([['payment.failed', true]]);
-        expect(events[0]!.event.payload).toMatchObject({ failureReason: 'CARD_DECLINED' });
+        expect(events[0]!.event.payload).toMatchObject({ failureReason: 'card_declined' });
       },
       { timeoutMs: 60_000, intervalMs: 200 },
     );

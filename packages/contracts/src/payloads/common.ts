@@ -8,13 +8,17 @@ export const isoDateTimeSchema = z.iso.datetime({ offset: true });
 export const idSchema = z.string().min(1).max(128);
 
 /**
- * A machine-readable reason code, e.g. `CARD_DECLINED`, `NO_DRIVER_AVAILABLE`. An open set (gateways and
- * dispatchers add codes), so a new code never needs a new schema version; consumers treat unknown codes
- * as a generic failure.
+ * A machine-readable reason code in snake case, e.g. `NO_DRIVER_AVAILABLE` (our own saga codes are upper
+ * case) or `card_declined` (a payment gateway's decline codes keep the gateway's lower case, as Stripe
+ * reports them). An open set (gateways and dispatchers add codes), so a new code never needs a new schema
+ * version; consumers treat unknown codes as a generic failure.
  */
 export const reasonCodeSchema = z
   .string()
-  .regex(/^[A-Z][A-Z0-9_]{1,63}$/, 'Invalid reason code: expected UPPER_SNAKE_CASE, 2–64 characters');
+  .regex(
+    /^(?:[A-Z][A-Z0-9_]{1,63}|[a-z][a-z0-9_]{1,63})$/,
+    'Invalid reason code: expected UPPER_SNAKE_CASE or lower_snake_case, 2–64 characters',
+  );
 
 export const quantitySchema = z.int().min(1).max(10_000);
 

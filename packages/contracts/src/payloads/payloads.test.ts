@@ -240,8 +240,14 @@ describe('payload schemas', () => {
 
     it('failed needs a reason code', () => {
       const payload = validPayload('payment.failed');
-      payload.failureReason = 'card declined';
-      expect(issuePaths('payment.failed', payload)).toEqual(['failureReason']);
+      for (const bad of ['card declined', 'Card_Declined', 'x', '_card']) {
+        payload.failureReason = bad;
+        expect(issuePaths('payment.failed', payload)).toEqual(['failureReason']);
+      }
+      for (const good of ['card_declined', 'gateway_unavailable', 'DEADLINE_EXCEEDED']) {
+        payload.failureReason = good;
+        expect(issuePaths('payment.failed', payload)).toEqual([]);
+      }
       delete payload.failureReason;
       expect(issuePaths('payment.failed', payload)).toEqual(['failureReason']);
     });

@@ -18,14 +18,14 @@ export const paymentAuthorizedV1 = z.object({
   gatewayReference: z.string().min(1).max(200).optional(),
 });
 
-/** Codes payment-service uses today; `failureReason` is an open set of reason codes. */
+/** Codes payment-service uses today, the gateway decline codes in their usual lower case; `failureReason` is an open set. */
 export const PAYMENT_FAILURE_REASONS = [
-  'CARD_DECLINED',
-  'INSUFFICIENT_FUNDS',
-  'INVALID_PAYMENT_METHOD',
-  'FRAUD_SUSPECTED',
+  'card_declined',
+  'insufficient_funds',
+  'invalid_payment_method',
+  'fraud_suspected',
   /** The gateway could not give an answer: every attempt timed out or failed, or the breaker was open. */
-  'GATEWAY_UNAVAILABLE',
+  'gateway_unavailable',
 ] as const;
 
 /** payment.failed v1: nothing was charged; inventory releases its reservation. */

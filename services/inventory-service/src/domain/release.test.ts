@@ -96,7 +96,7 @@ describe('releaseReasonOf', () => {
       createEvent({
         ...base,
         eventType: 'payment.failed',
-        payload: { ...money, status: 'FAILED', failureReason: 'CARD_DECLINED' },
+        payload: { ...money, status: 'FAILED', failureReason: 'card_declined' },
       }),
       'PAYMENT_FAILED',
     ],

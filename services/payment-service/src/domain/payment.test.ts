@@ -65,10 +65,10 @@ describe('nextStep before any payment exists', () => {
     });
   });
 
-  it('fails with INVALID_PAYMENT_METHOD when order.created had no token', () => {
+  it('fails with invalid_payment_method when order.created had no token', () => {
     expect(nextStep(facts({ cardToken: null }), null)).toEqual({
       kind: 'fail-without-charge',
-      reason: 'INVALID_PAYMENT_METHOD',
+      reason: 'invalid_payment_method',
     });
   });
 });
@@ -115,13 +115,13 @@ describe('decideCharge', () => {
   });
 
   it('fails with the decline reason or the unavailability reason', () => {
-    expect(decideCharge({ outcome: 'declined', reason: 'CARD_DECLINED' })).toEqual({
+    expect(decideCharge({ outcome: 'declined', reason: 'card_declined' })).toEqual({
       status: 'FAILED',
-      failureReason: 'CARD_DECLINED',
+      failureReason: 'card_declined',
     });
-    expect(decideCharge({ outcome: 'unavailable', reason: 'GATEWAY_UNAVAILABLE' })).toEqual({
+    expect(decideCharge({ outcome: 'unavailable', reason: 'gateway_unavailable' })).toEqual({
       status: 'FAILED',
-      failureReason: 'GATEWAY_UNAVAILABLE',
+      failureReason: 'gateway_unavailable',
     });
   });
 });

@@ -13,7 +13,7 @@ export type RefundStatus = 'PENDING' | 'REFUNDED';
 export type CloseReason = (typeof REFUND_REASONS)[number];
 
 /** payment.failed reasons payment-service emits without calling the gateway. */
-export type NoChargeReason = CloseReason | 'INVALID_PAYMENT_METHOD';
+export type NoChargeReason = CloseReason | 'invalid_payment_method';
 
 /** What payment knows about an order, merged from order.created, inventory.reserved, order.cancelled and delivery.failed. */
 export interface OrderFacts {
@@ -63,7 +63,7 @@ export function nextStep(facts: OrderFacts, payment: PaymentSnapshot | null): Ne
     // Cancelled (or failed delivery) before any charge: never charge; answer the request.
     if (facts.close) return { kind: 'fail-without-charge', reason: facts.close.reason };
     if (!facts.orderSeen) return { kind: 'wait-for-order' };
-    if (!facts.cardToken) return { kind: 'fail-without-charge', reason: 'INVALID_PAYMENT_METHOD' };
+    if (!facts.cardToken) return { kind: 'fail-without-charge', reason: 'invalid_payment_method' };
     return { kind: 'start-charge' };
   }
   switch (payment.status) {

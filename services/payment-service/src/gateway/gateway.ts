@@ -27,10 +27,10 @@ export interface ChargeRequest {
 
 /** Decline codes are the contract's payment.failed reason codes. */
 export type DeclineReason =
-  | 'CARD_DECLINED'
-  | 'INSUFFICIENT_FUNDS'
-  | 'INVALID_PAYMENT_METHOD'
-  | 'FRAUD_SUSPECTED';
+  | 'card_declined'
+  | 'insufficient_funds'
+  | 'invalid_payment_method'
+  | 'fraud_suspected';
 
 export type ChargeResult =
   | { outcome: 'approved'; reference: string }

@@ -46,19 +46,19 @@ describe('ResilientGateway (cockatiel timeout, retry, breaker)', () => {
     const { gateway, simulator } = setup();
     await expect(gateway.charge(request('d1', 'tok_declined'))).resolves.toEqual({
       outcome: 'declined',
-      reason: 'CARD_DECLINED',
+      reason: 'card_declined',
     });
     expect(simulator.orderStats('d1').chargeCalls).toBe(1);
   });
 
-  it('gives up after timeout and retries with GATEWAY_UNAVAILABLE; the breaker then opens and fails fast', async () => {
+  it('gives up after timeout and retries with gateway_unavailable; the breaker then opens and fails fast', async () => {
     const { gateway, simulator, registry } = setup();
     expect(await breakerGauge(registry)).toBe(BREAKER_GAUGE_VALUE.closed);
 
     const timedOut = await gateway.charge(request('t1', 'tok_gateway_timeout'));
     expect(timedOut).toMatchObject({
       outcome: 'unavailable',
-      reason: 'GATEWAY_UNAVAILABLE',
+      reason: 'gateway_unavailable',
       circuitOpen: false,
     });
     expect(simulator.orderStats('t1')).toMatchObject({ chargeCalls: 3, charges: 0 });
@@ -68,7 +68,7 @@ describe('ResilientGateway (cockatiel timeout, retry, breaker)', () => {
     const blocked = await gateway.charge(request('v1', 'tok_visa'));
     expect(blocked).toMatchObject({
       outcome: 'unavailable',
-      reason: 'GATEWAY_UNAVAILABLE',
+      reason: 'gateway_unavailable',
       circuitOpen: true,
     });
     expect(simulator.orderStats('v1').chargeCalls).toBe(0);

@@ -36,7 +36,7 @@ export interface GatewayResilienceOptions {
 }
 
 /** Why a gateway call produced no answer. The codes are the contract's payment.failed reasons. */
-export type UnavailableReason = 'GATEWAY_UNAVAILABLE';
+export type UnavailableReason = 'gateway_unavailable';
 
 export type ResilientCharge =
   | ChargeResult
@@ -74,7 +74,7 @@ function isGatewayFault(err: unknown): boolean {
  * its signal aborted), a consecutive-failure circuit breaker around the attempts, and retries with
  * exponential backoff around both. A decline is an answer, not a fault: it is neither retried nor
  * counted by the breaker. A call that ends without an answer is reported as `unavailable`, with
- * GATEWAY_UNAVAILABLE whether the attempts timed out, failed, or the circuit was open (`detail` says which).
+ * gateway_unavailable whether the attempts timed out, failed, or the circuit was open (`detail` says which).
  * One instance per process: the breaker state is shared by every call, charges and refunds alike.
  */
 export class ResilientGateway {
@@ -166,18 +166,18 @@ function unavailable(err: unknown): {
   circuitOpen: boolean;
 } {
   if (err instanceof TaskCancelledError) {
-    return { outcome: 'unavailable', reason: 'GATEWAY_UNAVAILABLE', detail: 'timed out', circuitOpen: false };
+    return { outcome: 'unavailable', reason: 'gateway_unavailable', detail: 'timed out', circuitOpen: false };
   }
   if (err instanceof BrokenCircuitError) {
     return {
       outcome: 'unavailable',
-      reason: 'GATEWAY_UNAVAILABLE',
+      reason: 'gateway_unavailable',
       detail: 'circuit open',
       circuitOpen: true,
     };
   }
   if (err instanceof GatewayUnavailableError) {
-    return { outcome: 'unavailable', reason: 'GATEWAY_UNAVAILABLE', detail: err.message, circuitOpen: false };
+    return { outcome: 'unavailable', reason: 'gateway_unavailable', detail: err.message, circuitOpen: false };
   }
   // Anything else (a rejected request, a bug in an adapter) is not a gateway outage: let it surface.
   throw err;

@@ -23,11 +23,11 @@ describe('tokenBehaviour', () => {
     ['tok_visa', { kind: 'approve' }],
     ['tok_visa_4242_sample', { kind: 'approve' }],
     ['tok_anything_else', { kind: 'approve' }],
-    ['tok_declined', { kind: 'decline', reason: 'CARD_DECLINED' }],
-    ['tok_declined_2', { kind: 'decline', reason: 'CARD_DECLINED' }],
-    ['tok_insufficient_funds', { kind: 'decline', reason: 'INSUFFICIENT_FUNDS' }],
-    ['tok_invalid', { kind: 'decline', reason: 'INVALID_PAYMENT_METHOD' }],
-    ['tok_fraud', { kind: 'decline', reason: 'FRAUD_SUSPECTED' }],
+    ['tok_declined', { kind: 'decline', reason: 'card_declined' }],
+    ['tok_declined_2', { kind: 'decline', reason: 'card_declined' }],
+    ['tok_insufficient_funds', { kind: 'decline', reason: 'insufficient_funds' }],
+    ['tok_invalid', { kind: 'decline', reason: 'invalid_payment_method' }],
+    ['tok_fraud', { kind: 'decline', reason: 'fraud_suspected' }],
     ['tok_gateway_timeout', { kind: 'never-answer' }],
     ['tok_flaky', { kind: 'fail-first-attempt' }],
   ])('%s → %j', (token, expected) => {
@@ -63,7 +63,7 @@ describe('SimulatedGateway', () => {
     const gateway = new SimulatedGateway();
     await expect(gateway.charge(chargeRequest('o3', 'tok_insufficient_funds'), never)).resolves.toEqual({
       outcome: 'declined',
-      reason: 'INSUFFICIENT_FUNDS',
+      reason: 'insufficient_funds',
     });
     expect(gateway.orderStats('o3').charges).toBe(0);
   });

@@ -25,10 +25,10 @@ export type TokenBehaviour =
 
 /** Test tokens, matched as the whole token or as a prefix followed by `_` (e.g. `tok_declined_2`). */
 const TOKEN_BEHAVIOURS: readonly [prefix: string, behaviour: TokenBehaviour][] = [
-  ['tok_declined', { kind: 'decline', reason: 'CARD_DECLINED' }],
-  ['tok_insufficient_funds', { kind: 'decline', reason: 'INSUFFICIENT_FUNDS' }],
-  ['tok_invalid', { kind: 'decline', reason: 'INVALID_PAYMENT_METHOD' }],
-  ['tok_fraud', { kind: 'decline', reason: 'FRAUD_SUSPECTED' }],
+  ['tok_declined', { kind: 'decline', reason: 'card_declined' }],
+  ['tok_insufficient_funds', { kind: 'decline', reason: 'insufficient_funds' }],
+  ['tok_invalid', { kind: 'decline', reason: 'invalid_payment_method' }],
+  ['tok_fraud', { kind: 'decline', reason: 'fraud_suspected' }],
   ['tok_gateway_timeout', { kind: 'never-answer' }],
   ['tok_flaky', { kind: 'fail-first-attempt' }],
 ];

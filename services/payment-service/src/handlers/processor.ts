@@ -282,7 +282,7 @@ async function driveCharge(
         currency: payment.currency,
         cardToken,
       })
-    : ({ outcome: 'declined', reason: 'INVALID_PAYMENT_METHOD' } as const);
+    : ({ outcome: 'declined', reason: 'invalid_payment_method' } as const);
   const decision = decideCharge(answer);
 
   const completion = await withTransaction(deps.pool, async (tx) => {
