@@ -1,4 +1,5 @@
 export { dropTestDatabase } from './databases';
+export * from './dispatch-api';
 export { type EventuallyOptions, eventually } from './eventually';
 export { commitGroupAtEnd, committedOffsets, deleteGroups } from './kafka-groups';
 export {
@@ -27,5 +28,6 @@ export {
   serviceUrlVariable,
   stackDir,
 } from './services';
+export { openSse, type SseClient, type SseFrame } from './sse';
 export { type StackAddresses, stackAddresses } from './stack';
 export { localJwtSecret, tokenFor } from './tokens';

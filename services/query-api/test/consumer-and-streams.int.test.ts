@@ -1,5 +1,5 @@
 import { type AnyEvent, foldOrder, SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts';
-import { eventually } from '@dispatch/testkit';
+import { eventually, openSse } from '@dispatch/testkit';
 import { Registry } from 'prom-client';
 import { OrderChanges } from '../src/changes';
 import type { OrderResponse } from '../src/domain/order-response';
@@ -10,7 +10,6 @@ import { ReadModelStore } from '../src/store/read-model-store';
 import {
   cassandraClient,
   getJson,
-  openSse,
   shortId,
   testConfig,
   testLogger,

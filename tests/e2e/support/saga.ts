@@ -20,16 +20,33 @@ import {
   admin,
   type CatalogueItem,
   type CreatedOrder,
+  completeDelivery,
   expectStatus,
+  getDelivery,
   getItem,
   http,
+  listDrivers,
   mapConcurrently,
   type OrderLine,
   type OrderView,
   orderBody,
   postOrder,
+  putDriver,
   readOrder,
-  uniqueId,
+} from './api';
+
+// Driver, delivery and /metrics helpers moved to testkit's dispatch-api; the saga tests import them from here.
+export {
+  completeDelivery,
+  type Delivery,
+  type Driver,
+  ensureFreeDrivers,
+  getDelivery,
+  getDriver,
+  listDrivers,
+  metricSum,
+  putDriver,
+  scrape,
 } from './api';
 
 /**
@@ -185,102 +202,6 @@ export function waitForStock(
     },
     { timeoutMs, intervalMs: 200 },
   );
-}
-
-// ---- delivery-service (admin) -----------------------------------------------------------
-
-export interface Driver {
-  driverId: string;
-  name: string;
-  status: 'AVAILABLE' | 'OFF_DUTY';
-  activeDeliveryId: string | null;
-  assignable: boolean;
-}
-
-export interface Delivery {
-  deliveryId: string;
-  orderId: string;
-  status: 'AWAITING_ORDER' | 'PENDING' | 'ASSIGNED' | 'EN_ROUTE' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-  driverId: string | null;
-  driverName: string | null;
-  estimatedDeliveryTime: string | null;
-  assignDeadline: string | null;
-  failureReason: string | null;
-  createdAt: string;
-}
-
-const deliveryApi = () => `${serviceUrl('delivery-service')}/api`;
-
-/** PUT /api/drivers/{driverId}: create or replace. */
-export async function putDriver(driverId: string, name: string, status: Driver['status']): Promise<Driver> {
-  const answer = await http<Driver>('PUT', `${deliveryApi()}/drivers/${driverId}`, {
-    token: await admin(),
-    body: { name, status },
-  });
-  if (answer.status !== 200 && answer.status !== 201) expectStatus(answer, 200, `PUT driver ${driverId}`);
-  return answer.body;
-}
-
-/**
- * Makes sure `count` drivers are free for the orders a test is about to place. Paid orders of earlier
- * tests may be waiting for a driver (delivery_pending), and the scheduler hands the next free driver
- * to the oldest of them, so those are covered too. Returns the drivers it had to create (random ids):
- * take them off duty when the test is done.
- */
-export async function ensureFreeDrivers(count: number): Promise<Driver[]> {
-  const text = await scrape(serviceUrl('delivery-service'));
-  const free = metricSum(text, 'drivers_available');
-  const waiting = metricSum(text, 'delivery_pending', { state: 'PENDING' });
-  const missing = Math.max(0, count + waiting - free);
-  const created = await mapConcurrently(
-    Array.from({ length: missing }, () => uniqueId('e2e-driver')),
-    10,
-    (driverId) => putDriver(driverId, `E2E driver ${driverId}`, 'AVAILABLE'),
-  );
-  return created;
-}
-
-/** Every driver, all pages. */
-export async function listDrivers(): Promise<Driver[]> {
-  const drivers: Driver[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const answer = await http<{ items: Driver[]; nextCursor: string | null }>(
-      'GET',
-      `${deliveryApi()}/drivers?limit=100${query}`,
-      { token: await admin() },
-    );
-    expectStatus(answer, 200, 'GET /api/drivers');
-    drivers.push(...answer.body.items);
-    cursor = answer.body.nextCursor;
-  } while (cursor !== null);
-  return drivers;
-}
-
-export async function getDriver(driverId: string): Promise<Driver> {
-  const answer = await http<Driver>('GET', `${deliveryApi()}/drivers/${driverId}`, { token: await admin() });
-  expectStatus(answer, 200, `GET driver ${driverId}`);
-  return answer.body;
-}
-
-/** GET /api/deliveries/{orderId}, or undefined while the order has no delivery (404). */
-export async function getDelivery(orderId: string): Promise<Delivery | undefined> {
-  const answer = await http<Delivery>('GET', `${deliveryApi()}/deliveries/${orderId}`, {
-    token: await admin(),
-  });
-  if (answer.status === 404) return undefined;
-  expectStatus(answer, 200, `GET delivery of ${orderId}`);
-  return answer.body;
-}
-
-/** POST /api/deliveries/{orderId}/complete, which must answer 200. */
-export async function completeDelivery(orderId: string): Promise<Delivery> {
-  const answer = await http<Delivery>('POST', `${deliveryApi()}/deliveries/${orderId}/complete`, {
-    token: await admin(),
-  });
-  expectStatus(answer, 200, `POST complete delivery of ${orderId}`);
-  return answer.body;
 }
 
 /**
@@ -469,29 +390,4 @@ export async function connectProducer(): Promise<EventProducer> {
 /** The Kafka message for an event, as the outbox relay would send it (key = orderId unless given). */
 export function messageOf(event: AnyEvent, topic: string, key: string = event.orderId): OutgoingMessage {
   return { topic, key, value: serializeEnvelope(event) };
-}
-
-// ---- Prometheus -------------------------------------------------------------------------
-
-/** GET <baseUrl>/metrics as text. */
-export async function scrape(baseUrl: string): Promise<string> {
-  const answer = await http<string>('GET', `${baseUrl}/metrics`);
-  expectStatus(answer, 200, `GET ${baseUrl}/metrics`);
-  return answer.text;
-}
-
-/** Sum of the samples of `name` whose labels include every pair of `labels` (0 when none). */
-export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const present = new Map<string, string>();
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      present.set(pair[1]!, pair[2]!);
-    }
-    if (Object.entries(labels).every(([key, value]) => present.get(key) === value)) total += Number(match[3]);
-  }
-  return total;
 }
