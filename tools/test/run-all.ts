@@ -83,9 +83,10 @@ check('lint (biome)', 'pnpm', ['exec', 'biome', 'ci', '--colors=off', '.']);
 check('type-check (tsc)', 'pnpm', ['exec', 'tsc', '-p', 'tsconfig.json', '--noEmit']);
 jestSuite('unit', []);
 
-// Integration tests that read what the stack's RUNNING services expose (their /metrics, scraped by a
-// real Prometheus): run after `up` below, not with the servers-only stack.
-const RUNNING_STACK_TESTS = 'tools/observability/test/(prometheus|metrics-lint)\\.int\\.test\\.ts$';
+// Integration tests of tools that work against the stack's RUNNING services (their /metrics scraped by
+// a real Prometheus; the load benchmark): run after `up` below, not with the servers-only stack.
+const RUNNING_STACK_TESTS =
+  '(tools/observability/test/(prometheus|metrics-lint)|tools/bench/test/bench)\\.int\\.test\\.ts$';
 
 // Integration tests start their own service instances in-process: they get the servers only.
 // The stack's services are stopped for them (they would consume and answer the tests' events).
