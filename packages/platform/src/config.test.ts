@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { baseEnv, ConfigError, kafkaEnv, parseConfig, pgEnv, redisEnv } from './config';
+import { baseEnv, ConfigError, kafkaEnv, kafkaGroupEnv, parseConfig, pgEnv, redisEnv } from './config';
+import { serviceSettings } from './service';
 
 const schema = z.object({ ...baseEnv, ...kafkaEnv, ...pgEnv, ...redisEnv });
 
@@ -35,5 +36,27 @@ describe('parseConfig', () => {
 
   it('reports a missing required variable', () => {
     expect(() => parseConfig('svc', schema, {})).toThrow(/PORT/);
+  });
+});
+
+describe('kafkaGroupEnv', () => {
+  it('names the group after the service and handles 3 partitions at once unless told otherwise', () => {
+    const schema = z.object({ ...baseEnv, ...kafkaEnv, ...kafkaGroupEnv('svc') });
+    expect(parseConfig('svc', schema, { PORT: '8080' })).toMatchObject({
+      KAFKA_GROUP_ID: 'svc',
+      CONSUMER_CONCURRENCY: 3,
+    });
+    const wide = z.object({ ...kafkaGroupEnv('svc', 6) });
+    expect(parseConfig('svc', wide, {}).CONSUMER_CONCURRENCY).toBe(6);
+    expect(parseConfig('svc', wide, { CONSUMER_CONCURRENCY: '2' }).CONSUMER_CONCURRENCY).toBe(2);
+    expect(() => parseConfig('svc', wide, { CONSUMER_CONCURRENCY: '65' })).toThrow(/CONSUMER_CONCURRENCY/);
+  });
+
+  it('reaches startService through serviceSettings', () => {
+    const schema = z.object({ ...baseEnv, ...kafkaEnv, ...kafkaGroupEnv('svc', 5) });
+    expect(serviceSettings('svc', parseConfig('svc', schema, { PORT: '8080' }))).toMatchObject({
+      name: 'svc',
+      consumerConcurrency: 5,
+    });
   });
 });

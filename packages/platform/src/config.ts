@@ -75,8 +75,17 @@ export const kafkaEnv = {
 };
 
 /** The service's consumer group: its name by default; tests and side-by-side instances use another. */
-export function kafkaGroupEnv(serviceName: string) {
-  return { KAFKA_GROUP_ID: z.string().min(1).max(200).default(serviceName) };
+/**
+ * The service's consumer group, and how many of its partitions one instance handles at once
+ * (CONSUMER_CONCURRENCY; each partition stays in order). A partition whose message is being
+ * retried holds one of those slots, so a service whose handlers can retry for long (payment's
+ * gateway) wants as many slots as partitions.
+ */
+export function kafkaGroupEnv(serviceName: string, partitionsAtOnce = 3) {
+  return {
+    KAFKA_GROUP_ID: z.string().min(1).max(200).default(serviceName),
+    CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(partitionsAtOnce),
+  };
 }
 
 export const pgEnv = {

@@ -59,6 +59,8 @@ export interface ServiceDefinition {
   shutdownTimeoutMs?: number;
   bodyLimit?: string;
   kafkaBrokers: string[];
+  /** Partitions each consumer handles at once, unless its definition says otherwise (default 3). */
+  consumerConcurrency?: number;
   /** The service's own database: created if missing, platform then service migrations applied at start. */
   postgres?: { connection: Omit<PgConfig, 'database'>; database: string; migrationsDir?: string };
   readinessChecks?: (ctx: ServiceContext) => HealthCheck[];
@@ -143,8 +145,8 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
       publisher: producer,
       handler: c.handler,
       ...(c.retry ? { retry: c.retry } : {}),
-      ...(c.partitionsConsumedConcurrently
-        ? { partitionsConsumedConcurrently: c.partitionsConsumedConcurrently }
+      ...((c.partitionsConsumedConcurrently ?? def.consumerConcurrency)
+        ? { partitionsConsumedConcurrently: c.partitionsConsumedConcurrently ?? def.consumerConcurrency }
         : {}),
     }),
   );
@@ -203,17 +205,27 @@ function lagTargets(consumers: ConsumerDefinition[], serviceName: string): Consu
   return [...topicsByGroup].map(([groupId, topics]) => ({ groupId, topics: [...topics] }));
 }
 
-/** The settings every service reads from `baseEnv` and `kafkaEnv`, in startService's shape. */
+/** The settings every service reads from `baseEnv`, `kafkaEnv` and `kafkaGroupEnv`, in startService's shape. */
 export function serviceSettings(
   name: string,
-  config: { PORT: number; LOG_LEVEL: string; SHUTDOWN_TIMEOUT_MS: number; KAFKA_BROKERS: string[] },
-): Pick<ServiceDefinition, 'name' | 'port' | 'logLevel' | 'shutdownTimeoutMs' | 'kafkaBrokers'> {
+  config: {
+    PORT: number;
+    LOG_LEVEL: string;
+    SHUTDOWN_TIMEOUT_MS: number;
+    KAFKA_BROKERS: string[];
+    CONSUMER_CONCURRENCY: number;
+  },
+): Pick<
+  ServiceDefinition,
+  'name' | 'port' | 'logLevel' | 'shutdownTimeoutMs' | 'kafkaBrokers' | 'consumerConcurrency'
+> {
   return {
     name,
     port: config.PORT,
     logLevel: config.LOG_LEVEL,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     kafkaBrokers: config.KAFKA_BROKERS,
+    consumerConcurrency: config.CONSUMER_CONCURRENCY,
   };
 }
 

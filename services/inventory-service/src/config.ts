@@ -27,8 +27,6 @@ export const inventoryConfigSchema = requireAuth(
     ...pgEnv,
     ...databaseEnv,
     ...authEnv,
-    /** Partitions whose events are handled at the same time by one instance (each stays in order). */
-    CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   }),
 );
 

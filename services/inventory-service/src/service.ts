@@ -44,7 +44,6 @@ export function inventoryService(
           groupId: config.KAFKA_GROUP_ID,
           topics: CONSUMED_TOPICS,
           handler: createEventHandler({ pool, metrics }),
-          partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
         },
       ];
     },

@@ -13,8 +13,21 @@ describe('payment config', () => {
       GATEWAY_TIMEOUT_MS: 2000,
       GATEWAY_RETRIES: 2,
       LOCK_TTL_MS: 15000,
+      // One slot per partition, so a payment in long retries never stalls another partition.
+      CONSUMER_CONCURRENCY: 6,
     });
     expect(config.LOCK_TTL_MS).toBeGreaterThan(longestGatewayCallMs(config));
+  });
+
+  it('reads CONSUMER_CONCURRENCY and bounds it', () => {
+    expect(
+      parseConfig('payment-service', paymentEnvSchema, { ...secret, CONSUMER_CONCURRENCY: '12' }),
+    ).toMatchObject({
+      CONSUMER_CONCURRENCY: 12,
+    });
+    expect(() =>
+      parseConfig('payment-service', paymentEnvSchema, { ...secret, CONSUMER_CONCURRENCY: '0' }),
+    ).toThrow(/CONSUMER_CONCURRENCY/);
   });
 
   it('rejects a lock TTL that a gateway call with retries could outlive', () => {

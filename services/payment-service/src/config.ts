@@ -24,7 +24,9 @@ export const paymentEnvSchema = requireAuth(
       ...baseEnv,
       PORT: baseEnv.PORT.default(8082),
       ...kafkaEnv,
-      ...kafkaGroupEnv('payment-service'),
+      // One slot per partition (KAFKA_PARTITIONS is 6): an order whose charge is retried for a
+      // while (gateway down) must not hold up the payments of other partitions.
+      ...kafkaGroupEnv('payment-service', 6),
       ...pgEnv,
       ...pgDatabaseEnv('payment_db'),
       ...redisEnv,

@@ -18,9 +18,8 @@ export const queryApiBaseEnv = z.object({
   ...baseEnv,
   PORT: baseEnv.PORT.default(8080),
   ...kafkaEnv,
-  ...kafkaGroupEnv(SERVICE_NAME),
-  /** Partitions applied at the same time (the read model is order-independent, so more is only faster). */
-  CONSUMER_CONCURRENCY: positiveInt.max(64).default(8),
+  // The read model does not care about order across partitions: apply many at once.
+  ...kafkaGroupEnv(SERVICE_NAME, 8),
   /** Tries per event before it is dead-lettered; high because a Cassandra outage is the usual cause. */
   CONSUMER_MAX_ATTEMPTS: positiveInt.max(1000).default(30),
   ...cassandraEnv,

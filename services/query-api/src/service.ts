@@ -95,7 +95,6 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
           topics: [...RAW_TOPICS],
           handler: handlerOf(ctx),
           retry: { maxAttempts: config.CONSUMER_MAX_ATTEMPTS },
-          partitionsConsumedConcurrently: config.CONSUMER_CONCURRENCY,
         },
       ],
       // Stopped after the consumers and before HTTP closes: open streams would hold the server open.
