@@ -1,3 +1,5 @@
+import { readFlags } from '../cli/flags';
+
 /** `./dispatch bench [--orders 200] [--concurrency 20] [--timeout 120] [--json <file>]` */
 export interface BenchArgs {
   orders: number;
@@ -45,22 +47,12 @@ function wholeNumber(name: keyof typeof LIMITS, text: string): number {
 
 /** Returns undefined for --help. */
 export function parseBenchArgs(argv: string[]): BenchArgs | undefined {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') return undefined;
-    const match = /^--(orders|concurrency|timeout|json)(?:=(.*))?$/.exec(arg);
-    if (!match) throw new BenchUsageError(`unknown argument "${arg}"`);
-    const name = match[1]!;
-    let value = match[2];
-    if (value === undefined) {
-      value = argv[i + 1];
-      i += 1;
-      if (value === undefined || value.startsWith('--')) throw new BenchUsageError(`--${name} needs a value`);
-    }
-    if (values[name] !== undefined) throw new BenchUsageError(`--${name} given twice`);
-    values[name] = value;
-  }
+  const values = readFlags(
+    argv,
+    ['orders', 'concurrency', 'timeout', 'json'],
+    (message) => new BenchUsageError(message),
+  );
+  if (values === undefined) return undefined;
   const args: BenchArgs = {
     orders: wholeNumber('orders', values.orders ?? '200'),
     concurrency: wholeNumber('concurrency', values.concurrency ?? '20'),

@@ -1,4 +1,5 @@
 import { ROLES, type Role } from '@dispatch/platform';
+import { readFlags } from '../cli/flags';
 
 /** `./dispatch token --sub <customerId> [--role customer|admin] [--ttl 1h]` */
 export interface TokenArgs {
@@ -32,22 +33,8 @@ const MAX_TTL_SECONDS = 30 * 86_400;
 
 /** Returns undefined for --help. */
 export function parseTokenArgs(argv: string[]): TokenArgs | undefined {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') return undefined;
-    const match = /^--(sub|role|ttl)(?:=(.*))?$/.exec(arg);
-    if (!match) throw new TokenUsageError(`unknown argument "${arg}"`);
-    const name = match[1]!;
-    let value = match[2];
-    if (value === undefined) {
-      value = argv[i + 1];
-      i += 1;
-      if (value === undefined || value.startsWith('--')) throw new TokenUsageError(`--${name} needs a value`);
-    }
-    if (values[name] !== undefined) throw new TokenUsageError(`--${name} given twice`);
-    values[name] = value;
-  }
+  const values = readFlags(argv, ['sub', 'role', 'ttl'], (message) => new TokenUsageError(message));
+  if (values === undefined) return undefined;
   const subject = values.sub;
   if (subject === undefined)
     throw new TokenUsageError('--sub is required (the customerId, or any name for an admin)');
