@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfig, type RunningService, signToken, startService } from '@dispatch/platform';
-import { stackAddresses } from '@dispatch/testkit';
+import { type CatalogueItem, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { inventoryConfigSchema } from '../src/config';
 import { inventoryService } from '../src/service';
@@ -17,14 +17,8 @@ interface Problem {
   errors?: { path: string; message: string }[];
 }
 
-interface ItemView {
-  itemId: string;
-  name: string;
-  unitPrice: string;
-  currency: string;
-  available: number;
-  reserved: number;
-}
+/** GET /api/inventory/items/{itemId}, as the shared API client types it. */
+type ItemView = CatalogueItem;
 
 /**
  * The service started in-process the way main.ts starts it (own fresh database, test JWT secret),
