@@ -38,8 +38,8 @@ async function readinessProblem(url: string): Promise<string | undefined> {
 }
 
 /**
- * Fails with one clear message unless every named service answers ready: e2e tests run
- * against the stack `pnpm stack up` started, they never start it themselves.
+ * Fails with one clear message unless every named service answers ready: e2e tests and the load
+ * benchmark run against the stack `pnpm stack up` started, they never start it themselves.
  */
 export async function requireRunningServices(names: ServiceName[]): Promise<void> {
   const problems: string[] = [];
@@ -52,8 +52,8 @@ export async function requireRunningServices(names: ServiceName[]): Promise<void
   );
   if (problems.length > 0) {
     throw new Error(
-      `The end-to-end tests need the running stack, but:\n${problems.sort().join('\n')}\n` +
-        'Start it with `pnpm stack up` (or ./dispatch up), check it with `pnpm stack status`, then run `pnpm test:e2e`.',
+      `This needs the running stack (end-to-end tests, the load benchmark), but:\n${problems.sort().join('\n')}\n` +
+        'Start it with `./dispatch up` (or `pnpm stack up`), check it with `./dispatch status`, then run this again.',
     );
   }
 }
