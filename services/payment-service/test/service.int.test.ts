@@ -197,6 +197,7 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
     expect(metrics).toMatch(/^payment_circuit_breaker_state\{[^}]*\} 0$/m);
     expect(metrics).toMatch(/^saga_stage_latency_seconds_count\{[^}]*stage="payment.authorized"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^payment_refunds_total\{[^}]*reason="DELIVERY_FAILED"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^saga_stage_latency_seconds_count\{[^}]*stage="payment.refunded"[^}]*\} 1$/m);
     // Every Redis layer was skipped and counted, none of it stopped a payment.
     expect(metrics).toMatch(/^payment_redis_errors_total\{[^}]*operation="lock"[^}]*\} [1-9]/m);
 

@@ -15,7 +15,13 @@ export async function handleDeliveryFailed(
   await processOrderEvent(
     deps,
     event,
-    (tx) => mergeClose(tx, { orderId: event.orderId, reason: 'DELIVERY_FAILED', eventId: event.eventId }),
+    (tx) =>
+      mergeClose(tx, {
+        orderId: event.orderId,
+        reason: 'DELIVERY_FAILED',
+        eventId: event.eventId,
+        occurredAt: event.occurredAt,
+      }),
     ctx.logger,
   );
 }

@@ -16,7 +16,13 @@ export async function handleOrderCancelled(
   await processOrderEvent(
     deps,
     event,
-    (tx) => mergeClose(tx, { orderId: event.orderId, reason: 'ORDER_CANCELLED', eventId: event.eventId }),
+    (tx) =>
+      mergeClose(tx, {
+        orderId: event.orderId,
+        reason: 'ORDER_CANCELLED',
+        eventId: event.eventId,
+        occurredAt: event.occurredAt,
+      }),
     ctx.logger,
   );
 }

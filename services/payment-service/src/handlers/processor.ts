@@ -350,17 +350,22 @@ async function driveRefund(
     await releaseLease(deps.pool, orderId, owner);
     throw new RefundDeferredError(orderId, answer.detail);
   }
-  const refunded = await withTransaction(deps.pool, async (tx) => {
-    await lockOrder(tx, orderId);
+  const { refunded, order } = await withTransaction(deps.pool, async (tx) => {
+    const order = await lockOrder(tx, orderId);
     const row = await completeRefund(tx, orderId, answer.result.reference);
     if (row) await enqueue(tx, [refundedEvent(row)]);
-    return row;
+    return { refunded: row, order };
   });
   if (!refunded) {
     log.info('refund already completed by another worker');
     return 'already_completed';
   }
   deps.metrics.refunds.inc({ reason: refunded.refundReason ?? 'UNKNOWN' });
+  // From the occurredAt of the order.cancelled / delivery.failed that closed the order to this commit.
+  if (order?.closeRequestedAt) {
+    const seconds = (Date.now() - order.closeRequestedAt.getTime()) / 1000;
+    deps.stageLatency?.observe({ stage: 'payment.refunded' }, Math.max(0, seconds));
+  }
   log.info({ paymentId: refunded.paymentId, refundReason: refunded.refundReason }, 'payment refunded');
   return 'refunded';
 }

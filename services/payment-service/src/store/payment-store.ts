@@ -40,6 +40,8 @@ export interface PaymentRow {
 export interface OrderRow extends OrderFacts {
   orderId: string;
   customerId: string | null;
+  /** occurredAt of the event that closed the order (the first one), for the refund's stage latency. */
+  closeRequestedAt: Date | null;
 }
 
 interface PaymentRecord {
@@ -79,6 +81,7 @@ interface OrderRecord {
   currency: string | null;
   close_reason: CloseReason | null;
   close_event_id: string | null;
+  close_requested_at: Date | null;
 }
 
 function toPayment(r: PaymentRecord): PaymentRow {
@@ -127,6 +130,7 @@ function toOrder(r: OrderRecord): OrderRow {
     cardToken: r.card_token,
     chargeRequest,
     close: r.close_reason && r.close_event_id ? { reason: r.close_reason, eventId: r.close_event_id } : null,
+    closeRequestedAt: r.close_requested_at,
   };
 }
 
@@ -192,16 +196,19 @@ export async function mergeChargeRequest(
 
 export async function mergeClose(
   tx: ClientBase,
-  fact: { orderId: string; reason: CloseReason; eventId: string },
+  fact: { orderId: string; reason: CloseReason; eventId: string; occurredAt: string },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO payment_orders (order_id, close_reason, close_event_id)
-     VALUES ($1, $2, $3)
+    `INSERT INTO payment_orders (order_id, close_reason, close_event_id, close_requested_at)
+     VALUES ($1, $2, $3, $4)
      ON CONFLICT (order_id) DO UPDATE SET
        close_reason   = COALESCE(payment_orders.close_reason, EXCLUDED.close_reason),
        close_event_id = COALESCE(payment_orders.close_event_id, EXCLUDED.close_event_id),
+       close_requested_at = CASE WHEN payment_orders.close_event_id IS NULL
+                                 THEN EXCLUDED.close_requested_at
+                                 ELSE payment_orders.close_requested_at END,
        updated_at = now()`,
-    [fact.orderId, fact.reason, fact.eventId],
+    [fact.orderId, fact.reason, fact.eventId, fact.occurredAt],
   );
 }
 
@@ -218,7 +225,7 @@ export async function mergeInventoryRejected(tx: ClientBase, orderId: string): P
 export async function lockOrder(tx: ClientBase, orderId: string): Promise<OrderRow | undefined> {
   const result = await tx.query<OrderRecord>(
     `SELECT order_id, customer_id, order_seen, card_token, charge_event_id, charge_requested_at, correlation_id,
-            amount::text AS amount, currency, close_reason, close_event_id
+            amount::text AS amount, currency, close_reason, close_event_id, close_requested_at
        FROM payment_orders WHERE order_id = $1 FOR UPDATE`,
     [orderId],
   );
