@@ -87,6 +87,8 @@ jestSuite('unit', []);
 // a real Prometheus; the load benchmark): run after `up` below, not with the servers-only stack.
 const RUNNING_STACK_TESTS =
   '(tools/observability/test/(prometheus|metrics-lint)|tools/bench/test/bench)\\.int\\.test\\.ts$';
+// The chaos runner kills and restarts the stack's services (fresh metrics), so it runs after the rest.
+const CHAOS_TEST = 'tools/chaos/test/chaos\\.int\\.test\\.ts$';
 
 // Integration tests start their own service instances in-process: they get the servers only.
 // The stack's services are stopped for them (they would consume and answer the tests' events).
@@ -96,7 +98,7 @@ if (
 ) {
   jestSuite(
     'integration',
-    ['--runInBand', '--testPathIgnorePatterns', '/node_modules/', RUNNING_STACK_TESTS],
+    ['--runInBand', '--testPathIgnorePatterns', '/node_modules/', RUNNING_STACK_TESTS, CHAOS_TEST],
     stackEnv(),
   );
 } else {
@@ -114,6 +116,12 @@ if (run('local stack up (servers and services)', 'pnpm', ['--silent', 'stack', '
     ['--runInBand', '--testPathPatterns', RUNNING_STACK_TESTS],
     stackEnv(),
     'integration (running stack)',
+  );
+  jestSuite(
+    'integration',
+    ['--runInBand', '--testPathPatterns', CHAOS_TEST],
+    stackEnv(),
+    'chaos (running stack)',
   );
 } else {
   tally.failed += 1;

@@ -299,6 +299,29 @@ export async function completeDelivery(orderId: string): Promise<Delivery> {
   return answer.body;
 }
 
+// ---- payment-service (admin) -----------------------------------------------------------
+
+export interface Payment {
+  paymentId: string;
+  orderId: string;
+  amount: string;
+  currency: string;
+  status: 'PENDING' | 'AUTHORIZED' | 'FAILED';
+  failureReason: string | null;
+  gatewayReference: string | null;
+  refund: { status: 'PENDING' | 'REFUNDED'; refundId: string | null; reason: string | null } | null;
+}
+
+/** Admin GET /api/payments/{orderId}, or undefined while the order has no payment (404). */
+export async function getPayment(orderId: string): Promise<Payment | undefined> {
+  const answer = await http<Payment>('GET', `${serviceUrl('payment-service')}/api/payments/${orderId}`, {
+    token: await admin(),
+  });
+  if (answer.status === 404) return undefined;
+  expectStatus(answer, 200, `GET payment of ${orderId}`);
+  return answer.body;
+}
+
 // ---- Prometheus -------------------------------------------------------------------------
 
 /** GET <baseUrl>/metrics as text. */

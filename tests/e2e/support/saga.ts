@@ -17,19 +17,20 @@ import {
 } from '../../../packages/platform/src';
 import { eventually, serviceUrl, stackAddresses, tokenFor } from '../../../packages/testkit/src';
 import {
-  admin,
   type CatalogueItem,
   type CreatedOrder,
   completeDelivery,
   expectStatus,
   getDelivery,
   getItem,
+  getPayment,
   http,
   listDrivers,
   mapConcurrently,
   type OrderLine,
   type OrderView,
   orderBody,
+  type Payment,
   postOrder,
   putDriver,
   readOrder,
@@ -43,8 +44,10 @@ export {
   ensureFreeDrivers,
   getDelivery,
   getDriver,
+  getPayment,
   listDrivers,
   metricSum,
+  type Payment,
   putDriver,
   scrape,
 } from './api';
@@ -224,28 +227,6 @@ export async function takeAllDriversOffDuty(): Promise<() => Promise<void>> {
 
 // ---- payment-service -------------------------------------------------------------------
 
-export interface Payment {
-  paymentId: string;
-  orderId: string;
-  amount: string;
-  currency: string;
-  status: 'PENDING' | 'AUTHORIZED' | 'FAILED';
-  failureReason: string | null;
-  gatewayReference: string | null;
-  refund: { status: 'PENDING' | 'REFUNDED'; refundId: string | null; reason: string | null } | null;
-}
-
-/** Admin GET /api/payments/{orderId}, or undefined while the order has no payment (404). */
-export async function getPayment(orderId: string): Promise<Payment | undefined> {
-  const answer = await http<Payment>('GET', `${serviceUrl('payment-service')}/api/payments/${orderId}`, {
-    token: await admin(),
-  });
-  if (answer.status === 404) return undefined;
-  expectStatus(answer, 200, `GET payment of ${orderId}`);
-  return answer.body;
-}
-
-/** Runs `fn` with a one-connection pool on a service's database (payment_db unless named). */
 /** Polls payment-service until the order's payment is decided and, when authorized, refunded too. */
 export function waitForSettledPayment(orderId: string, timeoutMs = DEFAULT_WAIT_MS): Promise<Payment> {
   return eventually(
@@ -265,6 +246,7 @@ export function waitForSettledPayment(orderId: string, timeoutMs = DEFAULT_WAIT_
   );
 }
 
+/** Runs `fn` with a one-connection pool on a service's database (payment_db unless named). */
 export async function withDatabase<T>(
   database: string,
   fn: (query: <R extends object>(sql: string, params: unknown[]) => Promise<R[]>) => Promise<T>,

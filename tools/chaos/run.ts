@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isTerminal } from '@dispatch/contracts';
+import {
+  admin,
+  createItem,
+  type Driver,
+  ensureFreeDrivers,
+  getDelivery,
+  getItem,
+  getPayment,
+  http,
+  killService,
+  mapConcurrently,
+  type OrderView,
+  orderBody,
+  postOrder,
+  putDriver,
+  readOrder,
+  requireRunningServices,
+  restartService,
+  SERVICE_NAMES,
+  type ServiceName,
+  serviceUrl,
+  tokenFor,
+} from '@dispatch/testkit';
+import type { ChaosArgs } from './args';
+import { type OrderEvidence, violations } from './invariants';
+
+/**
+ * The chaos runner: load from careful clients while services are killed (SIGKILL) and restarted,
+ * then a check of what must hold regardless (invariants.ts). Everything goes through the public
+ * APIs and the launcher's restart, as an operator's crash would.
+ */
+
+export interface Kill {
+  victim: ServiceName;
+  at: string;
+  /** From the restart command to the service answering ready again. */
+  recoveryMs: number;
+}
+
+export interface ChaosResult {
+  settings: ChaosArgs;
+  kills: Kill[];
+  /** Orders whose POST was accepted (201). */
+  accepted: number;
+  delivered: number;
+  /** Client retries: POSTs, polls and completes that met a crashed or restarting service. */
+  clientRetries: number;
+  violations: string[];
+}
+
+const POLL_MS = 200;
+const RETRY_MS = 250;
+
+class Deadline {
+  constructor(private readonly at: number) {}
+  get passed(): boolean {
+    return Date.now() >= this.at;
+  }
+}
+
+export async function runChaos(
+  args: ChaosArgs,
+  log: (line: string) => void = () => {},
+): Promise<ChaosResult> {
+  await requireRunningServices(SERVICE_NAMES);
+  // Enough stock for any number of orders the run can place; what is sold is checked against it.
+  const item = await createItem({ available: 1_000_000, idPrefix: 'chaos-item' });
+  const drivers = await ensureFreeDrivers(args.concurrency, 'chaos-driver');
+  log(`item ${item.itemId}; ${drivers.length} drivers added; load for ${args.durationMs / 1000} s`);
+
+  const accepted: string[] = [];
+  const counters = { retries: 0 };
+  const loadEnds = Date.now() + args.durationMs;
+  const kills: Kill[] = [];
+
+  const chaos = (async () => {
+    while (Date.now() < loadEnds) {
+      await sleep(args.intervalMs * (0.5 + Math.random()));
+      if (Date.now() >= loadEnds) break;
+      const victim = args.victims[Math.floor(Math.random() * args.victims.length)]!;
+      const at = new Date().toISOString();
+      await killService(victim);
+      log(`killed ${victim} (SIGKILL)`);
+      await sleep(500 + Math.random() * 2_500);
+      const restarting = Date.now();
+      await restartService(victim);
+      kills.push({ victim, at, recoveryMs: Date.now() - restarting });
+      log(`${victim} ready again after ${((Date.now() - restarting) / 1000).toFixed(1)} s`);
+    }
+  })();
+
+  const load = mapConcurrently(
+    Array.from({ length: args.concurrency }, (_, worker) => worker),
+    args.concurrency,
+    async (worker) => {
+      while (Date.now() < loadEnds) {
+        const customerId = `chaos-customer-${worker}`;
+        const deadline = new Deadline(Date.now() + args.orderTimeoutMs);
+        const orderId = await placeOrder(customerId, item.itemId, item.unitPrice, deadline, counters);
+        if (!orderId) continue;
+        accepted.push(orderId);
+        await followToDelivered(orderId, deadline, counters);
+      }
+    },
+  );
+
+  try {
+    await Promise.all([chaos, load]);
+  } finally {
+    // Whatever happened, leave every service running.
+    for (const name of SERVICE_NAMES) {
+      const ready = await fetch(`${serviceUrl(name)}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!ready) await restartService(name).catch(() => {});
+    }
+    await mapConcurrently(drivers, 10, (driver: Driver) =>
+      putDriver(driver.driverId, driver.name, 'OFF_DUTY'),
+    );
+  }
+  log(`${accepted.length} orders accepted, ${kills.length} kills; checking invariants`);
+
+  const evidence = await mapConcurrently(accepted, 10, evidenceOf);
+  const after = await getItem(item.itemId);
+  const found = violations(evidence, {
+    initialAvailable: item.available,
+    available: after.available,
+    reserved: after.reserved,
+  });
+  return {
+    settings: args,
+    kills,
+    accepted: accepted.length,
+    delivered: evidence.filter((e) => e.status === 'DELIVERED').length,
+    clientRetries: counters.retries,
+    violations: found,
+  };
+}
+
+/**
+ * POST /api/orders as a careful client: the same Idempotency-Key on every try, so a retry after a
+ * lost answer returns the order the first try created instead of a second one. Retries connection
+ * errors, 5xx and 409 (the first try is still in flight); undefined if the deadline passes.
+ */
+async function placeOrder(
+  customerId: string,
+  itemId: string,
+  unitPrice: string,
+  deadline: Deadline,
+  counters: { retries: number },
+): Promise<string | undefined> {
+  const idempotencyKey = randomUUID();
+  const body = orderBody(customerId, [{ itemId, quantity: 1, unitPrice }]);
+  const token = await tokenFor(customerId);
+  while (!deadline.passed) {
+    const answer = await postOrder(customerId, body, { idempotencyKey, token }).catch(() => undefined);
+    if (answer?.status === 201) return answer.body.orderId;
+    if (answer && answer.status < 500 && answer.status !== 409 && answer.status !== 429) {
+      throw new Error(`POST /api/orders answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+    }
+    counters.retries += 1;
+    await sleep(RETRY_MS);
+  }
+  return undefined;
+}
+
+/** Polls the view until a driver is assigned, completes the delivery (retrying), and polls until DELIVERED. */
+async function followToDelivered(
+  orderId: string,
+  deadline: Deadline,
+  counters: { retries: number },
+): Promise<void> {
+  const assigned = await pollStatus(
+    orderId,
+    deadline,
+    counters,
+    (s) => s === 'DELIVERY_ASSIGNED' || isTerminal(s),
+  );
+  if (assigned !== 'DELIVERY_ASSIGNED') return; // the final check reports it
+  while (!deadline.passed) {
+    const answer = await http(
+      'POST',
+      `${serviceUrl('delivery-service')}/api/deliveries/${orderId}/complete`,
+      {
+        token: await admin(),
+      },
+    ).catch(() => undefined);
+    if (answer?.status === 200) break;
+    // 409 after a lost answer: the first try completed it.
+    if (answer?.status === 409 && (await getDelivery(orderId).catch(() => undefined))?.status === 'COMPLETED')
+      break;
+    counters.retries += 1;
+    await sleep(RETRY_MS);
+  }
+  await pollStatus(orderId, deadline, counters, isTerminal);
+}
+
+async function pollStatus(
+  orderId: string,
+  deadline: Deadline,
+  counters: { retries: number },
+  wanted: (status: OrderView['status']) => boolean,
+): Promise<OrderView['status'] | undefined> {
+  while (!deadline.passed) {
+    const view = await readOrder(orderId).catch(() => {
+      counters.retries += 1;
+      return undefined;
+    });
+    if (view && wanted(view.status)) return view.status;
+    await sleep(POLL_MS);
+  }
+  return undefined;
+}
+
+async function evidenceOf(orderId: string): Promise<OrderEvidence> {
+  const [view, payment] = await Promise.all([readOrder(orderId), getPayment(orderId)]);
+  return {
+    orderId,
+    status: view?.status,
+    payment: payment ? { status: payment.status, refunded: payment.refund !== null } : undefined,
+    authorizedEvents: view?.timeline.filter((entry) => entry.eventType === 'payment.authorized').length ?? 0,
+  };
+}
