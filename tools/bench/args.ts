@@ -1,4 +1,4 @@
-import { readFlags } from '../cli/flags';
+import { readFlags, wholeNumberFlag } from '../cli/flags';
 
 /** `./dispatch bench [--orders 200] [--concurrency 20] [--timeout 120] [--json <file>]` */
 export interface BenchArgs {
@@ -38,11 +38,7 @@ const LIMITS = {
 } as const;
 
 function wholeNumber(name: keyof typeof LIMITS, text: string): number {
-  const { min, max } = LIMITS[name];
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new BenchUsageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-  }
-  return Number(text);
+  return wholeNumberFlag(name, text, LIMITS[name], (message) => new BenchUsageError(message));
 }
 
 /** Returns undefined for --help. */

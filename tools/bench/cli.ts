@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { runCli } from '../cli/flags';
 import { BENCH_USAGE, BenchUsageError, parseBenchArgs } from './args';
 import { renderReport } from './report';
 import { runBench } from './run';
@@ -16,14 +17,4 @@ async function main(argv: string[]): Promise<number> {
   return result.failures.length === 0 ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof BenchUsageError) {
-      process.stderr.write(`dispatch bench: ${err.message}\n\n${BENCH_USAGE}`);
-      process.exit(2);
-    }
-    process.stderr.write(`dispatch bench: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCli('dispatch bench', main, BenchUsageError, BENCH_USAGE);

@@ -1,5 +1,5 @@
 import { SERVICE_NAMES, type ServiceName } from '@dispatch/testkit';
-import { readFlags } from '../cli/flags';
+import { readFlags, wholeNumberFlag } from '../cli/flags';
 
 /** `./dispatch chaos [--duration 60] [--interval 10] [--concurrency 10] [--victims a,b] [--timeout 300]` */
 export interface ChaosArgs {
@@ -47,11 +47,7 @@ const LIMITS = {
 } as const;
 
 function wholeNumber(name: keyof typeof LIMITS, text: string): number {
-  const { min, max } = LIMITS[name];
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new ChaosUsageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-  }
-  return Number(text);
+  return wholeNumberFlag(name, text, LIMITS[name], (message) => new ChaosUsageError(message));
 }
 
 function victimsOf(text: string): ServiceName[] {

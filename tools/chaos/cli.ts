@@ -1,3 +1,4 @@
+import { runCli } from '../cli/flags';
 import { CHAOS_USAGE, ChaosUsageError, parseChaosArgs } from './args';
 import { renderChaosReport } from './report';
 import { runChaos } from './run';
@@ -14,14 +15,4 @@ async function main(argv: string[]): Promise<number> {
   return result.violations.length === 0 ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof ChaosUsageError) {
-      process.stderr.write(`dispatch chaos: ${err.message}\n\n${CHAOS_USAGE}`);
-      process.exit(2);
-    }
-    process.stderr.write(`dispatch chaos: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCli('dispatch chaos', main, ChaosUsageError, CHAOS_USAGE);

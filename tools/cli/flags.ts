@@ -26,3 +26,39 @@ export function readFlags(
   }
   return values;
 }
+
+/** A whole number flag within [min, max], or `makeError` naming the flag, the range and what was given. */
+export function wholeNumberFlag(
+  name: string,
+  text: string,
+  range: { min: number; max: number },
+  makeError: (message: string) => Error,
+): number {
+  if (!/^\d+$/.test(text) || Number(text) < range.min || Number(text) > range.max) {
+    throw makeError(`--${name} must be a whole number from ${range.min} to ${range.max}, got "${text}"`);
+  }
+  return Number(text);
+}
+
+/**
+ * Runs a CLI's `main` and exits with its code: a usage error (an instance of `UsageError`) prints
+ * the message and the usage and exits 2; any other error prints its message and exits 1.
+ */
+export function runCli(
+  command: string,
+  main: (argv: string[]) => Promise<number>,
+  UsageError: new (message: string) => Error,
+  usage: string,
+): void {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`${command}: ${err.message}\n\n${usage}`);
+        process.exit(2);
+      }
+      process.stderr.write(`${command}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,5 +1,5 @@
 import { authEnv, signToken } from '@dispatch/platform';
-import { StackError } from '../stack/errors';
+import { runCli } from '../cli/flags';
 import { stackPaths } from '../stack/paths';
 import { readJwtSecret } from '../stack/secrets';
 import { parseTokenArgs, TOKEN_USAGE, TokenUsageError } from './args';
@@ -29,15 +29,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof TokenUsageError) {
-      process.stderr.write(`dispatch token: ${err.message}\n\n${TOKEN_USAGE}`);
-      process.exit(2);
-    }
-    const message = err instanceof StackError || err instanceof Error ? err.message : String(err);
-    process.stderr.write(`dispatch token: ${message}\n`);
-    process.exit(1);
-  },
-);
+runCli('dispatch token', main, TokenUsageError, TOKEN_USAGE);
