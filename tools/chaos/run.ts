@@ -75,11 +75,13 @@ export async function runChaos(
   const counters = { retries: 0 };
   const loadEnds = Date.now() + args.durationMs;
   const kills: Kill[] = [];
+  // Set when the run ends early (a worker or a kill failed): no more kills after that.
+  let stopped = false;
 
   const chaos = (async () => {
-    while (Date.now() < loadEnds) {
+    while (Date.now() < loadEnds && !stopped) {
       await sleep(args.intervalMs * (0.5 + Math.random()));
-      if (Date.now() >= loadEnds) break;
+      if (Date.now() >= loadEnds || stopped) break;
       const victim = args.victims[Math.floor(Math.random() * args.victims.length)]!;
       const at = new Date().toISOString();
       await killService(victim);
@@ -96,7 +98,7 @@ export async function runChaos(
     Array.from({ length: args.concurrency }, (_, worker) => worker),
     args.concurrency,
     async (worker) => {
-      while (Date.now() < loadEnds) {
+      while (Date.now() < loadEnds && !stopped) {
         const customerId = `chaos-customer-${worker}`;
         const deadline = new Deadline(Date.now() + args.orderTimeoutMs);
         const orderId = await placeOrder(customerId, item.itemId, item.unitPrice, deadline, counters);
@@ -110,6 +112,8 @@ export async function runChaos(
   try {
     await Promise.all([chaos, load]);
   } finally {
+    stopped = true;
+    await Promise.allSettled([chaos, load]);
     // Whatever happened, leave every service running.
     for (const name of SERVICE_NAMES) {
       const ready = await fetch(`${serviceUrl(name)}/health/ready`).then(
