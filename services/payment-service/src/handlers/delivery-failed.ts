@@ -12,16 +12,5 @@ export async function handleDeliveryFailed(
   event: EventEnvelope<'delivery.failed'>,
   ctx: HandlerContext,
 ): Promise<void> {
-  await processOrderEvent(
-    deps,
-    event,
-    (tx) =>
-      mergeClose(tx, {
-        orderId: event.orderId,
-        reason: 'DELIVERY_FAILED',
-        eventId: event.eventId,
-        occurredAt: event.occurredAt,
-      }),
-    ctx.logger,
-  );
+  await processOrderEvent(deps, event, (tx) => mergeClose(tx, 'DELIVERY_FAILED', event), ctx.logger);
 }

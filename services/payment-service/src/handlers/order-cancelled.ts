@@ -13,16 +13,5 @@ export async function handleOrderCancelled(
   event: EventEnvelope<'order.cancelled'>,
   ctx: HandlerContext,
 ): Promise<void> {
-  await processOrderEvent(
-    deps,
-    event,
-    (tx) =>
-      mergeClose(tx, {
-        orderId: event.orderId,
-        reason: 'ORDER_CANCELLED',
-        eventId: event.eventId,
-        occurredAt: event.occurredAt,
-      }),
-    ctx.logger,
-  );
+  await processOrderEvent(deps, event, (tx) => mergeClose(tx, 'ORDER_CANCELLED', event), ctx.logger);
 }

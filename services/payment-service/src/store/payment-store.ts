@@ -194,9 +194,11 @@ export async function mergeChargeRequest(
   );
 }
 
+/** order.cancelled / delivery.failed: the first close wins (reason, event id and when it happened). */
 export async function mergeClose(
   tx: ClientBase,
-  fact: { orderId: string; reason: CloseReason; eventId: string; occurredAt: string },
+  reason: CloseReason,
+  event: { orderId: string; eventId: string; occurredAt: string },
 ): Promise<void> {
   await tx.query(
     `INSERT INTO payment_orders (order_id, close_reason, close_event_id, close_requested_at)
@@ -208,7 +210,7 @@ export async function mergeClose(
                                  THEN EXCLUDED.close_requested_at
                                  ELSE payment_orders.close_requested_at END,
        updated_at = now()`,
-    [fact.orderId, fact.reason, fact.eventId, fact.occurredAt],
+    [event.orderId, reason, event.eventId, event.occurredAt],
   );
 }
 
