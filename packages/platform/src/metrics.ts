@@ -81,3 +81,19 @@ export function createMetrics(service: string): PlatformMetrics {
     }),
   };
 }
+
+/**
+ * saga_stage_latency_seconds: from the causing event's occurredAt to this step's commit, labelled
+ * with the event type the step produced. Clocks of different hosts can disagree; a negative
+ * duration counts as 0. An unparseable time is not observed.
+ */
+export function observeStageLatency(
+  histogram: { observe(labels: { stage: string }, seconds: number): void } | undefined,
+  stage: string,
+  causeOccurredAt: Date | string,
+  now: number = Date.now(),
+): void {
+  const at = typeof causeOccurredAt === 'string' ? Date.parse(causeOccurredAt) : causeOccurredAt.getTime();
+  if (!Number.isFinite(at)) return;
+  histogram?.observe({ stage }, Math.max(0, (now - at) / 1000));
+}

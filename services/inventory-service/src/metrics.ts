@@ -77,9 +77,3 @@ export function createInventoryMetrics(
     ...(opts.stageLatency ? { stageLatency: opts.stageLatency } : {}),
   };
 }
-
-/** Records the time from the causing event to this step's commit, under the produced event type. */
-export function observeStage(metrics: InventoryMetrics, stage: string, causeOccurredAt: string): void {
-  const seconds = (Date.now() - Date.parse(causeOccurredAt)) / 1000;
-  if (Number.isFinite(seconds) && seconds >= 0) metrics.stageLatency?.observe({ stage }, seconds);
-}

@@ -1,4 +1,4 @@
-import { enqueue, withTransaction } from '@dispatch/platform';
+import { enqueue, observeStageLatency, withTransaction } from '@dispatch/platform';
 import type { ClientBase, Pool } from 'pg';
 import type { Clock } from '../clock';
 import { decideAssignment } from '../domain/assignment';
@@ -104,10 +104,10 @@ export function recordAttempt(metrics: DeliveryMetrics, outcome: AttemptOutcome)
   if (outcome.kind === 'waiting') return;
   metrics.assignments.inc({ outcome: outcome.kind });
   if (outcome.kind === 'assigned') metrics.etaUpdates.inc();
-  const seconds = Math.max(0, (Date.now() - outcome.paymentAuthorizedAt.getTime()) / 1000);
-  metrics.stageLatency.observe(
-    { stage: outcome.kind === 'assigned' ? 'delivery.assigned' : 'delivery.failed' },
-    seconds,
+  observeStageLatency(
+    metrics.stageLatency,
+    outcome.kind === 'assigned' ? 'delivery.assigned' : 'delivery.failed',
+    outcome.paymentAuthorizedAt,
   );
 }
 

@@ -1,8 +1,7 @@
 import type { EventEnvelope } from '@dispatch/contracts';
-import { enqueue, recordInbox, withTransaction } from '@dispatch/platform';
+import { enqueue, observeStageLatency, recordInbox, withTransaction } from '@dispatch/platform';
 import { decideOrderCreated, type OrderCreatedDecision } from '../domain/reservation';
 import type { CatalogueItem } from '../domain/types';
-import { observeStage } from '../metrics';
 import { lockItems, moveStock } from '../store/catalogue-store';
 import { insertRejected, insertReserved, lockOrder, markTombstoneSeen } from '../store/reservation-store';
 import { followUp, type HandlerCall, type HandlerDeps, INBOX_CONSUMER } from './context';
@@ -72,13 +71,13 @@ export async function handleOrderCreated(
   switch (decision.kind) {
     case 'reserve':
       deps.metrics.reservations.inc({ outcome: 'reserved' });
-      observeStage(deps.metrics, 'inventory.reserved', event.occurredAt);
+      observeStageLatency(deps.metrics.stageLatency, 'inventory.reserved', event.occurredAt);
       call.logger.info({ amount: decision.amount, lines: decision.lines.length }, 'stock reserved');
       break;
     case 'reject':
       deps.metrics.reservations.inc({ outcome: 'rejected' });
       for (const r of decision.reasons) deps.metrics.rejectedLines.inc({ reason: r.reason });
-      observeStage(deps.metrics, 'inventory.rejected', event.occurredAt);
+      observeStageLatency(deps.metrics.stageLatency, 'inventory.rejected', event.occurredAt);
       call.logger.info({ reasons: decision.reasons }, 'order rejected');
       break;
     case 'releaseOverdue':

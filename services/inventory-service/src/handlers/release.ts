@@ -1,6 +1,5 @@
-import { enqueue, recordInbox, withTransaction } from '@dispatch/platform';
+import { enqueue, observeStageLatency, recordInbox, withTransaction } from '@dispatch/platform';
 import { decideRelease, type ReleaseDecision, type ReleaseTrigger, releaseReasonOf } from '../domain/release';
-import { observeStage } from '../metrics';
 import { moveStock } from '../store/catalogue-store';
 import { insertTombstone, lockOrder, markReleased } from '../store/reservation-store';
 import { followUp, type HandlerCall, type HandlerDeps, INBOX_CONSUMER } from './context';
@@ -55,7 +54,7 @@ export async function releaseReservation(
   switch (decision.kind) {
     case 'release':
       deps.metrics.releases.inc({ reason });
-      observeStage(deps.metrics, 'inventory.released', event.occurredAt);
+      observeStageLatency(deps.metrics.stageLatency, 'inventory.released', event.occurredAt);
       call.logger.info({ reason, amount: decision.amount }, 'reservation released');
       break;
     case 'tombstone':

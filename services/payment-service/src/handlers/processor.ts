@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AnyEvent } from '@dispatch/contracts';
-import { enqueue, type Logger, recordInbox, withTransaction } from '@dispatch/platform';
+import { enqueue, type Logger, observeStageLatency, recordInbox, withTransaction } from '@dispatch/platform';
 import type { ClientBase, Pool } from 'pg';
 import type { Histogram } from 'prom-client';
 import { type CloseReason, decideCharge, type NextStep, nextStep, type OrderFacts } from '../domain/payment';
@@ -321,7 +321,7 @@ async function driveCharge(
 /** saga_stage_latency_seconds{stage="payment.authorized"|"payment.failed"}: from inventory.reserved's occurredAt to the commit. */
 function observeStage(deps: PaymentDeps, payment: PaymentRow): void {
   const stage = payment.status === 'AUTHORIZED' ? 'payment.authorized' : 'payment.failed';
-  deps.stageLatency?.observe({ stage }, Math.max(0, (Date.now() - payment.requestedAt.getTime()) / 1000));
+  observeStageLatency(deps.stageLatency, stage, payment.requestedAt);
 }
 
 /**
@@ -362,10 +362,8 @@ async function driveRefund(
   }
   deps.metrics.refunds.inc({ reason: refunded.refundReason ?? 'UNKNOWN' });
   // From the occurredAt of the order.cancelled / delivery.failed that closed the order to this commit.
-  if (order?.closeRequestedAt) {
-    const seconds = (Date.now() - order.closeRequestedAt.getTime()) / 1000;
-    deps.stageLatency?.observe({ stage: 'payment.refunded' }, Math.max(0, seconds));
-  }
+  if (order?.closeRequestedAt)
+    observeStageLatency(deps.stageLatency, 'payment.refunded', order.closeRequestedAt);
   log.info({ paymentId: refunded.paymentId, refundReason: refunded.refundReason }, 'payment refunded');
   return 'refunded';
 }
