@@ -1,5 +1,6 @@
 import { DlqHeader, dlqTopic } from '@dispatch/contracts';
 import { DlqHeadersError } from './errors';
+import type { ConsumedRecord } from './headers';
 import type { OutgoingMessage } from './publisher';
 
 /** Why a message was dead-lettered; also the `reason` label of the dlqMessages metric. */
@@ -14,14 +15,7 @@ export const DLQ_REASON_HEADER = 'x-dlq-reason';
 export const MAX_ERROR_HEADER_LENGTH = 1_000;
 
 /** The consumed record a dead letter is made from. */
-export interface FailedRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
+export type FailedRecord = ConsumedRecord;
 
 export interface DeadLetterInput {
   /** The consuming service; the dead letter goes to `dlq.<service>`. */

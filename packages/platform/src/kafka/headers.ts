@@ -14,3 +14,14 @@ export function decodeHeaders(headers: IHeaders | undefined): Record<string, str
   }
   return decoded;
 }
+
+/** A record read from Kafka, with its headers decoded to strings. */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit; kept as a decimal string. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
 import { type KafkaClient, kafkajsOf } from './client';
-import { decodeHeaders } from './headers';
+import { type ConsumedRecord, decodeHeaders } from './headers';
 
 /**
  * Reads topics from their first offset up to end offsets captured beforehand: a snapshot of the
@@ -10,15 +10,8 @@ import { decodeHeaders } from './headers';
  * the read does not depend on them.
  */
 
-export interface LogRecord {
-  topic: string;
-  partition: number;
-  /** Kafka offsets are 64-bit; kept as a decimal string. */
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
+/** A record the log reader hands over. */
+export type LogRecord = ConsumedRecord;
 
 /** topic → partition → the offset one past the last record to read. */
 export type EndOffsets = Map<string, Map<number, bigint>>;
