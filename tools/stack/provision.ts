@@ -1,6 +1,6 @@
+import { ensureDatabase } from '@dispatch/platform';
 import { Client as CassandraClient } from 'cassandra-driver';
 import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
 import type { StackConfig } from './config';
 import { ProvisioningError } from './errors';
 import { configsToAlter, planTopics, type TopicSpec } from './topics';
@@ -11,40 +11,23 @@ import { configsToAlter, planTopics, type TopicSpec } from './topics';
  * number of times; a contradiction (topic with another partition count) fails loudly.
  */
 
+/** Lower-case CQL identifiers: the keyspace name is put into a CREATE statement. */
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
+/** Creates each missing service database with the platform's `ensureDatabase` (the services do the same at start). */
 export async function ensureDatabases(config: StackConfig['postgres']): Promise<string[]> {
-  const client = new pg.Client({
+  const admin = {
     host: config.host,
     port: config.port,
     user: config.user,
     password: config.password,
     database: 'postgres',
-  });
-  await client.connect();
-  try {
-    const existing = await client.query<{ datname: string }>(
-      'SELECT datname FROM pg_database WHERE datname = ANY($1)',
-      [config.databases],
-    );
-    const have = new Set(existing.rows.map((row) => row.datname));
-    const created: string[] = [];
-    for (const name of config.databases) {
-      if (have.has(name)) continue;
-      if (!IDENTIFIER.test(name))
-        throw new ProvisioningError(`refusing to create database with name "${name}"`);
-      try {
-        await client.query(`CREATE DATABASE ${name}`);
-        created.push(name);
-      } catch (err) {
-        // 42P04 duplicate_database: someone else created it meanwhile, which is fine.
-        if ((err as { code?: string }).code !== '42P04') throw err;
-      }
-    }
-    return created;
-  } finally {
-    await client.end();
+  };
+  const created: string[] = [];
+  for (const name of config.databases) {
+    if (await ensureDatabase(admin, name)) created.push(name);
   }
+  return created;
 }
 
 /** Replication for the query keyspace: SimpleStrategy RF 1 on the local node, NTS elsewhere. */
