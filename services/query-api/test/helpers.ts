@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import {
   type AnyEvent,
+  type OrderView,
   parseEnvelope,
   RAW_TOPICS,
   serializeEnvelope,
@@ -22,6 +23,7 @@ import { stackAddresses } from '@dispatch/testkit';
 import type { Client } from 'cassandra-driver';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type QueryApiConfig, queryApiEnv, SERVICE_NAME } from '../src/config';
+import type { OrderResponse } from '../src/domain/order-response';
 import { type QueryApi, startQueryApi } from '../src/service';
 
 export const TEST_JWT_SECRET = `query-api-test-secret-${randomBytes(16).toString('hex')}`;
@@ -325,4 +327,41 @@ export function useLiveQueryApi(config: QueryApiConfig): LiveQueryApi {
     await dropKeyspaces(config.CASSANDRA_KEYSPACE);
   });
   return live;
+}
+
+/** What GET must answer for the fold's view: the seed fields, the sections and the timeline. */
+export function expectMatchesFold(body: OrderResponse, view: OrderView, events: AnyEvent[]): void {
+  expect(body.status).toBe(view.status);
+  expect(body).toMatchObject({
+    orderId: view.orderId,
+    customerId: view.order?.customerId ?? null,
+    totalAmount: view.order?.totalAmount ?? null,
+    currency: view.order?.currency ?? null,
+    createdAt: view.createdAt ?? null,
+    updatedAt: view.updatedAt ?? null,
+    paymentId: view.payment?.paymentId ?? null,
+    deliveryId: view.delivery?.deliveryId ?? null,
+    driverName: view.delivery?.driverName ?? null,
+    estimatedDeliveryTime: view.delivery?.estimatedDeliveryTime ?? null,
+  });
+  expect(body.items).toEqual(view.order?.items ?? null);
+  expect(body.deliveryAddress).toEqual(view.order?.deliveryAddress ?? null);
+  expect(body.inventory).toEqual(view.inventory ?? null);
+  expect(body.payment).toEqual(view.payment ?? null);
+  expect(body.delivery).toEqual(view.delivery ?? null);
+  expect(body.cancellation).toEqual(view.cancellation ?? null);
+  expect(body.compensation).toEqual(view.compensation);
+  // One timeline entry per distinct event, oldest first.
+  const distinct = [...new Map(events.map((e) => [e.eventId, e])).values()].sort(
+    (a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt) || (a.eventId < b.eventId ? -1 : 1),
+  );
+  expect(body.timeline).toEqual(
+    distinct.map((e) => ({
+      eventType: e.eventType,
+      occurredAt: new Date(e.occurredAt).toISOString(),
+      eventId: e.eventId,
+      producer: e.producer,
+      ...(e.causationId ? { causationId: e.causationId } : {}),
+    })),
+  );
 }

@@ -2,7 +2,6 @@ import {
   type AnyEvent,
   createEvent,
   foldOrder,
-  type OrderView,
   SAGA_FINAL_STATUS,
   SAGA_PATHS,
   sampleEvents,
@@ -12,6 +11,7 @@ import type { QueryApi } from '../src/service';
 import {
   assertStackReachable,
   dropKeyspaces,
+  expectMatchesFold,
   getJson,
   prng,
   shortId,
@@ -20,43 +20,6 @@ import {
   testConfig,
   tokenFor,
 } from './helpers';
-
-/** What GET must answer for the fold's view: the seed fields, the sections and the timeline. */
-function expectMatchesFold(body: OrderResponse, view: OrderView, events: AnyEvent[]): void {
-  expect(body.status).toBe(view.status);
-  expect(body).toMatchObject({
-    orderId: view.orderId,
-    customerId: view.order?.customerId ?? null,
-    totalAmount: view.order?.totalAmount ?? null,
-    currency: view.order?.currency ?? null,
-    createdAt: view.createdAt ?? null,
-    updatedAt: view.updatedAt ?? null,
-    paymentId: view.payment?.paymentId ?? null,
-    deliveryId: view.delivery?.deliveryId ?? null,
-    driverName: view.delivery?.driverName ?? null,
-    estimatedDeliveryTime: view.delivery?.estimatedDeliveryTime ?? null,
-  });
-  expect(body.items).toEqual(view.order?.items ?? null);
-  expect(body.deliveryAddress).toEqual(view.order?.deliveryAddress ?? null);
-  expect(body.inventory).toEqual(view.inventory ?? null);
-  expect(body.payment).toEqual(view.payment ?? null);
-  expect(body.delivery).toEqual(view.delivery ?? null);
-  expect(body.cancellation).toEqual(view.cancellation ?? null);
-  expect(body.compensation).toEqual(view.compensation);
-  // One timeline entry per distinct event, oldest first.
-  const distinct = [...new Map(events.map((e) => [e.eventId, e])).values()].sort(
-    (a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt) || (a.eventId < b.eventId ? -1 : 1),
-  );
-  expect(body.timeline).toEqual(
-    distinct.map((e) => ({
-      eventType: e.eventType,
-      occurredAt: new Date(e.occurredAt).toISOString(),
-      eventId: e.eventId,
-      producer: e.producer,
-      ...(e.causationId ? { causationId: e.causationId } : {}),
-    })),
-  );
-}
 
 /** Applies the events through the live consumer's handler, several at a time, in the given order. */
 async function applyConcurrently(api: QueryApi, events: AnyEvent[], random: () => number): Promise<void> {
