@@ -45,9 +45,10 @@ export class ReadModelStore {
   constructor(private readonly client: Client) {}
 
   /**
-   * Applies one event's writes. The `orders` writes share a partition, so they go in one unlogged
-   * batch (atomic and isolated within the partition); the timeline and listing rows go alongside.
-   * Every write is an idempotent upsert, so a retry after a partial failure is safe.
+   * Applies one event's writes. The timeline and listing rows go first, then the `orders` writes,
+   * which share a partition, in one unlogged batch (atomic and isolated within the partition). With
+   * readOrder reading the row before the timeline, a view that shows an event's effect always lists
+   * the event. Every write is an idempotent upsert, so a retry after a partial failure is safe.
    */
   async apply(keyspace: string, writes: ReadModelWrite[]): Promise<void> {
     assertCqlIdentifier(keyspace, 'keyspace name');
@@ -55,33 +56,30 @@ export class ReadModelStore {
     const others: Statement[] = [];
     for (const write of writes)
       (write.table === 'orders' ? orderRow : others).push(toStatement(keyspace, write));
-    await Promise.all([
-      orderRow.length > 0 ? this.client.batch(orderRow, { prepare: true, logged: false }) : undefined,
-      ...others.map((s) => this.client.execute(s.query, s.params, { prepare: true })),
-    ]);
+    await Promise.all(others.map((s) => this.client.execute(s.query, s.params, { prepare: true })));
+    if (orderRow.length > 0) await this.client.batch(orderRow, { prepare: true, logged: false });
   }
 
-  /** The order's row and, unless `withTimeline` is false (listings), its timeline. */
+  /**
+   * The order's row and, unless `withTimeline` is false (listings), its timeline: read after the row
+   * (apply writes the timeline first), so every event whose effect the row shows is listed.
+   */
   async readOrder(keyspace: string, orderId: string, withTimeline = true): Promise<StoredOrder | undefined> {
     assertCqlIdentifier(keyspace, 'keyspace name');
-    const [orders, timeline] = await Promise.all([
-      this.client.execute(
-        `SELECT ${ORDER_COLUMNS.join(', ')} FROM ${keyspace}.orders WHERE order_id = ?`,
-        [orderId],
-        {
-          prepare: true,
-        },
-      ),
-      withTimeline
-        ? this.client.execute(
-            `SELECT occurred_at, event_id, event_type, producer, causation_id FROM ${keyspace}.order_timeline WHERE order_id = ?`,
-            [orderId],
-            { prepare: true },
-          )
-        : undefined,
-    ]);
+    const orders = await this.client.execute(
+      `SELECT ${ORDER_COLUMNS.join(', ')} FROM ${keyspace}.orders WHERE order_id = ?`,
+      [orderId],
+      { prepare: true },
+    );
     const found = orders.first();
     if (!found) return undefined;
+    const timeline = withTimeline
+      ? await this.client.execute(
+          `SELECT occurred_at, event_id, event_type, producer, causation_id FROM ${keyspace}.order_timeline WHERE order_id = ?`,
+          [orderId],
+          { prepare: true },
+        )
+      : undefined;
     const row = Object.fromEntries(
       ORDER_COLUMNS.map((column) => [column, found.get(column) ?? null]),
     ) as OrderRow;
