@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { runLauncher } from './processes';
 
 /**
  * Stops and starts the machine's own PostgreSQL cluster, for tests that prove a service
@@ -39,7 +38,25 @@ export function startLocalPostgres(): void {
   }
 }
 
+/** The machine's Redis, as `pnpm stack up` starts it when it is down (tools/stack/system.ts). */
 const LOCAL_REDIS_PORT = '6379';
+const LOCAL_REDIS_ARGS = [
+  '--daemonize',
+  'yes',
+  '--bind',
+  '127.0.0.1',
+  '-::1',
+  '--port',
+  LOCAL_REDIS_PORT,
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+  '--dir',
+  '/var/lib/redis',
+  '--logfile',
+  '/var/log/redis/ci.log',
+];
 
 /** True when the machine's Redis answers PING. */
 export function localRedisAnswers(): boolean {
@@ -76,13 +93,14 @@ export function stopLocalRedis(): void {
   if (localRedisAnswers()) throw new Error('The local Redis still answers PING after SHUTDOWN NOSAVE.');
 }
 
-/**
- * Starts the machine's Redis unless it already runs, through the launcher (`pnpm stack up
- * --infra-only`, which owns its settings and starts what is down), and checks it answers PING.
- */
-export async function startLocalRedis(): Promise<void> {
+/** Starts the machine's Redis with the launcher's settings unless it already runs, and waits for PING. */
+export async function startLocalRedis(opts: { timeoutMs?: number } = {}): Promise<void> {
   if (localRedisAnswers()) return;
-  await runLauncher(['up', '--infra-only']);
-  if (!localRedisAnswers())
-    throw new Error('The local Redis does not answer PING after `pnpm stack up --infra-only`.');
+  execFileSync('redis-server', LOCAL_REDIS_ARGS, { stdio: 'pipe', timeout: 10_000 });
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+  while (!localRedisAnswers()) {
+    if (Date.now() >= deadline)
+      throw new Error('The local Redis did not answer PING after redis-server started.');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -119,7 +119,7 @@ export async function killService(name: ServiceName, signal: NodeJS.Signals = 'S
  * Runs `pnpm stack <args>` (the launcher, without pnpm's start-up cost) and returns its output.
  * `env` is laid over this process's environment; the launcher hands it on to the services it starts.
  */
-export function runLauncher(args: string[], env: Record<string, string> = {}): Promise<string> {
+function runLauncher(args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
