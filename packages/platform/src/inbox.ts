@@ -13,10 +13,36 @@ export async function recordInbox(
   eventId: string,
   eventType?: string,
 ): Promise<boolean> {
-  const result = await tx.query(
-    `INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)
-     ON CONFLICT (consumer, event_id) DO NOTHING`,
-    [consumer, eventId, eventType ?? null],
+  const firsts = await recordInboxBatch(tx, consumer, [{ eventId, eventType: eventType ?? null }]);
+  return firsts.take(eventId);
+}
+
+/** The first deliveries among a batch just recorded in the inbox. */
+export interface FirstDeliveries {
+  /** True for an event recorded just now, once: a second call for the same id answers false. */
+  take(eventId: string): boolean;
+}
+
+/**
+ * recordInbox for many events in one statement. An event already recorded is not a first delivery,
+ * and an id given twice is taken only once, so a batch holding the same event twice takes effect once.
+ */
+export async function recordInboxBatch(
+  tx: ClientBase,
+  consumer: string,
+  events: readonly { eventId: string; eventType: string | null }[],
+): Promise<FirstDeliveries> {
+  const ids = new Set<string>();
+  // PostgreSQL returns uuids in lower case; ids are compared that way.
+  const take = (eventId: string) => ids.delete(eventId.toLowerCase());
+  if (events.length === 0) return { take };
+  const result = await tx.query<{ event_id: string }>(
+    `INSERT INTO inbox (consumer, event_id, event_type)
+     SELECT $1, e.event_id, e.event_type FROM unnest($2::uuid[], $3::text[]) AS e (event_id, event_type)
+     ON CONFLICT (consumer, event_id) DO NOTHING
+     RETURNING event_id`,
+    [consumer, events.map((e) => e.eventId), events.map((e) => e.eventType)],
   );
-  return result.rowCount === 1;
+  for (const row of result.rows) ids.add(row.event_id);
+  return { take };
 }

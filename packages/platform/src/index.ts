@@ -1,5 +1,6 @@
 // The shared service plumbing. Services import from here only, never from kafkajs or from each other.
 export * from './auth';
+export * from './batch-transaction';
 export * from './cassandra';
 export * from './cassandra-migrations';
 export * from './config';

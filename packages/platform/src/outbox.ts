@@ -42,22 +42,34 @@ export async function enqueue(
   events: readonly AnyEvent[],
   opts: EnqueueOptions = {},
 ): Promise<string[]> {
-  if (events.length === 0) return [];
   const headers: Record<string, string> = { ...opts.headers };
   // The active trace (the request or consumed event that caused these events) travels with them.
   const traceparent = opts.traceparent ?? currentTraceparent();
   if (traceparent) headers[TRACEPARENT_HEADER] = traceparent;
-  const headersJson = JSON.stringify(headers);
+  return enqueueEntries(
+    tx,
+    events.map((event) => ({ event, headers })),
+  );
+}
 
+/** One event to enqueue and the Kafka headers it is published with. */
+export interface OutboxEntry {
+  event: AnyEvent;
+  headers: Record<string, string>;
+}
+
+/** enqueue with headers of each event's own (a batch of consumed events, each with its trace): one insert. */
+export async function enqueueEntries(tx: ClientBase, rows: readonly OutboxEntry[]): Promise<string[]> {
+  if (rows.length === 0) return [];
   const values: unknown[] = [];
-  const tuples = events.map((event, i) => {
+  const tuples = rows.map(({ event, headers }, i) => {
     values.push(
       topicForEventType(event.eventType),
       event.orderId,
       event.eventId,
       event.eventType,
       JSON.stringify(event),
-      headersJson,
+      JSON.stringify(headers),
     );
     const p = i * 6;
     return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::jsonb, $${p + 6}::jsonb)`;
@@ -71,7 +83,7 @@ export async function enqueue(
   );
   await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
   const idByEventId = new Map(inserted.rows.map((row) => [row.event_id, row.id]));
-  return events.map((event) => idByEventId.get(event.eventId) ?? '');
+  return rows.map(({ event }) => idByEventId.get(event.eventId) ?? '');
 }
 
 export interface OutboxBacklog {

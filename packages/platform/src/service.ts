@@ -5,6 +5,7 @@ import type { HealthCheck } from './health';
 import { pgHealthCheck } from './health';
 import { createHttpApp } from './http';
 import {
+  type BatchHandler,
   type ConsumerLagTarget,
   createEventProducer,
   createKafka,
@@ -40,7 +41,11 @@ export interface ConsumerDefinition {
   /** Default: the service name (one group per service, so instances share the partitions). */
   groupId?: string;
   topics: string[];
-  handler: EventHandler;
+  /** Exactly one of handler and batchHandler (see pgBatchHandler for the usual database one). */
+  handler?: EventHandler;
+  batchHandler?: BatchHandler;
+  /** The event types the handler acts on; others are acknowledged untouched. Default: all. */
+  eventTypes?: readonly string[];
   retry?: RunConsumerOptions['retry'];
   partitionsConsumedConcurrently?: number;
 }
@@ -143,7 +148,9 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
       logger,
       metrics,
       publisher: producer,
-      handler: c.handler,
+      ...(c.handler ? { handler: c.handler } : {}),
+      ...(c.batchHandler ? { batchHandler: c.batchHandler } : {}),
+      ...(c.eventTypes ? { eventTypes: c.eventTypes } : {}),
       ...(c.retry ? { retry: c.retry } : {}),
       ...((c.partitionsConsumedConcurrently ?? def.consumerConcurrency)
         ? { partitionsConsumedConcurrently: c.partitionsConsumedConcurrently ?? def.consumerConcurrency }

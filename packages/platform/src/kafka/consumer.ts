@@ -1,4 +1,4 @@
-import { type AnyEvent, parseEnvelope } from '@dispatch/contracts';
+import { type AnyEvent, EVENT_TYPES, parseEnvelope, validateEnvelope } from '@dispatch/contracts';
 import type { Batch, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { HealthCheck } from '../health';
 import { eventLogger, type Logger } from '../logger';
@@ -25,10 +25,24 @@ export interface HandlerContext {
 
 /**
  * Handles one event. Resolve only once the effect is durable (committed in the service's
- * database): the offset is committed right after. Throw PermanentError for failures a retry
- * cannot fix; any other error is retried with backoff.
+ * database). Throw PermanentError for failures a retry cannot fix; any other error is retried with
+ * backoff.
  */
 export type EventHandler = (event: AnyEvent, ctx: HandlerContext) => Promise<void>;
+
+/** One valid event of a fetched batch, with where it came from. */
+export interface ConsumedEvent extends HandlerContext {
+  event: AnyEvent;
+}
+
+/**
+ * Handles the valid events of one partition's fetched batch (in offset order) at once, e.g. in one
+ * database transaction. Resolve only once every effect is durable: the batch's offset is committed
+ * right after. If it throws, nothing of the batch may have taken effect (roll back); the runner
+ * then handles the events one at a time (each as a batch of one), so a poison event is retried and
+ * dead-lettered alone while the rest proceed.
+ */
+export type BatchHandler = (events: readonly ConsumedEvent[]) => Promise<void>;
 
 export interface ConsumerRetryOptions {
   /** Handler tries per message before it is dead-lettered. Default 5. */
@@ -49,7 +63,14 @@ export interface RunConsumerOptions {
   metrics?: Pick<PlatformMetrics, 'eventsConsumed' | 'dlqMessages'>;
   /** Publishes dead letters (an EventProducer, connected). */
   publisher: EventPublisher;
-  handler: EventHandler;
+  /** Exactly one of handler (one event at a time) and batchHandler (a partition's fetched batch at once). */
+  handler?: EventHandler;
+  batchHandler?: BatchHandler;
+  /**
+   * The event types the handler acts on. Any other event is acknowledged without parsing it fully or
+   * calling the handler (a service reads whole topics but reacts to a few types). Default: all.
+   */
+  eventTypes?: readonly string[];
   retry?: Partial<ConsumerRetryOptions>;
   /** Partitions whose messages are handled at the same time (each partition stays in order). Default 3. */
   partitionsConsumedConcurrently?: number;
@@ -63,13 +84,17 @@ export interface RunConsumerOptions {
   /** Default 1 s. */
   heartbeatIntervalMs?: number;
   /**
-   * Longest a fetch waits for new data. Default 25 ms. A lane pauses its partition while it works;
-   * once it resumes, that partition is only fetched again when the fetch in flight for the others
-   * returns, so this is how long the next event of a just-handled order can wait (measured with
-   * `./dispatch bench`: 100 ms made complete → DELIVERED take 110 ms, 25 ms takes 35 ms). The price
-   * is more empty fetches while idle (docs/benchmarks.md).
+   * Longest a fetch waits for new data while none arrives (the broker answers as soon as a record
+   * does). Default 1 s: an idle consumer makes one fetch a second. Batches are handled inline, so
+   * this is not added to the latency of the next event; only a partition whose batch was handed to a
+   * lane (slow or failing, see `inlineBudgetMs`) waits up to this long to be fetched again.
    */
   maxWaitTimeInMs?: number;
+  /**
+   * How long a batch may be worked on inside kafkajs' fetch loop before it is handed to a lane and
+   * its partition paused, so a slow or retrying partition does not hold up the others. Default 250 ms.
+   */
+  inlineBudgetMs?: number;
 }
 
 export type ConsumerState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
@@ -120,47 +145,60 @@ export function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
 }
 
-/** One partition's batch being worked through, in order, off kafkajs' fetch loop. */
+/** One partition's batch being worked through, in order: inline in kafkajs' fetch loop, or as a lane. */
 interface Lane {
   topic: string;
   partition: number;
-  /** Aborted on stop and on every rebalance: the lane then finishes its in-flight message and ends. */
+  /** Aborted on stop and on every rebalance: the lane then finishes its in-flight call and ends. */
   abort: AbortController;
+  /** Handed off the fetch loop (its partition paused until it ends). */
+  detached: boolean;
+  finished: boolean;
 }
 
+/** A fetched message, as the lane sees it: an event to handle, one to skip, or an invalid one. */
+type Entry =
+  | { kind: 'event'; offset: string; item: ConsumedEvent; record: FailedRecord }
+  | { kind: 'skip'; offset: string }
+  | { kind: 'invalid'; offset: string; record: FailedRecord; error: string; log: Logger };
+
 /**
- * Consumes `topics` as group `groupId` and hands every valid event to `handler`, at least once.
+ * Consumes `topics` as group `groupId` and hands every valid event to the handler, at least once.
  *
- * Offsets are committed one message at a time, only after the handler resolved or the message
- * was dead-lettered, so a crash or rebalance redelivers (never skips) whatever was not finished;
- * handlers dedupe through their inbox.
+ * Each partition's fetched batch is worked through in offset order and its offset committed once,
+ * after every event of it was handled or dead-lettered; a crash or rebalance redelivers (never
+ * skips) what was not finished, and handlers dedupe through their inbox.
  *
- * Why not plain kafkajs eachBatch: kafkajs fetches from a broker again only after every batch of
- * the previous fetch is processed, so one slow or retrying partition would stall all others on
- * that broker. Instead each fetched batch is handed to a "lane" (one per partition, at most
- * `partitionsConsumedConcurrently` at a time) and its partition is paused until the lane is done;
- * kafkajs keeps fetching (and heartbeating) for the other partitions meanwhile.
+ * A batch is handled inside kafkajs' fetch loop (up to `partitionsConsumedConcurrently` partitions at
+ * once), so the next fetch, a long poll, goes out as soon as the batch is done. But kafkajs fetches
+ * again only after every batch of the previous fetch is processed, so one slow or retrying partition
+ * would stall all others: a batch still running after `inlineBudgetMs` is handed to a "lane" and its
+ * partition paused until the lane is done, while kafkajs keeps fetching (and heartbeating) for the rest.
  */
 export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
+  const { handler, batchHandler } = opts;
+  if (!handler === !batchHandler)
+    throw new Error('runConsumer: give exactly one of handler and batchHandler');
   const retry = resolveRetryOptions(opts.retry);
   const concurrency = opts.partitionsConsumedConcurrently ?? 3;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`partitionsConsumedConcurrently must be an integer >= 1, got ${concurrency}`);
   }
+  const inlineBudgetMs = opts.inlineBudgetMs ?? 250;
+  const handledTypes = opts.eventTypes ? new Set(opts.eventTypes) : undefined;
   const logger = opts.logger.child({ component: 'kafka-consumer', groupId: opts.groupId });
   const consumer: Consumer = kafkajsOf(opts.kafka).consumer({
     groupId: opts.groupId,
     sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
     heartbeatInterval: opts.heartbeatIntervalMs ?? 1_000,
-    maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 25,
+    maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 1_000,
     allowAutoTopicCreation: false,
   });
 
   let state: ConsumerState = 'starting';
+  /** Every batch being worked on, inline or as a lane, by partition. */
   const lanes = new Map<string, Lane>();
   const laneDone = new Map<string, Promise<void>>();
-  /** Partitions paused because every lane was busy; resumed when a lane frees up. */
-  const waitingForLane = new Map<string, { topic: string; partition: number }>();
 
   let markReady: () => void = () => {};
   let failReady: (err: Error) => void = () => {};
@@ -173,7 +211,7 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
 
   const abortAllLanes = (why: string) => {
     if (lanes.size > 0)
-      logger.info({ lanes: lanes.size, why }, 'ending partition lanes after their in-flight message');
+      logger.info({ lanes: lanes.size, why }, 'ending partition lanes after their in-flight call');
     for (const lane of lanes.values()) lane.abort.abort();
   };
 
@@ -206,7 +244,7 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
   const countConsumed = (
     topic: string,
     eventType: string,
-    outcome: 'processed' | 'retried' | 'dead_lettered',
+    outcome: 'processed' | 'retried' | 'dead_lettered' | 'skipped',
   ) => metrics?.eventsConsumed.inc({ topic, event_type: eventType, outcome });
 
   /** Publishes the dead letter, retrying until it is out; false if the lane was aborted first. */
@@ -243,43 +281,66 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     }
   }
 
-  /** Handles one message to the end (processed or dead-lettered): true. Abandoned for redelivery: false. */
-  async function settle(lane: Lane, message: KafkaMessage): Promise<boolean> {
+  /** Classifies one fetched message; only events the handler acts on are fully validated. */
+  function toEntry(lane: Lane, message: KafkaMessage): Entry {
     const { topic, partition } = lane;
+    const { offset } = message;
     const record: FailedRecord = {
       topic,
       partition,
-      offset: message.offset,
+      offset,
       key: message.key,
       value: message.value,
       headers: decodeHeaders(message.headers),
     };
-    const recordLogger = logger.child({ topic, partition, offset: message.offset });
-    const parsed = parseEnvelope(message.value ?? Buffer.alloc(0));
+    const bytes = message.value ?? Buffer.alloc(0);
+    let json: unknown;
+    try {
+      json = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    // A well-known type the handler ignores is acknowledged untouched; anything else is validated
+    // (an unknown or missing type is an invalid event, and goes to the DLQ).
+    const eventType = eventTypeOf(json);
+    if (handledTypes && KNOWN_EVENT_TYPES.has(eventType) && !handledTypes.has(eventType)) {
+      return { kind: 'skip', offset };
+    }
+    const recordLogger = logger.child({ topic, partition, offset });
+    const parsed = json === undefined ? parseEnvelope(bytes) : validateEnvelope(json);
     if (!parsed.ok) {
       recordLogger.warn({ issues: parsed.error.issues }, 'invalid event envelope');
-      return deadLetter(lane, record, 'unknown', 'invalid', parsed.error.message, 0, recordLogger);
+      return { kind: 'invalid', offset, record, error: parsed.error.message, log: recordLogger };
     }
-
     const event = parsed.event;
-    const log = eventLogger(recordLogger, {
-      orderId: event.orderId,
-      correlationId: event.correlationId,
-      eventId: event.eventId,
-      eventType: event.eventType,
-    });
+    const item: ConsumedEvent = {
+      event,
+      topic,
+      partition,
+      offset,
+      headers: record.headers,
+      attempt: 1,
+      logger: eventLogger(recordLogger, {
+        orderId: event.orderId,
+        correlationId: event.correlationId,
+        eventId: event.eventId,
+        eventType: event.eventType,
+      }),
+    };
+    return { kind: 'event', offset, item, record };
+  }
+
+  /** Runs the handler on one event, retrying; true once it is handled or dead-lettered, false if abandoned. */
+  async function settle(lane: Lane, item: ConsumedEvent, record: FailedRecord): Promise<boolean> {
+    const { topic, event, logger: log } = item;
     for (let attempt = 1; ; attempt++) {
       try {
-        await withConsumerSpan(topic, event.eventType, record.headers, () =>
-          opts.handler(event, {
-            topic,
-            partition,
-            offset: message.offset,
-            headers: record.headers,
-            logger: log,
-            attempt,
-          }),
-        );
+        const call = { ...item, attempt };
+        if (handler) {
+          await withConsumerSpan(topic, event.eventType, item.headers, () => handler(event, call));
+        } else {
+          await batchHandler?.([call]);
+        }
         countConsumed(topic, event.eventType, 'processed');
         return true;
       } catch (err) {
@@ -300,23 +361,81 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     }
   }
 
-  async function runLane(lane: Lane, batch: Batch, resolveOffset: (offset: string) => void): Promise<void> {
-    const { topic, partition } = lane;
-    for (const message of batch.messages) {
-      if (lane.abort.signal.aborted) return;
-      if (!(await settle(lane, message))) return;
+  /**
+   * Handles a run of consecutive valid or skipped entries: all events in one batchHandler call when
+   * there is one, else (or when that call failed) one event at a time. Returns how many entries,
+   * from the first, are done.
+   */
+  async function handleRun(lane: Lane, run: Entry[]): Promise<number> {
+    const events = run.filter((e): e is Extract<Entry, { kind: 'event' }> => e.kind === 'event');
+    if (events.length > 1 && batchHandler) {
+      if (lane.abort.signal.aborted) return 0;
       try {
-        await consumer.commitOffsets([{ topic, partition, offset: nextOffset(message.offset) }]);
+        await batchHandler(events.map((e) => e.item));
+        for (const e of events) countConsumed(lane.topic, e.item.event.eventType, 'processed');
+        return run.length;
       } catch (err) {
         logger.warn(
-          { err, topic, partition, offset: message.offset },
-          'offset commit failed; message will be redelivered',
+          { err, topic: lane.topic, partition: lane.partition, events: events.length },
+          'batch failed; handling its events one at a time',
         );
-        return;
       }
-      // Advance kafkajs' fetch position too, unless a rebalance replaced it (then it restarts from the commit).
-      if (!lane.abort.signal.aborted) resolveOffset(message.offset);
     }
+    for (const [index, entry] of run.entries()) {
+      if (entry.kind === 'skip') {
+        countConsumed(lane.topic, 'unknown', 'skipped');
+        continue;
+      }
+      if (entry.kind !== 'event' || lane.abort.signal.aborted) return index;
+      if (!(await settle(lane, entry.item, entry.record))) return index;
+    }
+    return run.length;
+  }
+
+  /** Works through the batch in offset order; returns the offset of the last message it finished. */
+  async function workThrough(lane: Lane, batch: Batch): Promise<string | undefined> {
+    let doneThrough: string | undefined;
+    let run: Entry[] = [];
+    const flush = async (): Promise<boolean> => {
+      const done = await handleRun(lane, run);
+      const last = run[done - 1];
+      if (last) doneThrough = last.offset;
+      const complete = done === run.length;
+      run = [];
+      return complete;
+    };
+    for (const message of batch.messages) {
+      if (lane.abort.signal.aborted) return doneThrough;
+      const entry = toEntry(lane, message);
+      if (entry.kind !== 'invalid') {
+        run.push(entry);
+        continue;
+      }
+      if (!(await flush())) return doneThrough;
+      if (!(await deadLetter(lane, entry.record, 'unknown', 'invalid', entry.error, 0, entry.log)))
+        return doneThrough;
+      doneThrough = entry.offset;
+    }
+    await flush();
+    return doneThrough;
+  }
+
+  /** Handles the batch, then commits once, up to the last message it finished. */
+  async function runLane(lane: Lane, batch: Batch, resolveOffset: (offset: string) => void): Promise<void> {
+    const { topic, partition } = lane;
+    const doneThrough = await workThrough(lane, batch);
+    if (doneThrough === undefined) return;
+    try {
+      await consumer.commitOffsets([{ topic, partition, offset: nextOffset(doneThrough) }]);
+    } catch (err) {
+      logger.warn(
+        { err, topic, partition, offset: doneThrough },
+        'offset commit failed; batch will be redelivered',
+      );
+      return;
+    }
+    // Advance kafkajs' fetch position too, unless a rebalance replaced it (then it restarts from the commit).
+    if (!lane.abort.signal.aborted) resolveOffset(doneThrough);
   }
 
   function resumeQuietly(topic: string, partition: number): void {
@@ -328,9 +447,21 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     }
   }
 
-  function startLane(batch: Batch, resolveOffset: (offset: string) => void): void {
+  const eachBatch = async ({ batch, pause, resolveOffset }: EachBatchPayload): Promise<void> => {
     const key = laneKey(batch.topic, batch.partition);
-    const lane: Lane = { topic: batch.topic, partition: batch.partition, abort: new AbortController() };
+    if (state === 'stopping' || state === 'stopped' || lanes.has(key)) {
+      // A lane of this partition (from an earlier generation) is still finishing; it resumes the
+      // partition when done, and nothing resolved here means kafkajs fetches this batch again.
+      pause();
+      return;
+    }
+    const lane: Lane = {
+      topic: batch.topic,
+      partition: batch.partition,
+      abort: new AbortController(),
+      detached: false,
+      finished: false,
+    };
     lanes.set(key, lane);
     const done = runLane(lane, batch, resolveOffset)
       .catch((err: unknown) => {
@@ -342,28 +473,24 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
       .finally(() => {
         lanes.delete(key);
         laneDone.delete(key);
-        if (state === 'stopping' || state === 'stopped') return;
-        // Fetch this partition again from where the lane got to, and give waiting partitions a turn.
-        resumeQuietly(lane.topic, lane.partition);
-        for (const waiting of waitingForLane.values()) resumeQuietly(waiting.topic, waiting.partition);
-        waitingForLane.clear();
+        lane.finished = true;
+        // Fetch this partition again from where the lane got to.
+        if (lane.detached && state !== 'stopping' && state !== 'stopped')
+          resumeQuietly(lane.topic, lane.partition);
       });
     laneDone.set(key, done);
-  }
 
-  const eachBatch = async ({ batch, pause, resolveOffset }: EachBatchPayload): Promise<void> => {
-    const key = laneKey(batch.topic, batch.partition);
-    // Never process here: the fetch loop must not wait on handlers. Pause the partition and let
-    // a lane work through the batch; the lane resumes it when done. Nothing is resolved for
-    // batches we do not take, so kafkajs fetches them again after the resume.
+    let timer: NodeJS.Timeout | undefined;
+    const overBudget = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), inlineBudgetMs);
+    });
+    const detach = await Promise.race([done.then(() => false), overBudget]);
+    clearTimeout(timer);
+    if (!detach) return;
+    // Still working: let the fetch loop go on for the other partitions while this one is paused.
+    lane.detached = true;
     pause();
-    if (state === 'stopping' || state === 'stopped') return;
-    if (lanes.has(key)) return; // a lane of an earlier generation is still finishing; it resumes the partition
-    if (lanes.size >= concurrency) {
-      waitingForLane.set(key, { topic: batch.topic, partition: batch.partition });
-      return;
-    }
-    startLane(batch, resolveOffset);
+    if (lane.finished) resumeQuietly(lane.topic, lane.partition);
   };
 
   const started = (async () => {
@@ -372,7 +499,7 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1, // lanes provide the concurrency
+      partitionsConsumedConcurrently: concurrency,
       eachBatch,
     });
   })().catch((err: unknown) => {
@@ -413,6 +540,14 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
       },
     },
   };
+}
+
+const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** The eventType field of a parsed JSON value, or '' when it has none. */
+function eventTypeOf(json: unknown): string {
+  if (typeof json !== 'object' || json === null || !('eventType' in json)) return '';
+  return typeof json.eventType === 'string' ? json.eventType : '';
 }
 
 function laneKey(topic: string, partition: number): string {

@@ -4,6 +4,8 @@ export { ensureTopics, kafkaHealthCheck, type TopicSpec } from './admin';
 export { type BackoffOptions, backoffDelay } from './backoff';
 export { createKafka, type KafkaClient, type KafkaConfig } from './client';
 export {
+  type BatchHandler,
+  type ConsumedEvent,
   type ConsumerHandle,
   type ConsumerRetryOptions,
   type ConsumerState,

@@ -1,0 +1,82 @@
+import { type AnyEvent, TRACEPARENT_HEADER } from '@dispatch/contracts';
+import type { Pool, PoolClient } from 'pg';
+import { recordInboxBatch } from './inbox';
+import type { BatchHandler, ConsumedEvent } from './kafka';
+import { enqueueEntries, type OutboxEntry } from './outbox';
+import { withTransaction } from './pg';
+import { currentTraceparent, withConsumerSpan } from './tracing-context';
+
+/** What a saga step gets for one consumed event inside its batch's transaction. */
+export interface StepContext extends ConsumedEvent {
+  /** The batch's transaction: every effect of the step goes through it. */
+  tx: PoolClient;
+  /** Events this step produces; written to the outbox with the batch, published iff it commits. */
+  emit(...events: AnyEvent[]): void;
+  /** Runs once the batch has committed (metrics, logs); never when it rolls back. */
+  afterCommit(fn: () => void): void;
+}
+
+/** One saga step: the effect of one first-delivered event, inside its batch's transaction. */
+export type EventStep = (step: StepContext) => Promise<void>;
+
+export interface PgBatchHandlerOptions {
+  pool: Pool;
+  /** The inbox's consumer name (the service's). */
+  inboxConsumer: string;
+  step: EventStep;
+  /**
+   * Runs first in the transaction with the batch's first deliveries, e.g. to take the row locks
+   * the steps will take, all at once and in one fixed order, so two batches never deadlock.
+   */
+  prepare?: (tx: PoolClient, events: readonly AnyEvent[]) => Promise<void>;
+}
+
+/**
+ * The usual batch handler of a service with a database: one transaction for the whole batch. The
+ * inbox records every event id in one statement and only first deliveries run their step, in offset
+ * order; the events the steps emit go into the outbox in one insert; then it commits. If any step
+ * throws, the whole batch rolls back and the consumer retries its events one at a time.
+ */
+export function pgBatchHandler(opts: PgBatchHandlerOptions): BatchHandler {
+  return async (items) => {
+    const afterCommit = await withTransaction(opts.pool, async (tx) => {
+      const firsts = await recordInboxBatch(
+        tx,
+        opts.inboxConsumer,
+        items.map(({ event }) => ({ eventId: event.eventId, eventType: event.eventType })),
+      );
+      const fresh = items.filter(({ event }) => firsts.take(event.eventId));
+      for (const item of items) {
+        if (!fresh.includes(item)) item.logger.debug(`${item.event.eventType} already handled (inbox)`);
+      }
+      if (opts.prepare && fresh.length > 0) {
+        await opts.prepare(
+          tx,
+          fresh.map((i) => i.event),
+        );
+      }
+      const outbox: OutboxEntry[] = [];
+      const pending: (() => void)[] = [];
+      for (const item of fresh) {
+        // Each step runs in its event's consumer span, so what it emits carries that trace.
+        await withConsumerSpan(item.topic, item.event.eventType, item.headers, () =>
+          opts.step({
+            ...item,
+            tx,
+            emit: (...events) => {
+              const traceparent = currentTraceparent();
+              const headers: Record<string, string> = traceparent
+                ? { [TRACEPARENT_HEADER]: traceparent }
+                : {};
+              for (const event of events) outbox.push({ event, headers });
+            },
+            afterCommit: (fn) => pending.push(fn),
+          }),
+        );
+      }
+      await enqueueEntries(tx, outbox);
+      return pending;
+    });
+    for (const fn of afterCommit) fn();
+  };
+}
