@@ -16,7 +16,7 @@ import {
 } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import { type OrderServiceConfig, SERVICE_NAME } from './config';
-import { createOrderEventHandler } from './handlers';
+import { createOrderEventHandler, ORDER_EVENT_TYPES } from './handlers';
 import { registerOrderRoutes } from './http/routes';
 import { createOrderMetrics, type OrderMetrics } from './metrics';
 import { deleteExpiredKeys } from './store/idempotency';
@@ -62,7 +62,8 @@ export function orderService(config: OrderServiceConfig): ServiceDefinition {
       {
         groupId: config.KAFKA_GROUP_ID,
         topics: [Topics.inventory, Topics.payment, Topics.delivery],
-        handler: createOrderEventHandler({ pool: poolOf(ctx), consumer: SERVICE_NAME }),
+        batchHandler: createOrderEventHandler({ pool: poolOf(ctx), consumer: SERVICE_NAME }),
+        eventTypes: ORDER_EVENT_TYPES,
       },
     ],
     tasks: (ctx) => [

@@ -70,14 +70,17 @@ async function deliver(orderId: string, types: EventType[]): Promise<void> {
   const events = sampleEvents(path, { orderId }).filter((e) => types.includes(e.eventType));
   expect(new Set(events.map((e) => e.eventType))).toEqual(new Set(types));
   for (const event of events) {
-    await handle(event, {
-      topic: Topics.delivery,
-      partition: 0,
-      offset: '0',
-      headers: {},
-      logger: testLogger,
-      attempt: 1,
-    });
+    await handle([
+      {
+        event,
+        topic: Topics.delivery,
+        partition: 0,
+        offset: '0',
+        headers: {},
+        logger: testLogger,
+        attempt: 1,
+      },
+    ]);
   }
 }
 

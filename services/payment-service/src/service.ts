@@ -16,7 +16,7 @@ import type { PaymentConfig } from './config';
 import type { PaymentGateway } from './gateway/gateway';
 import { ResilientGateway } from './gateway/resilient-gateway';
 import { SimulatedGateway } from './gateway/simulated-gateway';
-import { createPaymentHandler } from './handlers';
+import { CONSUMED_EVENT_TYPES, createPaymentHandler } from './handlers';
 import type { PaymentDeps } from './handlers/processor';
 import { paymentRoutes } from './http/routes';
 import { createPaymentMetrics } from './metrics';
@@ -125,6 +125,7 @@ export function paymentService(config: PaymentConfig, opts: PaymentServiceOption
           groupId: opts.groupId ?? config.KAFKA_GROUP_ID,
           topics: [Topics.order, Topics.inventory, Topics.delivery],
           handler: filtered,
+          eventTypes: CONSUMED_EVENT_TYPES,
           retry: CONSUMER_RETRY,
         },
       ];

@@ -1,14 +1,7 @@
 import type { AnyEvent } from '@dispatch/contracts';
-import { type HandlerContext, recordInbox, withTransaction } from '@dispatch/platform';
-import type { Pool } from 'pg';
+import type { StepContext } from '@dispatch/platform';
 import { applyOrderEvent } from '../domain/progress';
 import { lockOrder, saveProgress } from '../store/orders';
-
-export interface HandlerDeps {
-  pool: Pool;
-  /** The inbox's consumer name (the service name). */
-  consumer: string;
-}
 
 /**
  * order-service follows each order's status only to know whether it may still be cancelled (by its
@@ -45,22 +38,14 @@ export function isFollowedEvent(event: AnyEvent): event is FollowedEvent {
 }
 
 /**
- * Folds one followed event into its order, in one transaction: lock the order, record the event in the
- * inbox (a duplicate is a no-op), fold it with the contract's applyEvent and store the derived status.
+ * Folds one followed event into its order, inside the batch's transaction (the batch handler has
+ * recorded it in the inbox and locked the batch's orders): fold it with the contract's applyEvent and
+ * store the derived status. Events of orders that are not ours change nothing.
  */
-export async function trackProgress(
-  deps: HandlerDeps,
-  event: FollowedEvent,
-  ctx: HandlerContext,
-): Promise<void> {
-  await withTransaction(deps.pool, async (tx) => {
-    // Locking the order first serialises its writes; events of orders that are not ours are skipped
-    // without recording them.
-    const order = await lockOrder(tx, event.orderId);
-    if (!order) return ctx.logger.debug('event for an order this service does not know; ignored');
-    if (!(await recordInbox(tx, deps.consumer, event.eventId, event.eventType))) return;
-    const progress = applyOrderEvent(order, event);
-    await saveProgress(tx, order.orderId, progress);
-    ctx.logger.debug({ status: progress.status }, 'order progress recorded');
-  });
+export async function trackProgress(step: StepContext & { event: FollowedEvent }): Promise<void> {
+  const order = await lockOrder(step.tx, step.event.orderId);
+  if (!order) return step.logger.debug('event for an order this service does not know; ignored');
+  const progress = applyOrderEvent(order, step.event);
+  await saveProgress(step.tx, order.orderId, progress);
+  step.logger.debug({ status: progress.status }, 'order progress recorded');
 }

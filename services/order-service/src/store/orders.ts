@@ -75,6 +75,15 @@ export async function lockOrder(tx: ClientBase, orderId: string): Promise<Cancel
   return row ? toCancellableOrder(row) : undefined;
 }
 
+/** Locks these orders (those that exist here) until `tx` ends, in orderId order so lockers never deadlock. */
+export async function lockOrders(tx: ClientBase, orderIds: readonly string[]): Promise<void> {
+  const ids = orderIds.filter((id) => UUID_PATTERN.test(id));
+  if (ids.length === 0) return;
+  await tx.query('SELECT 1 FROM orders WHERE order_id = ANY ($1::uuid[]) ORDER BY order_id FOR UPDATE', [
+    ids,
+  ]);
+}
+
 /**
  * Picks the oldest order that has been in a cancellable status for longer than `deadlineMs` (by the
  * database clock, so every instance agrees) and is not locked by anyone, and locks it until `tx` ends.

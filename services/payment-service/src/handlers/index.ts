@@ -8,15 +8,19 @@ import type { PaymentDeps } from './processor';
 
 export { type PaymentDeps, resumeOrder } from './processor';
 
-/** The raw topics payment-service reads: order (token, cancellation), inventory (charge requests), delivery (failures). */
+/**
+ * The event types payment acts on, from order (token, cancellation), inventory (charge requests and
+ * rejections) and delivery (failures); the consumer acknowledges every other type untouched.
+ */
 export const CONSUMED_EVENT_TYPES = [
   'order.created',
   'inventory.reserved',
+  'inventory.rejected',
   'order.cancelled',
   'delivery.failed',
 ] as const;
 
-/** One handler for every consumed event; event types payment does not act on are ignored (nothing recorded). */
+/** One handler for every consumed event; other event types are ignored (nothing recorded). */
 export function createPaymentHandler(deps: PaymentDeps): EventHandler {
   return async (event, ctx) => {
     switch (event.eventType) {
