@@ -37,13 +37,35 @@ export function clientConfig(cfg: PgConfig): ClientConfig {
 }
 
 /**
- * A connection pool. A broken idle connection makes pg.Pool emit 'error'; without a listener
- * that would crash the process, so it is logged instead (the pool replaces the connection).
+ * A pool's default size (services get theirs from PG_POOL_MAX, default 10 too). PostgreSQL's default
+ * max_connections is 100 (3 reserved for superusers), shared by the four services with a database, each
+ * with this pool plus the outbox relay's own session, a second instance now and then (the end-to-end
+ * tests start one), and the integration tests' in-process services and assertion pools:
+ * 4 × (10 + 1) = 44 leaves room for those. More connections would not buy throughput either: on a
+ * 2-core machine only two queries make progress at any moment; the others just wait inside PostgreSQL.
+ */
+const DEFAULT_POOL_MAX = 10;
+
+/**
+ * How long a pooled checkout may wait (pg-pool's connectionTimeoutMillis: for a free connection when
+ * the pool is full, or for a new one to open). Short, so a request fails fast with
+ * 'timeout exceeded when trying to connect' (which the HTTP layer answers 503 + Retry-After) instead
+ * of piling up behind a saturated pool; admission control keeps HTTP below the pool size, so in
+ * practice only a burst on top of busy consumers waits this long.
+ */
+const DEFAULT_POOL_CONNECTION_TIMEOUT_MS = 2_000;
+
+/**
+ * A connection pool: `max` connections (default 10), a checkout waits at most `connectionTimeoutMs`
+ * (default 2 s here, against 5 s for a dedicated session's connect), idle connections close after
+ * `idleTimeoutMs`. A broken idle connection makes pg.Pool emit 'error'; without a listener that would
+ * crash the process, so it is logged instead (the pool replaces the connection).
  */
 export function createPool(cfg: PgConfig, logger?: Logger): Pool {
   const pool = new pg.Pool({
     ...clientConfig(cfg),
-    max: cfg.max ?? 10,
+    connectionTimeoutMillis: cfg.connectionTimeoutMs ?? DEFAULT_POOL_CONNECTION_TIMEOUT_MS,
+    max: cfg.max ?? DEFAULT_POOL_MAX,
     idleTimeoutMillis: cfg.idleTimeoutMs ?? 30_000,
   });
   pool.on('error', (err) => {
