@@ -77,6 +77,31 @@ export class RateLimitedError extends DomainError {
   }
 }
 
+/** Why a request was refused for lack of capacity (the `reason` label of http_requests_rejected_total). */
+export type OverloadReason =
+  /** The admission queue was full. */
+  | 'queue_full'
+  /** The request waited in the admission queue longer than its maximum. */
+  | 'queue_timeout'
+  /** No pooled PostgreSQL connection became free within the pool's connection timeout. */
+  | 'db_pool_timeout'
+  /** PostgreSQL refused a new connection: max_connections reached (SQLSTATE 53300). */
+  | 'db_too_many_connections';
+
+/**
+ * 503: the service has no capacity for this request right now. Nothing was done; the same request
+ * (with the same Idempotency-Key, where the route takes one) may be sent again after `Retry-After`.
+ */
+export class OverloadedError extends DomainError {
+  constructor(
+    readonly reason: OverloadReason,
+    retryAfterSeconds: number,
+    detail = 'The service is at capacity; retry after the Retry-After delay.',
+  ) {
+    super(503, 'overloaded', 'Service overloaded', detail, { retryAfterSeconds });
+  }
+}
+
 /** Lists every issue of a failed zod parse as field problems. */
 export function fieldProblems(error: z.ZodError): FieldProblem[] {
   return error.issues.map((issue) => ({
