@@ -833,6 +833,41 @@ describe('Idempotency-Key', () => {
     expect(retry.text).toBe(created[0]?.text);
   });
 
+  it('a repeat sent while the first request is still committing waits for it and answers its response', async () => {
+    const customer = customerId();
+    const token = await customerToken(customer);
+    const key = `committing-${randomUUID()}`;
+    // The outbox lock keeps the first request inside its transaction, holding its uncommitted key.
+    const blocker = await svc.db.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE outbox IN EXCLUSIVE MODE');
+      const first = postOrder(orderBody(customer), token, { 'idempotency-key': key });
+      await eventually(
+        async () => {
+          const waiting = await svc.db.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO outbox%'`,
+          );
+          expect(waiting.rows[0].n).toBe(1);
+        },
+        { timeoutMs: 10_000, intervalMs: 20 },
+      );
+      const second = postOrder(orderBody(customer), token, { 'idempotency-key': key });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await blocker.query('COMMIT');
+      const [a, b] = await Promise.all([first, second]);
+      expect([a.status, b.status]).toEqual([201, 201]);
+      expect(b.text).toBe(a.text);
+      expect(a.headers.get('idempotent-replayed')).toBeNull();
+      expect(b.headers.get('idempotent-replayed')).toBe('true');
+      expect(await countOrders(customer)).toBe(1);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+    }
+  });
+
   it('answers 422 for the same key with a different body, and keeps the first order', async () => {
     const customer = customerId();
     const token = await customerToken(customer);

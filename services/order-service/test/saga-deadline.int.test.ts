@@ -52,7 +52,7 @@ function newMetrics(): { metrics: OrderMetrics; expiredCount: (status: string) =
 async function placeOrder(): Promise<{ orderId: string; customer: string }> {
   const customer = customerId();
   const answer = await createOrder(
-    { pool: db.pool, metrics: newMetrics().metrics, logger: testLogger, idempotencyLeaseMs: 60_000 },
+    { pool: db.pool, metrics: newMetrics().metrics, logger: testLogger },
     {
       caller: { subject: customer, isAdmin: false },
       order: createOrderRequestSchema.parse(orderBody(customer)),

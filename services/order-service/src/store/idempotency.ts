@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { withTransaction } from '@dispatch/platform';
 import type { ClientBase, Pool } from 'pg';
 import { decideOnExistingKey } from '../domain/idempotency';
 
-/** The idempotency_keys table: claim, complete, release and expire Idempotency-Keys. */
+/**
+ * The idempotency_keys table: claim (and complete) a key inside the order transaction, expire old keys.
+ *
+ * A key is claimed in the same transaction that inserts its order and order.created, stored already
+ * `completed` with the response: the claim, the order and the stored answer commit together or not
+ * at all, so there is no half-done claim to release after a failure or to take over after a crash.
+ * Rows `in_flight` (with a lease until `locked_until`) are only ever written by the previous version,
+ * which claimed keys in a transaction of their own; they are still honoured (409 while the lease runs,
+ * taken over once it has expired).
+ */
 
 export interface KeyRef {
   /** Whose key it is: the caller (token subject). */
@@ -19,7 +27,7 @@ export interface StoredResponse {
 }
 
 export type ClaimResult =
-  | { kind: 'claimed'; token: string; tookOver: boolean }
+  | { kind: 'claimed'; tookOver: boolean }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'mismatch' }
   | { kind: 'in-flight'; retryAfterSeconds: number };
@@ -37,97 +45,79 @@ interface KeyRow {
 }
 
 /**
- * Claims `ref` for one request in a short transaction of its own, so concurrent requests with the same
- * key see the claim at once. A new key is inserted in_flight with a lease of `leaseMs`; an existing one
- * is read under its row lock and decided by `decideOnExistingKey`. An expired in-flight claim (its
- * request crashed) is taken over with a new token. Lease times come from the database clock, so every
- * instance agrees on them.
+ * Claims `ref` for the order `orderId` inside the order transaction `tx`, storing `response` as the
+ * key's answer; the order row must already be inserted in `tx` (the key references it). `claimed`
+ * means the key is ours and completes when `tx` commits; any other result means the key belongs to an
+ * earlier request and `tx` must roll back (the caller answers with the result instead).
+ *
+ * The happy path is one statement: INSERT … ON CONFLICT DO NOTHING RETURNING. When a concurrent request
+ * with the same key has inserted it but not committed yet, PostgreSQL makes that INSERT wait for it:
+ * if it commits, this request then finds its stored answer (a replay); if it rolls back, this request
+ * claims the key. Only on a conflict is the existing row read (under its row lock) and decided by
+ * `decideOnExistingKey`; an expired in-flight claim is taken over in place. Times come from the
+ * database clock, so every instance agrees on leases.
  */
-export async function claimKey(pool: Pool, ref: KeyRef, hash: string, leaseMs: number): Promise<ClaimResult> {
-  // A key released by a failed request between our insert and our read is simply claimed again; a few
-  // rounds always suffice unless something keeps deleting it.
-  for (let round = 1; round <= MAX_CLAIM_ROUNDS; round += 1) {
-    const token = randomUUID();
-    const result = await withTransaction(pool, async (tx): Promise<ClaimResult | undefined> => {
-      const inserted = await tx.query(
-        `INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, state, claim_token, locked_until)
-         VALUES ($1, $2, $3, 'in_flight', $4, now() + $5 * interval '1 millisecond')
-         ON CONFLICT (scope, idempotency_key) DO NOTHING`,
-        [ref.scope, ref.key, hash, token, leaseMs],
-      );
-      if (inserted.rowCount === 1) return { kind: 'claimed', token, tookOver: false };
-
-      const existing = await tx.query<KeyRow>(
-        `SELECT request_hash, state, locked_until > now() AS lease_active,
-                GREATEST(EXTRACT(EPOCH FROM locked_until - now()) * 1000, 0)::float8 AS lease_left_ms,
-                response_status, response_body, response_location
-           FROM idempotency_keys WHERE scope = $1 AND idempotency_key = $2 FOR UPDATE`,
-        [ref.scope, ref.key],
-      );
-      const row = existing.rows[0];
-      // Released by a failed request between our insert and this read: try again.
-      if (!row) return undefined;
-      const decision = decideOnExistingKey(
-        { requestHash: row.request_hash, state: row.state, leaseActive: row.lease_active },
-        hash,
-      );
-      switch (decision) {
-        case 'mismatch':
-          return { kind: 'mismatch' };
-        case 'in-flight':
-          return { kind: 'in-flight', retryAfterSeconds: Math.max(1, Math.ceil(row.lease_left_ms / 1000)) };
-        case 'replay':
-          return {
-            kind: 'replay',
-            response: {
-              status: row.response_status ?? 200,
-              body: row.response_body ?? '',
-              location: row.response_location,
-            },
-          };
-        case 'take-over':
-          await tx.query(
-            `UPDATE idempotency_keys SET claim_token = $3, locked_until = now() + $4 * interval '1 millisecond'
-              WHERE scope = $1 AND idempotency_key = $2`,
-            [ref.scope, ref.key, token, leaseMs],
-          );
-          return { kind: 'claimed', token, tookOver: true };
-      }
-    });
-    if (result) return result;
-  }
-  throw new Error(`could not claim Idempotency-Key after ${MAX_CLAIM_ROUNDS} rounds`);
-}
-
-/**
- * Stores the response and marks the key completed, inside the order transaction `tx`. False when this
- * request no longer holds the claim (its lease expired and a retry took the key over): the caller must
- * then roll back, so only one request ever creates the order.
- */
-export async function completeKey(
+export async function claimKey(
   tx: ClientBase,
   ref: KeyRef,
-  token: string,
+  hash: string,
   orderId: string,
   response: StoredResponse,
-): Promise<boolean> {
-  const result = await tx.query(
-    `UPDATE idempotency_keys
-        SET state = 'completed', order_id = $4, response_status = $5, response_body = $6,
-            response_location = $7, completed_at = now()
-      WHERE scope = $1 AND idempotency_key = $2 AND claim_token = $3 AND state = 'in_flight'`,
-    [ref.scope, ref.key, token, orderId, response.status, response.body, response.location],
-  );
-  return result.rowCount === 1;
-}
+): Promise<ClaimResult> {
+  const token = randomUUID();
+  // A key deleted between our insert and our read (a retention sweep, or a claim the previous version
+  // released) is simply claimed again; a few rounds always suffice unless something keeps deleting it.
+  for (let round = 1; round <= MAX_CLAIM_ROUNDS; round += 1) {
+    const inserted = await tx.query(
+      `INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, state, claim_token, locked_until,
+                                     order_id, response_status, response_body, response_location, completed_at)
+       VALUES ($1, $2, $3, 'completed', $4, now(), $5, $6, $7, $8, now())
+       ON CONFLICT (scope, idempotency_key) DO NOTHING
+       RETURNING 1`,
+      [ref.scope, ref.key, hash, token, orderId, response.status, response.body, response.location],
+    );
+    if (inserted.rowCount === 1) return { kind: 'claimed', tookOver: false };
 
-/** Gives up a claim after a failed request, so the key can be used again at once. */
-export async function releaseKey(pool: Pool, ref: KeyRef, token: string): Promise<void> {
-  await pool.query(
-    `DELETE FROM idempotency_keys
-      WHERE scope = $1 AND idempotency_key = $2 AND claim_token = $3 AND state = 'in_flight'`,
-    [ref.scope, ref.key, token],
-  );
+    const existing = await tx.query<KeyRow>(
+      `SELECT request_hash, state, locked_until > now() AS lease_active,
+              GREATEST(EXTRACT(EPOCH FROM locked_until - now()) * 1000, 0)::float8 AS lease_left_ms,
+              response_status, response_body, response_location
+         FROM idempotency_keys WHERE scope = $1 AND idempotency_key = $2 FOR UPDATE`,
+      [ref.scope, ref.key],
+    );
+    const row = existing.rows[0];
+    if (!row) continue;
+    const decision = decideOnExistingKey(
+      { requestHash: row.request_hash, state: row.state, leaseActive: row.lease_active },
+      hash,
+    );
+    switch (decision) {
+      case 'mismatch':
+        return { kind: 'mismatch' };
+      case 'in-flight':
+        return { kind: 'in-flight', retryAfterSeconds: Math.max(1, Math.ceil(row.lease_left_ms / 1000)) };
+      case 'replay':
+        return {
+          kind: 'replay',
+          response: {
+            status: row.response_status ?? 200,
+            body: row.response_body ?? '',
+            location: row.response_location,
+          },
+        };
+      case 'take-over':
+        // The row is locked (FOR UPDATE above), so no one else takes it over meanwhile.
+        await tx.query(
+          `UPDATE idempotency_keys
+              SET state = 'completed', claim_token = $3, locked_until = now(), order_id = $4,
+                  response_status = $5, response_body = $6, response_location = $7, completed_at = now()
+            WHERE scope = $1 AND idempotency_key = $2`,
+          [ref.scope, ref.key, token, orderId, response.status, response.body, response.location],
+        );
+        return { kind: 'claimed', tookOver: true };
+    }
+  }
+  throw new Error(`could not claim Idempotency-Key after ${MAX_CLAIM_ROUNDS} rounds`);
 }
 
 /** Deletes keys completed (or abandoned in flight) more than `retentionHours` ago. Returns how many. */

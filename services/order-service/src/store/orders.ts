@@ -14,34 +14,37 @@ import type { OrderProgress } from '../domain/progress';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Inserts the order and its lines. */
+/**
+ * Inserts the order and its lines in one statement (one round trip): the order in a data-modifying
+ * CTE, the lines by the outer INSERT. Their foreign key is checked at the end of the statement, when
+ * the order row exists.
+ */
 export async function insertOrder(tx: ClientBase, draft: OrderDraft): Promise<void> {
-  await tx.query(
-    `INSERT INTO orders (order_id, customer_id, currency, total_amount, status, delivery_address,
-                         payment_method_type, facts, created_event_id, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, $10)`,
-    [
-      draft.orderId,
-      draft.customerId,
-      draft.currency,
-      draft.totalAmount,
-      draft.status,
-      JSON.stringify(draft.deliveryAddress),
-      draft.paymentMethodType,
-      JSON.stringify(draft.facts),
-      draft.created.eventId,
-      draft.createdAt,
-    ],
-  );
-  const values: unknown[] = [draft.orderId];
+  const values: unknown[] = [
+    draft.orderId,
+    draft.customerId,
+    draft.currency,
+    draft.totalAmount,
+    draft.status,
+    JSON.stringify(draft.deliveryAddress),
+    draft.paymentMethodType,
+    JSON.stringify(draft.facts),
+    draft.created.eventId,
+    draft.createdAt,
+  ];
   const tuples = draft.lines.map((line, i) => {
     // NULL: the customer named no price; inventory prices the line from its catalogue.
     values.push(i + 1, line.itemId, line.quantity, line.unitPrice ?? null);
-    const p = 2 + i * 4;
+    const p = 11 + i * 4;
     return `($1, $${p}, $${p + 1}, $${p + 2}, $${p + 3})`;
   });
   await tx.query(
-    `INSERT INTO order_lines (order_id, line_no, item_id, quantity, unit_price) VALUES ${tuples.join(', ')}`,
+    `WITH new_order AS (
+       INSERT INTO orders (order_id, customer_id, currency, total_amount, status, delivery_address,
+                           payment_method_type, facts, created_event_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, $10)
+     )
+     INSERT INTO order_lines (order_id, line_no, item_id, quantity, unit_price) VALUES ${tuples.join(', ')}`,
     values,
   );
 }

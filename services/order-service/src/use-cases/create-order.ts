@@ -4,7 +4,7 @@ import type { ClientBase, Pool } from 'pg';
 import { requestHash } from '../domain/idempotency';
 import { draftOrder, type NewOrder, type OrderDraft } from '../domain/order';
 import type { OrderMetrics } from '../metrics';
-import { claimKey, completeKey, type KeyRef, releaseKey, type StoredResponse } from '../store/idempotency';
+import { type ClaimResult, claimKey, type KeyRef, type StoredResponse } from '../store/idempotency';
 import { insertOrder } from '../store/orders';
 import type { Caller } from './caller';
 import { IdempotencyKeyInFlightError, IdempotencyKeyReusedError } from './errors';
@@ -13,7 +13,6 @@ export interface CreateOrderDeps {
   pool: Pool;
   metrics: OrderMetrics;
   logger: Logger;
-  idempotencyLeaseMs: number;
 }
 
 export interface CreateOrderCommand {
@@ -30,13 +29,21 @@ export interface CreateOrderAnswer extends StoredResponse {
   replayed: boolean;
 }
 
+/** Rolls the order transaction back when the key belongs to an earlier request, carrying its answer. */
+class KeyNotClaimed extends Error {
+  constructor(readonly claim: Exclude<ClaimResult, { kind: 'claimed' }>) {
+    super(`Idempotency-Key not claimed: ${claim.kind}`);
+  }
+}
+
 /**
  * Creates an order: the order row, its lines and order.created in the outbox commit in one transaction.
  *
- * With an Idempotency-Key the key is first claimed in a short transaction of its own; the stored
- * response is then committed in the order transaction, only while this request still holds the claim.
- * So a retried POST never creates a second order: it gets the stored response (same body), 409 while
- * the first request runs, or 422 for a different body. A failed request releases its claim.
+ * With an Idempotency-Key, the key is claimed in that same transaction and stored with the response
+ * (see claimKey), so one checkout and one commit do it all: key, order and answer commit together or
+ * not at all. A retried POST never creates a second order: it gets the stored response (same body);
+ * one sent while the first is still committing waits for it and then gets its response; a different
+ * body gets 422. A failed request leaves nothing behind, so the key is free for a retry at once.
  */
 export async function createOrder(
   deps: CreateOrderDeps,
@@ -57,13 +64,31 @@ export async function createOrder(
   };
 
   if (cmd.idempotencyKey === undefined) {
-    await withTransaction(deps.pool, (tx) => writeOrder(tx, draft, cmd.traceparent));
+    await withTransaction(deps.pool, async (tx) => {
+      await insertOrder(tx, draft);
+      await enqueueCreated(tx, draft, cmd.traceparent);
+    });
     deps.metrics.ordersCreated.inc({ currency: draft.currency });
     return { ...response, replayed: false };
   }
 
   const ref: KeyRef = { scope: cmd.caller.subject, key: cmd.idempotencyKey };
-  const claim = await claimKey(deps.pool, ref, requestHash(cmd.rawBody), deps.idempotencyLeaseMs);
+  const hash = requestHash(cmd.rawBody);
+  let claim: ClaimResult;
+  try {
+    claim = await withTransaction(deps.pool, async (tx) => {
+      // The order first: the key row references it.
+      await insertOrder(tx, draft);
+      const result = await claimKey(tx, ref, hash, draft.orderId, response);
+      if (result.kind !== 'claimed') throw new KeyNotClaimed(result);
+      await enqueueCreated(tx, draft, cmd.traceparent);
+      return result;
+    });
+  } catch (err) {
+    if (!(err instanceof KeyNotClaimed)) throw err;
+    claim = err.claim;
+  }
+
   switch (claim.kind) {
     case 'mismatch':
       throw new IdempotencyKeyReusedError();
@@ -75,34 +100,11 @@ export async function createOrder(
     case 'claimed':
       if (claim.tookOver)
         deps.logger.warn({ idempotencyKey: ref.key }, 'took over an expired Idempotency-Key claim');
+      deps.metrics.ordersCreated.inc({ currency: draft.currency });
+      return { ...response, replayed: false };
   }
-
-  try {
-    await withTransaction(deps.pool, async (tx) => {
-      await writeOrder(tx, draft, cmd.traceparent);
-      const stillOurs = await completeKey(tx, ref, claim.token, draft.orderId, response);
-      if (!stillOurs) {
-        // Our lease expired and a retry took the key over: it creates the order, we must not.
-        throw new IdempotencyKeyInFlightError(
-          1,
-          'This request took too long and a retry with the same Idempotency-Key took over; retry to get its response.',
-        );
-      }
-    });
-  } catch (err) {
-    await releaseKey(deps.pool, ref, claim.token).catch((releaseErr: unknown) =>
-      deps.logger.warn(
-        { err: releaseErr },
-        'could not release an Idempotency-Key claim; it expires with its lease',
-      ),
-    );
-    throw err;
-  }
-  deps.metrics.ordersCreated.inc({ currency: draft.currency });
-  return { ...response, replayed: false };
 }
 
-async function writeOrder(tx: ClientBase, draft: OrderDraft, traceparent: string | undefined): Promise<void> {
-  await insertOrder(tx, draft);
-  await enqueue(tx, [draft.created], traceparent ? { traceparent } : {});
+function enqueueCreated(tx: ClientBase, draft: OrderDraft, traceparent: string | undefined) {
+  return enqueue(tx, [draft.created], traceparent ? { traceparent } : {});
 }
