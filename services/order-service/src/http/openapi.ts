@@ -8,9 +8,14 @@ import {
   orderIdParamsSchema,
 } from './schemas';
 
-const authErrors = {
+/** Answers every POST route may give. */
+const sharedErrors = {
   401: { description: 'Missing, invalid or expired bearer token' },
   429: { description: 'Too many POSTs from this caller in the current window (Retry-After)' },
+  503: {
+    description:
+      'Overloaded (problem type overloaded): the instance is at capacity and did nothing; send the same request again after Retry-After',
+  },
 } as const;
 
 /** Served at GET /openapi.json, built from the same zod schemas the routes validate with. */
@@ -35,7 +40,7 @@ export const orderServiceOpenApi: OpenApiSpec = {
           schema: createdOrderResponseSchema,
         },
         400: { description: 'Invalid fields (each named in `errors`), malformed JSON or Idempotency-Key' },
-        ...authErrors,
+        ...sharedErrors,
         403: { description: 'customerId is not the caller (only an admin may order for someone else)' },
         409: { description: 'A request with the same Idempotency-Key is still in progress (Retry-After)' },
         413: { description: 'Body larger than 64 KiB' },
@@ -57,7 +62,7 @@ export const orderServiceOpenApi: OpenApiSpec = {
           schema: cancelOrderResponseSchema,
         },
         400: { description: 'orderId is not a UUID, or invalid reason' },
-        ...authErrors,
+        ...sharedErrors,
         404: { description: 'No such order (or it belongs to another customer)' },
         409: { description: 'A driver is assigned or the order has ended (orderStatus names the status)' },
         415: { description: 'Body is not application/json' },
