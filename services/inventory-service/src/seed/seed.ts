@@ -3,7 +3,7 @@ import { withTransaction } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { itemBodySchema, itemIdSchema } from '../http/schemas';
-import { type ItemDefinition, insertItemIfMissing, putItem } from '../store/catalogue-store';
+import { type ItemDefinition, insertItemIfMissing, lockItems, putItem } from '../store/catalogue-store';
 
 /** The documented demo catalogue (docs/inventory-service.md lists it). */
 export const DEMO_CATALOGUE_PATH = path.join(__dirname, 'demo-catalogue.json');
@@ -84,6 +84,15 @@ export async function seedCatalogue(
 ): Promise<SeedResult> {
   return withTransaction(pool, async (tx) => {
     const result: SeedResult = { created: [], reset: [], unchanged: [] };
+    // A reset rewrites existing items: lock them first, all at once in itemId order like every other
+    // locker (the consumers lock a whole batch's items that way), so the writes below, in file order,
+    // never wait while holding an item a batch waits for.
+    if (opts.reset) {
+      await lockItems(
+        tx,
+        items.map((item) => item.itemId),
+      );
+    }
     for (const item of items) {
       if (opts.reset) {
         const { created } = await putItem(tx, item);
