@@ -6,7 +6,7 @@ import {
   serviceSettings,
 } from '@dispatch/platform';
 import { type InventoryConfig, SERVICE_NAME } from './config';
-import { CONSUMED_TOPICS, createEventHandler } from './handlers';
+import { CONSUMED_TOPICS, createBatchHandler, HANDLED_EVENT_TYPES } from './handlers';
 import { addInventoryRoutes } from './http/routes';
 import { createInventoryMetrics } from './metrics';
 import { stockTotals } from './store/catalogue-store';
@@ -43,7 +43,8 @@ export function inventoryService(
         {
           groupId: config.KAFKA_GROUP_ID,
           topics: CONSUMED_TOPICS,
-          handler: createEventHandler({ pool, metrics }),
+          batchHandler: createBatchHandler({ pool, metrics }),
+          eventTypes: HANDLED_EVENT_TYPES,
         },
       ];
     },

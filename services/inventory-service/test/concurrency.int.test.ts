@@ -1,17 +1,23 @@
 import type { AnyEvent, PricedLine } from '@dispatch/contracts';
+import { createPool } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import {
   addItems,
+  adminConfig,
+  batchPipeline,
   counterValue,
   createInventoryDatabase,
   orderCancelled,
   orderCreated,
+  paymentFailed,
   pipeline,
   runConcurrently,
   stockOf,
   type TestDatabase,
   testItem,
+  testLogger,
   testMetrics,
+  uniqueName,
 } from './helpers';
 
 // The integration project's testTimeout is not applied per project by jest, so the slower tests set their own.
@@ -70,6 +76,40 @@ describe('reservations under concurrency across two instances (real PostgreSQL)'
       [orderIds],
     );
     return Object.fromEntries(result.rows.map((r) => [r.event_type, r.n]));
+  }
+
+  /**
+   * Runs `work` on two pools of its own (two instances) and returns how many deadlocks PostgreSQL
+   * detected meanwhile. withTransaction retries a transaction aborted by a deadlock, so a deadlock
+   * shows only as a pause of deadlock_timeout; the database's counter sees each one. A backend reports
+   * its counts when it exits, so the pools are closed (and their backends gone) before reading it.
+   */
+  async function deadlocksDuring(work: (a: Pool, b: Pool) => Promise<void>): Promise<number> {
+    const read = async () => {
+      const result = await db.pool.query<{ n: number }>(
+        'SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()',
+      );
+      return result.rows[0]?.n ?? 0;
+    };
+    const before = await read();
+    const applicationName = uniqueName('instance');
+    const pools = [1, 2].map(() =>
+      createPool({ ...adminConfig(), database: db.name, max: 10, applicationName }, testLogger),
+    ) as [Pool, Pool];
+    try {
+      await work(...pools);
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+    }
+    for (let i = 0; i < 100; i++) {
+      const open = await db.pool.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [
+        applicationName,
+      ]);
+      if (open.rowCount === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return (await read()) - before;
   }
 
   it('200 orders of one unit against 10 available: exactly 10 reserved, 190 rejected, never below zero', async () => {
@@ -186,5 +226,44 @@ describe('reservations under concurrency across two instances (real PostgreSQL)'
       [[...cancelledIds]],
     );
     expect(releasedIds.size + (rejectedCancelled.rowCount ?? 0)).toBe(cancelledIds.size);
+  });
+
+  it('batches of many orders on two instances, their compensations batched in the opposite order, never deadlock', async () => {
+    const items = [testItem({ available: 500 }), testItem({ available: 500 }), testItem({ available: 500 })];
+    await addItems(db.pool, ...items);
+    const [x, y, z] = items.map((i) => i.itemId) as [string, string, string];
+    const line = (itemId: string, quantity: number): PricedLine => ({ itemId, quantity, unitPrice: '10.00' });
+    const shapes = [[line(x, 1), line(y, 2), line(z, 1)], [line(z, 2), line(x, 1)], [line(y, 1)]];
+    const orders = Array.from({ length: 96 }, (_, i) => orderCreated(shapes[i % shapes.length] ?? []));
+    const chunks = <T>(list: readonly T[], size: number): T[][] =>
+      Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+    // Instance A applies the orders in batches of 8, three partitions at once; instance B applies their
+    // payment.failed at the same time, the same batches each in the reverse order (as another topic's
+    // partition holds them). Taking each event's locks as it comes, two batches would each hold an
+    // order (and items) the other waits for.
+    const batchesA = chunks(orders, 8);
+    const batchesB = batchesA.map((batch) => [...batch].reverse().map((o) => paymentFailed(o)));
+
+    const deadlocks = await deadlocksDuring(async (poolA, poolB) => {
+      const a = batchPipeline(poolA);
+      const b = batchPipeline(poolB);
+      await Promise.all([runConcurrently(batchesA, 3, a), runConcurrently(batchesB, 3, b)]);
+    });
+
+    expect(deadlocks).toBe(0);
+
+    // Whichever came first, every order ends released, announced once, and all stock is back.
+    for (const item of items)
+      expect(await stockOf(db.pool, item.itemId)).toEqual({ available: 500, reserved: 0 });
+    const orderIds = orders.map((o) => o.orderId);
+    const statuses = await db.pool.query<{ status: string; order_seen: boolean; n: number }>(
+      `SELECT status, order_seen, count(*)::int AS n FROM reservations WHERE order_id = ANY($1)
+        GROUP BY status, order_seen`,
+      [orderIds],
+    );
+    expect(statuses.rows).toEqual([{ status: 'RELEASED', order_seen: true, n: 96 }]);
+    const types = await outboxTypeCounts(orderIds);
+    expect(types['inventory.released']).toBe(96);
+    expect(types['inventory.rejected']).toBeUndefined();
   });
 });

@@ -13,10 +13,10 @@ import {
   topicForEventType,
 } from '@dispatch/contracts';
 import {
+  type ConsumedEvent,
   createLogger,
   createPool,
   ensureDatabase,
-  type HandlerContext,
   type Logger,
   type PgConfig,
   runMigrations,
@@ -24,7 +24,7 @@ import {
 import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { createEventHandler } from '../src/handlers';
+import { createBatchHandler, HANDLED_EVENT_TYPES } from '../src/handlers';
 import { createInventoryMetrics, type InventoryMetrics } from '../src/metrics';
 import { type ItemDefinition, putItem } from '../src/store/catalogue-store';
 import { MIGRATIONS_DIR } from '../src/store/migrations';
@@ -102,17 +102,32 @@ export async function counterValue(
   return match?.value ?? 0;
 }
 
-/** One instance's handler pipeline: the dispatching handler on its own pool, called like the consumer does. */
-export function pipeline(pool: Pool, metrics: InventoryMetrics = testMetrics().metrics) {
-  const handler = createEventHandler({ pool, metrics });
-  return (event: AnyEvent) => handler(event, handlerContext(event));
+/**
+ * One instance's batch pipeline, called like the consumer calls it: events of types inventory does not
+ * act on are acknowledged without reaching the batch handler (the consumer's eventTypes filter), the
+ * rest go to the service's pgBatchHandler as one batch, in the order given (offsets 0, 1, ...).
+ */
+export function batchPipeline(pool: Pool, metrics: InventoryMetrics = testMetrics().metrics) {
+  const handler = createBatchHandler({ pool, metrics });
+  const handled: ReadonlySet<string> = new Set(HANDLED_EVENT_TYPES);
+  return async (events: readonly AnyEvent[]): Promise<void> => {
+    const batch = events.filter((e) => handled.has(e.eventType));
+    if (batch.length > 0) await handler(batch.map((event, i) => consumedEvent(event, i)));
+  };
 }
 
-export function handlerContext(event: AnyEvent): HandlerContext {
+/** The same pipeline one event at a time: each event a batch of one, as the consumer retries them. */
+export function pipeline(pool: Pool, metrics: InventoryMetrics = testMetrics().metrics) {
+  const handle = batchPipeline(pool, metrics);
+  return (event: AnyEvent) => handle([event]);
+}
+
+export function consumedEvent(event: AnyEvent, offset = 0): ConsumedEvent {
   return {
+    event,
     topic: topicForEventType(event.eventType),
     partition: 0,
-    offset: '0',
+    offset: String(offset),
     headers: {},
     logger: testLogger,
     attempt: 1,

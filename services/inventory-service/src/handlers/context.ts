@@ -5,21 +5,23 @@ import {
   type EventType,
   type PayloadOf,
 } from '@dispatch/contracts';
-import type { Logger } from '@dispatch/platform';
+import type { StepContext } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import { SERVICE_NAME } from '../config';
 import type { InventoryMetrics } from '../metrics';
 
-/** What every handler needs. Several instances (pools) may run the same handlers on one database. */
-export interface HandlerDeps {
-  pool: Pool;
+/** What the steps need besides their StepContext. */
+export interface StepDeps {
   metrics: InventoryMetrics;
 }
 
-/** The part of the consumer's HandlerContext the handlers use (so tests can call them directly). */
-export interface HandlerCall {
-  logger: Logger;
+/** What the batch handler needs. Several instances (pools) may run the same handlers on one database. */
+export interface HandlerDeps extends StepDeps {
+  pool: Pool;
 }
+
+/** One step's context with its event narrowed to the type the step handles. */
+export type StepOf<E extends AnyEvent> = StepContext & { event: E };
 
 /** The inbox records consumed events under the service's name (shared by all its instances). */
 export const INBOX_CONSUMER = SERVICE_NAME;

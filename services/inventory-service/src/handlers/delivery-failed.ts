@@ -1,12 +1,11 @@
 import type { EventEnvelope } from '@dispatch/contracts';
-import type { HandlerCall, HandlerDeps } from './context';
+import type { StepDeps, StepOf } from './context';
 import { releaseReservation } from './release';
 
 /** delivery.failed → the goods will not leave: give the reserved stock back (reason DELIVERY_FAILED). */
 export function handleDeliveryFailed(
-  deps: HandlerDeps,
-  event: EventEnvelope<'delivery.failed'>,
-  call: HandlerCall,
+  deps: StepDeps,
+  step: StepOf<EventEnvelope<'delivery.failed'>>,
 ): Promise<void> {
-  return releaseReservation(deps, event, call);
+  return releaseReservation(deps, step);
 }

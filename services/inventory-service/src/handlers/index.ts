@@ -1,6 +1,9 @@
-import { Topics } from '@dispatch/contracts';
-import type { EventHandler } from '@dispatch/platform';
-import type { HandlerDeps } from './context';
+import { type AnyEvent, type EventType, Topics } from '@dispatch/contracts';
+import { type BatchHandler, type EventStep, pgBatchHandler } from '@dispatch/platform';
+import type { PoolClient } from 'pg';
+import { lockItems } from '../store/catalogue-store';
+import { itemsOfOrders, lockOrders } from '../store/reservation-store';
+import { type HandlerDeps, INBOX_CONSUMER, type StepDeps } from './context';
 import { handleDeliveryCompleted } from './delivery-completed';
 import { handleDeliveryFailed } from './delivery-failed';
 import { handleOrderCancelled } from './order-cancelled';
@@ -11,24 +14,73 @@ import { handlePaymentRefunded } from './payment-refunded';
 /** The topics whose events inventory reacts to (its own raw.inventory-events is not among them). */
 export const CONSUMED_TOPICS = [Topics.order, Topics.payment, Topics.delivery];
 
-/** Routes each event to its handler; event types inventory does not care about are skipped untouched. */
-export function createEventHandler(deps: HandlerDeps): EventHandler {
-  return async (event, call) => {
+/** The event types inventory acts on; the consumer acknowledges every other one untouched. */
+export const HANDLED_EVENT_TYPES = [
+  'order.created',
+  'order.cancelled',
+  'payment.failed',
+  'payment.refunded',
+  'delivery.failed',
+  'delivery.completed',
+] as const satisfies readonly EventType[];
+
+/**
+ * One transaction per fetched batch (pgBatchHandler: inbox for the whole batch, only first
+ * deliveries run their step, one outbox insert), with every lock the steps take taken first by
+ * lockBatch.
+ */
+export function createBatchHandler(deps: HandlerDeps): BatchHandler {
+  return pgBatchHandler({
+    pool: deps.pool,
+    inboxConsumer: INBOX_CONSUMER,
+    prepare: lockBatch,
+    step: createStep(deps),
+  });
+}
+
+/** Routes each event to its step; types inventory does not act on change nothing. */
+export function createStep(deps: StepDeps): EventStep {
+  return async (step) => {
+    const { event } = step;
     switch (event.eventType) {
       case 'order.created':
-        return handleOrderCreated(deps, event, call);
+        return handleOrderCreated(deps, { ...step, event });
       case 'order.cancelled':
-        return handleOrderCancelled(deps, event, call);
+        return handleOrderCancelled(deps, { ...step, event });
       case 'payment.failed':
-        return handlePaymentFailed(deps, event, call);
+        return handlePaymentFailed(deps, { ...step, event });
       case 'payment.refunded':
-        return handlePaymentRefunded(deps, event, call);
+        return handlePaymentRefunded(deps, { ...step, event });
       case 'delivery.failed':
-        return handleDeliveryFailed(deps, event, call);
+        return handleDeliveryFailed(deps, { ...step, event });
       case 'delivery.completed':
-        return handleDeliveryCompleted(deps, event, call);
+        return handleDeliveryCompleted(deps, { ...step, event });
       default:
         return;
     }
   };
+}
+
+/**
+ * Takes, before any step runs, every lock the batch's steps will take, in one fixed order: the
+ * orders' locks (by lock key), then the catalogue rows (by itemId) that its order.created events ask
+ * for and that its releases and sales will move (the lines the orders hold, read once their locks are
+ * held, so they cannot change underneath). A batch holds several orders and items until it commits,
+ * and the batches of two partitions, or of two topics holding events of the same orders, run at
+ * once: taking the locks event by event, in offset order, could make two batches each wait for the
+ * other. With every lock taken here, in the order every other locker uses too, the steps never wait.
+ */
+export async function lockBatch(tx: PoolClient, events: readonly AnyEvent[]): Promise<void> {
+  await lockOrders(
+    tx,
+    events.map((e) => e.orderId),
+  );
+  const requested = events.flatMap((e) =>
+    e.eventType === 'order.created' ? e.payload.items.map((line) => line.itemId) : [],
+  );
+  const held = await itemsOfOrders(
+    tx,
+    events.filter((e) => e.eventType !== 'order.created').map((e) => e.orderId),
+  );
+  await lockItems(tx, [...requested, ...held]);
 }

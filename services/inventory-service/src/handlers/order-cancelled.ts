@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@dispatch/contracts';
-import type { HandlerCall, HandlerDeps } from './context';
+import type { StepDeps, StepOf } from './context';
 import { releaseReservation } from './release';
 
 /**
@@ -7,9 +7,8 @@ import { releaseReservation } from './release';
  * cancellation only before delivery.assigned, so the stock is still reserved, not sold.
  */
 export function handleOrderCancelled(
-  deps: HandlerDeps,
-  event: EventEnvelope<'order.cancelled'>,
-  call: HandlerCall,
+  deps: StepDeps,
+  step: StepOf<EventEnvelope<'order.cancelled'>>,
 ): Promise<void> {
-  return releaseReservation(deps, event, call);
+  return releaseReservation(deps, step);
 }

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@dispatch/contracts';
-import type { HandlerCall, HandlerDeps } from './context';
+import type { StepDeps, StepOf } from './context';
 import { releaseReservation } from './release';
 
 /**
@@ -8,9 +8,8 @@ import { releaseReservation } from './release';
  * caused the refund releases the same reservation; whichever arrives first does it, the other is a no-op.
  */
 export function handlePaymentRefunded(
-  deps: HandlerDeps,
-  event: EventEnvelope<'payment.refunded'>,
-  call: HandlerCall,
+  deps: StepDeps,
+  step: StepOf<EventEnvelope<'payment.refunded'>>,
 ): Promise<void> {
-  return releaseReservation(deps, event, call);
+  return releaseReservation(deps, step);
 }

@@ -21,7 +21,8 @@ interface ReservationRow {
  * instances, and returns what is known about it. An advisory lock rather than a row lock because the
  * row may not exist yet: a release and its order.created can arrive on different topics at different
  * instances at the same moment, and exactly one of them must find the other's effect.
- * Always taken before any item lock, so the lock order stays order → items (sorted).
+ * Always taken before any item lock, so the lock order stays order → items (sorted). A batch takes
+ * all its orders' locks first, at once, through lockOrders; this then finds the lock already held.
  */
 export async function lockOrder(tx: ClientBase, orderId: string): Promise<OrderStockRecord | undefined> {
   await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ORDER_LOCK_CLASS, orderId]);
@@ -55,6 +56,36 @@ export async function lockOrder(tx: ClientBase, orderId: string): Promise<OrderS
     lines: lines.rows.map((l) => ({ itemId: l.item_id, quantity: l.quantity, unitPrice: l.unit_price })),
     ...(row.release_reason === null ? {} : { releaseReason: row.release_reason }),
   };
+}
+
+/**
+ * Takes the order locks of lockOrder for all these orders in one statement, in the order of the lock
+ * keys (the hashes, not the ids: two ids may share a hash, and so a lock), so two transactions that
+ * lock several orders each, such as two partitions' batches, never wait for each other in a cycle.
+ */
+export async function lockOrders(tx: ClientBase, orderIds: readonly string[]): Promise<void> {
+  if (orderIds.length === 0) return;
+  // The ORDER BY is applied before the lock function runs on each row (PostgreSQL evaluates a
+  // volatile select list after sorting).
+  await tx.query(
+    `SELECT pg_advisory_xact_lock($1, k)
+       FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::text[]) AS id) AS keys
+      ORDER BY k`,
+    [ORDER_LOCK_CLASS, [...new Set(orderIds)]],
+  );
+}
+
+/**
+ * The items these orders hold or held (their reservation lines): what a release or a sale of them
+ * moves. Stable while their order locks are held.
+ */
+export async function itemsOfOrders(tx: ClientBase, orderIds: readonly string[]): Promise<string[]> {
+  if (orderIds.length === 0) return [];
+  const result = await tx.query<{ item_id: string }>(
+    'SELECT DISTINCT item_id FROM reservation_lines WHERE order_id = ANY($1::text[])',
+    [[...new Set(orderIds)]],
+  );
+  return result.rows.map((row) => row.item_id);
 }
 
 interface SeenOrder {
