@@ -10,6 +10,7 @@ import {
   type LogRecord,
   readTopicsUntil,
 } from '@dispatch/platform';
+import { forEachConcurrently } from '../concurrency';
 import { cassandraConnection, type QueryApiConfig } from '../config';
 import { writesFor } from '../handlers';
 import { migrateControlKeyspace, migrateGenerationKeyspace } from '../schema';
@@ -169,20 +170,4 @@ export async function rebuildReadModel(opts: RebuildOptions): Promise<RebuildRep
   } finally {
     await client.shutdown().catch(() => undefined);
   }
-}
-
-async function forEachConcurrently<T>(
-  items: T[],
-  concurrency: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
