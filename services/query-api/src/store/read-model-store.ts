@@ -20,7 +20,7 @@ export interface CustomerOrdersPage {
   pagingState?: Buffer;
 }
 
-interface Statement {
+export interface Statement {
   query: string;
   params: unknown[];
 }
@@ -37,6 +37,74 @@ export function toStatement(keyspace: string, write: ReadModelWrite): Statement 
   };
 }
 
+/** Statements one request carries; more go into further batches (Cassandra warns above 5 KiB). */
+export const MAX_BATCH_STATEMENTS = 32;
+
+/**
+ * The requests that apply a set of events' writes, in two rounds: `first` the timeline and listing
+ * rows, then `orders`, the `orders` cells. Each request is one statement or an unlogged batch whose
+ * statements share one partition (table and partition key), so it is applied atomically and
+ * isolated; requests of one round are independent of each other. An event's `orders` writes are
+ * never split across two requests. Pure.
+ */
+export function planApply(
+  keyspace: string,
+  writesPerEvent: readonly (readonly ReadModelWrite[])[],
+): { first: Statement[][]; orders: Statement[][] } {
+  const first = new Map<string, Statement[]>();
+  const orders = new Map<string, Statement[][]>();
+  for (const writes of writesPerEvent) {
+    const ownOrderCells = new Map<string, Statement[]>();
+    for (const write of writes) {
+      const statement = toStatement(keyspace, write);
+      const partition = `${write.table}\u0000${partitionKeyOf(write)}`;
+      if (write.table === 'orders') {
+        const own = ownOrderCells.get(partition) ?? [];
+        own.push(statement);
+        ownOrderCells.set(partition, own);
+      } else {
+        const group = first.get(partition) ?? [];
+        group.push(statement);
+        first.set(partition, group);
+      }
+    }
+    for (const [partition, statements] of ownOrderCells) {
+      const events = orders.get(partition) ?? [];
+      events.push(statements);
+      orders.set(partition, events);
+    }
+  }
+  return {
+    first: [...first.values()].flatMap((statements) => chunk(statements, MAX_BATCH_STATEMENTS)),
+    orders: [...orders.values()].flatMap((events) => packWhole(events, MAX_BATCH_STATEMENTS)),
+  };
+}
+
+function partitionKeyOf(write: ReadModelWrite): string {
+  return write.table === 'orders_by_customer' ? write.values.customer_id : write.values.order_id;
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/** Packs groups into requests of at most `size` statements without splitting a group (a larger group goes alone). */
+function packWhole<T>(groups: T[][], size: number): T[][] {
+  const packed: T[][] = [];
+  let current: T[] = [];
+  for (const group of groups) {
+    if (current.length > 0 && current.length + group.length > size) {
+      packed.push(current);
+      current = [];
+    }
+    current.push(...group);
+  }
+  if (current.length > 0) packed.push(current);
+  return packed;
+}
+
 /**
  * The read model's tables in one generation keyspace (the keyspace is passed per call, because
  * the active generation changes when a rebuild switches over).
@@ -44,20 +112,30 @@ export function toStatement(keyspace: string, write: ReadModelWrite): Statement 
 export class ReadModelStore {
   constructor(private readonly client: Client) {}
 
+  /** Applies one event's writes (see applyEvents). */
+  async apply(keyspace: string, writes: readonly ReadModelWrite[]): Promise<void> {
+    await this.applyEvents(keyspace, [writes]);
+  }
+
   /**
-   * Applies one event's writes. The timeline and listing rows go first, then the `orders` writes,
-   * which share a partition, in one unlogged batch (atomic and isolated within the partition). With
-   * readOrder reading the row before the timeline, a view that shows an event's effect always lists
-   * the event. Every write is an idempotent upsert, so a retry after a partial failure is safe.
+   * Applies several events' writes (the live consumer passes one order's events of a batch) in two
+   * ordered rounds of single-partition requests (planApply): first the timeline and listing rows,
+   * then the `orders` cells. With readOrder reading the row before the timeline, a view that shows
+   * an event's effect always lists the event (the rows live in other tables or partitions than the
+   * `orders` cells, so one batch could not promise that). Every write is an idempotent upsert, so a
+   * retry after a partial failure is safe.
    */
-  async apply(keyspace: string, writes: ReadModelWrite[]): Promise<void> {
+  async applyEvents(keyspace: string, writesPerEvent: readonly (readonly ReadModelWrite[])[]): Promise<void> {
     assertCqlIdentifier(keyspace, 'keyspace name');
-    const orderRow: Statement[] = [];
-    const others: Statement[] = [];
-    for (const write of writes)
-      (write.table === 'orders' ? orderRow : others).push(toStatement(keyspace, write));
-    await Promise.all(others.map((s) => this.client.execute(s.query, s.params, { prepare: true })));
-    if (orderRow.length > 0) await this.client.batch(orderRow, { prepare: true, logged: false });
+    const plan = planApply(keyspace, writesPerEvent);
+    await Promise.all(plan.first.map((request) => this.send(request)));
+    await Promise.all(plan.orders.map((request) => this.send(request)));
+  }
+
+  private async send(request: Statement[]): Promise<void> {
+    const [only] = request;
+    if (request.length === 1 && only) await this.client.execute(only.query, only.params, { prepare: true });
+    else await this.client.batch(request, { prepare: true, logged: false });
   }
 
   /**
