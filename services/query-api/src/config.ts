@@ -22,6 +22,8 @@ export const queryApiBaseEnv = z.object({
   ...kafkaGroupEnv(SERVICE_NAME, 8),
   /** Tries per event before it is dead-lettered; high because a Cassandra outage is the usual cause. */
   CONSUMER_MAX_ATTEMPTS: positiveInt.max(1000).default(30),
+  /** Orders of one consumed batch the live consumer writes at the same time (per partition). */
+  READ_MODEL_APPLY_CONCURRENCY: positiveInt.max(256).default(16),
   ...cassandraEnv,
   /**
    * The control keyspace (generation pointer, migrations); read model tables live in

@@ -11,7 +11,7 @@ import {
 } from '@dispatch/platform';
 import { OrderChanges } from './changes';
 import { cassandraConnection, type QueryApiConfig, SERVICE_NAME } from './config';
-import { createReadModelHandler } from './handlers';
+import { createReadModelHandler, type ReadModelHandler } from './handlers';
 import { OrderStreams } from './http/order-streams';
 import { mountRoutes } from './http/routes';
 import { createQueryMetrics, type QueryMetrics } from './metrics';
@@ -27,7 +27,9 @@ export interface QueryApi {
   generations: GenerationTracker;
   queries: OrderQueries;
   streams: OrderStreams;
-  /** The live consumer's handler (tests apply events through it directly, in any order). */
+  /** The live consumer's batch handler (tests apply events through it directly, in any order). */
+  applyEvents: ReadModelHandler;
+  /** One event as a batch of one. */
   applyEvent(event: AnyEvent): Promise<void>;
   stop(): Promise<boolean>;
 }
@@ -59,7 +61,7 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
       metrics ??= createQueryMetrics(ctx.metrics.registry);
       return metrics;
     };
-    let handler: ((event: AnyEvent) => Promise<void>) | undefined;
+    let handler: ReadModelHandler | undefined;
     const handlerOf = (ctx: ServiceContext) => {
       handler ??= createReadModelHandler({
         store,
@@ -68,6 +70,7 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
         metrics: metricsOf(ctx),
         claims,
         logger: ctx.logger,
+        applyConcurrency: config.READ_MODEL_APPLY_CONCURRENCY,
       });
       return handler;
     };
@@ -93,7 +96,7 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
         {
           groupId: config.KAFKA_GROUP_ID,
           topics: [...RAW_TOPICS],
-          handler: handlerOf(ctx),
+          batchHandler: (consumed) => handlerOf(ctx)(consumed.map((c) => c.event)),
           retry: { maxAttempts: config.CONSUMER_MAX_ATTEMPTS },
         },
       ],
@@ -110,7 +113,8 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
       generations,
       queries,
       streams: streamsOf(service.ctx),
-      applyEvent: handlerOf(service.ctx),
+      applyEvents: handlerOf(service.ctx),
+      applyEvent: (event) => handlerOf(service.ctx)([event]),
       stop: () => service.stop(),
     };
   } catch (err) {

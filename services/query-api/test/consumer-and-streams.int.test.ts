@@ -1,4 +1,12 @@
-import { type AnyEvent, foldOrder, SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type AnyEvent,
+  foldOrder,
+  SAGA_FINAL_STATUS,
+  SAGA_PATHS,
+  sampleEvents,
+  topicForEventType,
+} from '@dispatch/contracts';
 import { eventually, openSse } from '@dispatch/testkit';
 import { Registry } from 'prom-client';
 import { OrderChanges } from '../src/changes';
@@ -6,12 +14,15 @@ import type { OrderResponse } from '../src/domain/order-response';
 import { createReadModelHandler, writesFor } from '../src/handlers';
 import { createQueryMetrics } from '../src/metrics';
 import { EndToEndClaims } from '../src/store/end-to-end-claims';
+import { StaleGenerationError } from '../src/store/generations';
 import { ReadModelStore } from '../src/store/read-model-store';
 import {
   cassandraClient,
   expectMatchesFold,
   getJson,
+  prng,
   shortId,
+  shuffledWithDuplicates,
   testConfig,
   testLogger,
   tokenFor,
@@ -73,14 +84,17 @@ describe('query-api live consumer and order streams (real Kafka and Cassandra)',
     // test counts exactly. Its events are not published, so the service's consumer never sees them.
     const registry = new Registry();
     const client = cassandraClient();
-    const apply = createReadModelHandler({
+    const applyBatch = createReadModelHandler({
       store: new ReadModelStore(client),
       generations: live.api.generations,
       changes: new OrderChanges(),
       metrics: createQueryMetrics(registry),
       claims: new EndToEndClaims(client, config.CASSANDRA_KEYSPACE),
       logger: testLogger,
+      applyConcurrency: 16,
     });
+    // One event per batch here, as the consumer hands over a batch of one.
+    const apply = (event: AnyEvent) => applyBatch([event]);
     const rejectedCount = async () =>
       sampleValue(
         metricLines(
@@ -106,12 +120,7 @@ describe('query-api live consumer and order streams (real Kafka and Cassandra)',
       await applyAll([...inOrder, ...inOrder, ...inOrder]);
       expect(await rejectedCount()).toBe(1);
       // ...and nothing under another status.
-      const countsByStatus = Object.fromEntries(
-        metricLines(await registry.metrics(), 'order_end_to_end_latency_seconds_count')
-          .split('\n')
-          .map((line) => [/status="(\w+)"/.exec(line)?.[1], Number(line.split(' ').at(-1))]),
-      );
-      expect(countsByStatus).toEqual({
+      expect(await endToEndCounts(registry)).toEqual({
         INVENTORY_REJECTED: 1,
         PAYMENT_FAILED: 0,
         DELIVERED: 0,
@@ -126,8 +135,8 @@ describe('query-api live consumer and order streams (real Kafka and Cassandra)',
       await apply(createdLast[0] as AnyEvent);
       expect(await rejectedCount()).toBe(2);
 
-      // Both events and their duplicates applied concurrently: each apply may see the order
-      // decided, one claim wins.
+      // Both events and their duplicates applied concurrently (batches of one, on one instance):
+      // each apply may see the order decided, one claims it.
       const racing = sampleEvents('inventoryRejected');
       await applyAll([...racing, ...racing, ...racing, ...racing]);
       expect(await rejectedCount()).toBe(3);
@@ -139,6 +148,91 @@ describe('query-api live consumer and order streams (real Kafka and Cassandra)',
           { prepare: true },
         );
         expect(claims.rows.map((r) => r.get('status'))).toEqual(['INVENTORY_REJECTED']);
+      }
+    } finally {
+      await client.shutdown();
+    }
+  });
+
+  it('applies a consumed batch of several orders (with duplicates) as the fold says and observes each decided order once, also when the batch is applied again', async () => {
+    // As above: the live consumer's batch handler on the service's keyspaces, a registry of its own,
+    // events not published.
+    const registry = new Registry();
+    const client = cassandraClient();
+    const deps = {
+      store: new ReadModelStore(client),
+      generations: live.api.generations,
+      changes: new OrderChanges(),
+      metrics: createQueryMetrics(registry),
+      claims: new EndToEndClaims(client, config.CASSANDRA_KEYSPACE),
+      logger: testLogger,
+      applyConcurrency: 4,
+    };
+    const handler = createReadModelHandler(deps);
+    // As the consumer would: a loaded machine can leave the 250 ms generation refresh behind.
+    const applyBatch = async (batch: AnyEvent[]): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await handler(batch);
+        } catch (err) {
+          if (!(err instanceof StaleGenerationError) || attempt >= 20) throw err;
+          await sleep(100);
+        }
+      }
+    };
+    const woken: string[] = [];
+    deps.changes.notify = (orderId: string) => void woken.push(orderId);
+    /** Each outcome counted `times` for every path's order. */
+    const expected = (times: number) =>
+      Object.fromEntries(
+        ['INVENTORY_REJECTED', 'PAYMENT_FAILED', 'DELIVERED', 'DELIVERY_FAILED', 'CANCELLED'].map((s) => [
+          s,
+          times * SAGA_PATHS.filter((path) => SAGA_FINAL_STATUS[path] === s).length,
+        ]),
+      );
+    const expectFolded = async (orders: AnyEvent[][]) => {
+      for (const events of orders) {
+        const response = await getOrder(events[0]?.orderId as string);
+        expect(response.status).toBe(200);
+        expectMatchesFold(response.body, foldOrder(events), events);
+      }
+    };
+    try {
+      // One batch with every path's order, their events interleaved, some of them twice.
+      const orders = SAGA_PATHS.map((path) => sampleEvents(path));
+      const batch = shuffledWithDuplicates(orders.flat(), prng(7));
+      expect(new Set(batch.map((e) => e.eventId)).size).toBeLessThan(batch.length);
+      await applyBatch(batch);
+      await expectFolded(orders);
+      expect(await endToEndCounts(registry)).toEqual(expected(1));
+      // Each changed order's streams woken once.
+      expect(woken.sort()).toEqual(orders.map((events) => events[0]?.orderId).sort());
+
+      // The same batch again (a redelivery after a crash before the offset commit): nothing new.
+      await applyBatch(batch);
+      await expectFolded(orders);
+      expect(await endToEndCounts(registry)).toEqual(expected(1));
+
+      // Batches as the consumer hands them over, one per topic, all at once (lanes of one instance),
+      // each of them twice: every order still counted once.
+      const more = SAGA_PATHS.map((path) => sampleEvents(path));
+      const byTopic = new Map<string, AnyEvent[]>();
+      for (const event of more.flat()) {
+        const topic = topicForEventType(event.eventType);
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), event]);
+      }
+      await Promise.all([...byTopic.values(), ...byTopic.values()].map((b) => applyBatch(b)));
+      await expectFolded(more);
+      expect(await endToEndCounts(registry)).toEqual(expected(2));
+
+      // One claim row per order, with its outcome.
+      for (const events of [...orders, ...more]) {
+        const claims = await client.execute(
+          `SELECT status FROM ${config.CASSANDRA_KEYSPACE}.end_to_end_observations WHERE order_id = ?`,
+          [events[0]?.orderId],
+          { prepare: true },
+        );
+        expect(claims.rows.map((r) => r.get('status'))).toEqual([foldOrder(events).status]);
       }
     } finally {
       await client.shutdown();
@@ -274,6 +368,15 @@ function metricLines(text: string, name: string, label = ''): string {
     .split('\n')
     .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(label))
     .join('\n');
+}
+
+/** order_end_to_end_latency_seconds' count by status. */
+async function endToEndCounts(registry: Registry): Promise<Record<string, number>> {
+  return Object.fromEntries(
+    metricLines(await registry.metrics(), 'order_end_to_end_latency_seconds_count')
+      .split('\n')
+      .map((line) => [/status="(\w+)"/.exec(line)?.[1], Number(line.split(' ').at(-1))]),
+  );
 }
 
 /** The value of a single sample line; fails on none or several. */

@@ -7,7 +7,8 @@ import {
   SAGA_PATHS,
   sampleEvents,
 } from '@dispatch/contracts';
-import { type EndToEndObservation, endToEndObservation } from './end-to-end';
+import { DECIDING_EVENT_TYPES, type EndToEndObservation, endToEndObservation, mayDecide } from './end-to-end';
+import { groupByOrder } from './order-batches';
 
 const START = '2026-03-01T10:00:00.000Z';
 const START_MS = Date.parse(START);
@@ -22,16 +23,21 @@ function byType(events: AnyEvent[], eventType: AnyEvent['eventType']): AnyEvent 
   return found;
 }
 
-/** A seeded shuffle (mulberry32) of the events plus some duplicates, so a failing seed can be replayed. */
-function shuffledWithDuplicates(events: AnyEvent[], seed: number): AnyEvent[] {
+/** mulberry32: a seeded PRNG, so a failing seed can be replayed. */
+function prng(seed: number): () => number {
   let a = seed >>> 0;
-  const random = () => {
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A seeded shuffle of the events plus some duplicates. */
+function shuffledWithDuplicates(events: AnyEvent[], seed: number): AnyEvent[] {
+  const random = prng(seed);
   const list = [...events, ...events.filter(() => random() < 0.5)];
   for (let i = list.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -126,4 +132,90 @@ describe('order end-to-end latency: the decision', () => {
       }
     },
   );
+});
+
+/**
+ * The live consumer's batch rule with its claims modelled by a set: after each batch, every order
+ * with a deciding event in the batch (`mayDecide`) is read; if decided and unclaimed, it is claimed
+ * and observed. Arrivals of several orders are cut into batches at random; some batches are
+ * delivered twice. Returns each observation with the batch index.
+ */
+function batchObservationsOf(
+  arrivals: AnyEvent[],
+  random: () => number,
+  nowMs: number,
+): { orderId: string; batch: number; value: EndToEndObservation }[] {
+  const facts = new Map<string, OrderFacts>();
+  const claimed = new Set<string>();
+  const made: { orderId: string; batch: number; value: EndToEndObservation }[] = [];
+  const batches: AnyEvent[][] = [];
+  for (let i = 0; i < arrivals.length; ) {
+    const n = 1 + Math.floor(random() * 6);
+    const batch = arrivals.slice(i, i + n);
+    batches.push(batch);
+    if (random() < 0.3) batches.push(batch); // redelivered
+    i += n;
+  }
+  batches.forEach((batch, index) => {
+    const byOrder = groupByOrder(batch);
+    for (const [orderId, events] of byOrder) {
+      const before = facts.get(orderId) ?? emptyFacts(orderId);
+      const after = events.reduce(applyEvent, before);
+      facts.set(orderId, after);
+      // What makes the read unnecessary must never hide a decision.
+      if (!endToEndObservation(before, nowMs) && endToEndObservation(after, nowMs)) {
+        expect(mayDecide(events)).toBe(true);
+      }
+    }
+    for (const [orderId, events] of byOrder) {
+      if (!mayDecide(events)) continue;
+      const value = endToEndObservation(facts.get(orderId) as OrderFacts, nowMs);
+      if (value && !claimed.has(orderId)) {
+        claimed.add(orderId);
+        made.push({ orderId, batch: index, value });
+      }
+    }
+  });
+  return made;
+}
+
+describe('order end-to-end latency: batches', () => {
+  it('only order.created and the five terminal event types can decide an order', () => {
+    expect([...DECIDING_EVENT_TYPES].sort()).toEqual([
+      'delivery.completed',
+      'delivery.failed',
+      'inventory.rejected',
+      'order.cancelled',
+      'order.created',
+      'payment.failed',
+    ]);
+    const happy = sampleEvents('happy');
+    expect(mayDecide(happy.filter((e) => !DECIDING_EVENT_TYPES.has(e.eventType)))).toBe(false);
+    expect(mayDecide([byType(happy, 'delivery.completed')])).toBe(true);
+  });
+
+  it('groups a batch by order, dropping duplicate events', () => {
+    const a = sampleEvents('happy');
+    const b = sampleEvents('paymentFailed');
+    const [a0, a1] = a as [AnyEvent, AnyEvent];
+    const [b0] = b as [AnyEvent];
+    const grouped = groupByOrder([a0, b0, a1, a0, b0]);
+    expect([...grouped.keys()]).toEqual([a0.orderId, b0.orderId]);
+    expect(grouped.get(a0.orderId)).toEqual([a0, a1]);
+    expect(grouped.get(b0.orderId)).toEqual([b0]);
+  });
+
+  it('several orders in random batches, some redelivered: one observation per order, in the batch that decided it', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const random = prng(seed);
+      const orders = SAGA_PATHS.map((path) => sampleEvents(path, { startAt: START }));
+      const arrivals = shuffledWithDuplicates(orders.flat(), seed);
+      const made = batchObservationsOf(arrivals, random, START_MS + 30_000);
+      expect(made.map((m) => m.orderId).sort()).toEqual(orders.map((e) => e[0]?.orderId).sort());
+      for (const [i, path] of SAGA_PATHS.entries()) {
+        const only = made.find((m) => m.orderId === orders[i]?.[0]?.orderId);
+        expect(only?.value).toEqual({ status: SAGA_FINAL_STATUS[path], seconds: 30 });
+      }
+    }
+  });
 });

@@ -1,4 +1,11 @@
-import { deriveStatus, isTerminal, type OrderFacts, type OrderStatus } from '@dispatch/contracts';
+import {
+  type AnyEvent,
+  deriveStatus,
+  type EventType,
+  isTerminal,
+  type OrderFacts,
+  type OrderStatus,
+} from '@dispatch/contracts';
 
 /**
  * `order_end_to_end_latency_seconds`: from an order's order.created `occurredAt` to the moment the
@@ -29,4 +36,25 @@ export function endToEndObservation(facts: OrderFacts, nowMs: number): EndToEndO
   if (!isTerminal(status) || !facts.order) return undefined;
   const createdAtMs = Date.parse(facts.order.createdAt);
   return { status, seconds: Math.max(0, (nowMs - createdAtMs) / 1000) };
+}
+
+/**
+ * The event types whose apply can decide an order: order.created (when the terminal event came
+ * first) and the five that make the derived status terminal (`deriveStatus`: a completed or failed
+ * delivery, a cancellation, a failed payment, a rejected reservation). Any other event (a
+ * reservation, an authorisation, an assignment, an ETA, a compensation) adds only facts that never
+ * make a status terminal, so it leaves an undecided order undecided.
+ */
+export const DECIDING_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'order.created',
+  'order.cancelled',
+  'inventory.rejected',
+  'payment.failed',
+  'delivery.failed',
+  'delivery.completed',
+]);
+
+/** Whether applying these events (of one order) may have decided it; if not, no read is needed. */
+export function mayDecide(events: readonly AnyEvent[]): boolean {
+  return events.some((event) => DECIDING_EVENT_TYPES.has(event.eventType));
 }

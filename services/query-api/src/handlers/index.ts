@@ -1,8 +1,10 @@
 import type { AnyEvent } from '@dispatch/contracts';
 import type { Logger } from '@dispatch/platform';
 import type { OrderChanges } from '../changes';
-import { endToEndObservation } from '../domain/end-to-end';
+import { forEachConcurrently } from '../concurrency';
+import { type EndToEndObservation, endToEndObservation, mayDecide } from '../domain/end-to-end';
 import { CorruptRowError, factsFromRow } from '../domain/facts-from-row';
+import { groupByOrder } from '../domain/order-batches';
 import type { ReadModelWrite } from '../domain/writes';
 import type { QueryMetrics } from '../metrics';
 import type { EndToEndClaims } from '../store/end-to-end-claims';
@@ -64,66 +66,91 @@ export interface ReadModelHandlerDeps {
   metrics: QueryMetrics;
   claims: EndToEndClaims;
   logger: Logger;
+  /** Orders of one batch applied at the same time. */
+  applyConcurrency: number;
 }
 
+/** Applies a batch of events (any orders, any order, duplicates allowed); resolves once all are durable. */
+export type ReadModelHandler = (events: readonly AnyEvent[]) => Promise<void>;
+
 /**
- * The live consumer's handler. No inbox: every write is an idempotent, order-independent upsert, so
- * a redelivered event rewrites the same cells. Any failure is transient (Cassandra) and retried by
- * the runner; the offset is committed only after every target generation has the event (and the
- * order's end-to-end latency, if this apply decided it, has been observed).
+ * The live consumer's handler, for one partition's fetched batch. No inbox: every write is an
+ * idempotent, order-independent upsert, so a redelivered event rewrites the same cells. The batch's
+ * events are grouped by order; each order's writes go to every target generation in two
+ * single-partition rounds (ReadModelStore.applyEvents), up to `applyConcurrency` orders at once, and
+ * the order's live streams are woken as soon as they are written. Then the end-to-end latency of the
+ * orders this batch decided is observed. Any failure is transient (Cassandra) and thrown: the runner
+ * retries the events one at a time, and commits the offset only after every target generation has
+ * them (and the decided orders are claimed).
  */
-export function createReadModelHandler(deps: ReadModelHandlerDeps): (event: AnyEvent) => Promise<void> {
-  return async (event) => {
-    const writes = writesFor(event);
+export function createReadModelHandler(deps: ReadModelHandlerDeps): ReadModelHandler {
+  return async (events) => {
+    if (events.length === 0) return;
     const keyspaces = deps.generations.writeKeyspaces();
-    await Promise.all(keyspaces.map((keyspace) => deps.store.apply(keyspace, writes)));
-    // The view is up to date now: wake its live streams before the end-to-end claim, a Paxos round
-    // that would otherwise hold back every terminal status by tens of milliseconds.
-    const appliedAt = Date.now();
-    deps.changes.notify(event.orderId);
-    await observeEndToEndLatency(deps, event);
-    deps.metrics.eventsApplied.inc({ event_type: event.eventType });
-    deps.metrics.applyLag.observe(
-      { event_type: event.eventType },
-      Math.max(0, (appliedAt - Date.parse(event.occurredAt)) / 1000),
-    );
+    const appliedAt = new Map<string, number>();
+    const decided: Decided[] = [];
+    await forEachConcurrently([...groupByOrder(events)], deps.applyConcurrency, async ([orderId, own]) => {
+      const writes = own.map(writesFor);
+      await Promise.all(keyspaces.map((keyspace) => deps.store.applyEvents(keyspace, writes)));
+      appliedAt.set(orderId, Date.now());
+      // The view is up to date now: wake its live streams before the end-to-end decision.
+      deps.changes.notify(orderId);
+      if (!mayDecide(own)) return;
+      const observation = await decision(deps, orderId);
+      if (observation) decided.push({ orderId, ...observation });
+    });
+    const claimed = await deps.claims.claimAll(decided);
+    for (const { orderId, status, seconds } of decided) {
+      if (claimed.has(orderId)) deps.metrics.endToEndLatency.observe({ status }, seconds);
+    }
+    for (const event of events) {
+      deps.metrics.eventsApplied.inc({ event_type: event.eventType });
+      const at = appliedAt.get(event.orderId) ?? Date.now();
+      deps.metrics.applyLag.observe(
+        { event_type: event.eventType },
+        Math.max(0, (at - Date.parse(event.occurredAt)) / 1000),
+      );
+    }
   };
 }
 
+interface Decided extends EndToEndObservation {
+  orderId: string;
+}
+
 /**
- * `order_end_to_end_latency_seconds`, once per order. After the write, re-read the order's row: if
- * it is decided (terminal status, order.created applied), claim the order with an LWT and observe
- * only if the claim was applied. Why that is exactly once:
- * - Facts only accumulate and a decided row stays decided, so the first write after which the row
- *   is decided is followed by its own re-read, which sees it decided (reads and writes are
- *   LOCAL_QUORUM): at least one apply tries to claim — also when order.created comes last.
- * - Several applies may see the row decided (two deciding events applied at once, on one instance
- *   or several; a redelivery; a compensation after the outcome); the LWT lets one of them through.
- * - No before-read: a retry after a failure between the write and the claim (or a crash before the
- *   offset commit) finds the row decided and no claim, and observes; a before-read would call it
- *   "already terminal" and lose the observation.
- * - The claim lives in the control keyspace, so a rebuild's new generation does not re-observe,
- *   and in a table of its own rather than a flag column of `orders`: LWTs cannot take USING
- *   TIMESTAMP, and its cells never meet the event-timestamped (up to 10^16 µs) writes.
- * Rebuilds never call this (they write with `writesFor` directly). The rare miss left: a claim
- * applied whose response was lost (timeout), or a crash between the claim and the observe.
+ * `order_end_to_end_latency_seconds`, once per order, without a lightweight transaction per order.
+ * - Which orders may this batch have decided? Only those with an order.created or a terminal event
+ *   in it (`mayDecide`): no other event can turn an undecided order decided. For those, and only
+ *   those, the order's row is read once (active generation, after the batch's writes, LOCAL_QUORUM),
+ *   and it is decided if its derived status is terminal and order.created has been applied
+ *   (`endToEndObservation`). A reservation, an ETA or a compensation costs no read.
+ * - Facts only accumulate and a decided row stays decided, so the batch whose writes decided the
+ *   order reads it decided (also when order.created comes last); later batches with a deciding
+ *   event (a redelivery, a second terminal event) read it decided too.
+ * - All of them claim it (`EndToEndClaims.claimAll`, one read and one write of claim rows for the
+ *   whole batch): only an order without a claim row is claimed, and only a claimed order is
+ *   observed, after its claim row is written. So a redelivered or retried batch, and any later one,
+ *   does not observe again, also after a crash; concurrent batches on one instance leave an order
+ *   to the one claiming it. What remains is two instances claiming one order at the same moment,
+ *   see docs/query-api.md.
+ * - No "was it decided before?" read: a retry after a failure between the write and the claim
+ *   finds the row decided and no claim, and observes.
+ * - The claim lives in the control keyspace, so a rebuild's new generation does not re-observe.
+ * Rebuilds never call this (they write with `writesFor` directly).
  */
-async function observeEndToEndLatency(deps: ReadModelHandlerDeps, event: AnyEvent): Promise<void> {
-  const stored = await deps.store.readOrder(deps.generations.readKeyspace(), event.orderId, false);
-  if (!stored) return;
-  let observation: ReturnType<typeof endToEndObservation>;
+async function decision(
+  deps: ReadModelHandlerDeps,
+  orderId: string,
+): Promise<EndToEndObservation | undefined> {
+  const stored = await deps.store.readOrder(deps.generations.readKeyspace(), orderId, false);
+  if (!stored) return undefined;
   try {
-    observation = endToEndObservation(factsFromRow(event.orderId, stored.row), Date.now());
+    return endToEndObservation(factsFromRow(orderId, stored.row), Date.now());
   } catch (err) {
     // A row that cannot be read back is GET's problem too; it must not stop applying events.
     if (!(err instanceof CorruptRowError)) throw err;
-    deps.logger.warn(
-      { err, orderId: event.orderId },
-      'order row unreadable; end-to-end latency not observed',
-    );
-    return;
+    deps.logger.warn({ err, orderId }, 'order row unreadable; end-to-end latency not observed');
+    return undefined;
   }
-  if (!observation) return;
-  if (!(await deps.claims.claim(event.orderId, observation.status))) return;
-  deps.metrics.endToEndLatency.observe({ status: observation.status }, observation.seconds);
 }
