@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import { type Clock, systemClock } from './clock';
 import { type DeliveryConfig, SERVICE_NAME } from './config';
 import type { EtaModel } from './domain/eta';
-import { CONSUMED_TOPICS, createEventHandler } from './handlers';
+import { CONSUMED_TOPICS, createBatchHandler, HANDLED_EVENT_TYPES } from './handlers';
 import { registerRoutes } from './http/routes';
 import { createDeliveryMetrics, type DeliveryMetrics } from './metrics';
 import { DeliveryScheduler, type SchedulerOptions } from './scheduler';
@@ -82,7 +82,7 @@ export function deliveryService(
     consumers: (ctx) => {
       if (options.consume === false) return [];
       const pool = poolOf(ctx);
-      const handler = createEventHandler({
+      const batchHandler = createBatchHandler({
         pool,
         clock,
         settings,
@@ -91,7 +91,8 @@ export function deliveryService(
       return [
         {
           topics: options.topics ?? CONSUMED_TOPICS,
-          handler,
+          batchHandler,
+          eventTypes: HANDLED_EVENT_TYPES,
           groupId: options.groupId ?? config.KAFKA_GROUP_ID,
         },
       ];

@@ -7,11 +7,11 @@ import {
   sampleOrderCreatedPayload,
 } from '@dispatch/contracts';
 import {
+  type ConsumedEvent,
   createLogger,
   createMetrics,
   createPool,
   ensureDatabase,
-  type HandlerContext,
   type Logger,
   parseConfig,
   runMigrations,
@@ -20,7 +20,7 @@ import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
 import pg, { type Pool } from 'pg';
 import type { Clock } from '../src/clock';
 import { configSchema, type DeliveryConfig, SERVICE_NAME } from '../src/config';
-import { createEventHandler } from '../src/handlers';
+import { createBatchHandler, HANDLED_EVENT_TYPES } from '../src/handlers';
 import { createDeliveryMetrics, type DeliveryMetrics } from '../src/metrics';
 import type { DeliveryScheduler } from '../src/scheduler';
 import { assignmentSettingsOf, createScheduler, MIGRATIONS_DIR } from '../src/service';
@@ -108,39 +108,95 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-/** One simulated instance of the service: its own pool, handler, metrics and scheduler. */
+/** One simulated instance of the service: its own pool, batch handler, metrics and scheduler. */
 export interface Instance {
   pool: Pool;
   metrics: DeliveryMetrics;
   registry: ReturnType<typeof createMetrics>['registry'];
+  /** One event, as a batch of one (as the consumer also retries a failed batch's events). */
   handle(event: AnyEvent): Promise<void>;
+  /** Several events as one fetched batch, in the order given. */
+  handleBatch(events: readonly AnyEvent[]): Promise<void>;
   scheduler: DeliveryScheduler;
 }
 
-export function createInstance(db: TestDatabase, config: DeliveryConfig, clock: Clock): Instance {
-  const pool = db.pool();
+export function createInstance(
+  db: TestDatabase,
+  config: DeliveryConfig,
+  clock: Clock,
+  pool: Pool = db.pool(),
+): Instance {
   const platform = createMetrics(SERVICE_NAME);
   const metrics = createDeliveryMetrics(platform, pool);
   const logger = testLogger();
-  const handler = createEventHandler({ pool, clock, settings: assignmentSettingsOf(config), metrics });
+  const handler = createBatchHandler({ pool, clock, settings: assignmentSettingsOf(config), metrics });
+  const handled: ReadonlySet<string> = new Set(HANDLED_EVENT_TYPES);
   let offset = 0;
+  const handleBatch = async (events: readonly AnyEvent[]) => {
+    // Like the consumer: types the service does not act on are acknowledged without the handler.
+    const batch = events.filter((e) => handled.has(e.eventType));
+    if (batch.length === 0) return;
+    await handler(
+      batch.map(
+        (event): ConsumedEvent => ({
+          event,
+          topic: 'test',
+          partition: 0,
+          offset: String(offset++),
+          headers: {},
+          logger,
+          attempt: 1,
+        }),
+      ),
+    );
+  };
   return {
     pool,
     metrics,
     registry: platform.registry,
     scheduler: createScheduler(config, { pool, clock, logger, metrics }),
-    handle: (event) => {
-      const ctx: HandlerContext = {
-        topic: 'test',
-        partition: 0,
-        offset: String(offset++),
-        headers: {},
-        logger,
-        attempt: 1,
-      };
-      return handler(event, ctx);
-    },
+    handle: (event) => handleBatch([event]),
+    handleBatch,
   };
+}
+
+/**
+ * Runs `work` with `count` pools of its own (instances) and returns how many deadlocks PostgreSQL
+ * detected meanwhile. withTransaction retries a transaction a deadlock aborted, so a deadlock shows
+ * only as a pause of deadlock_timeout; the database's counter sees each one. A backend reports its
+ * counts when it exits, so the pools are closed, and their backends gone, before it is read.
+ */
+export async function deadlocksDuring(
+  db: TestDatabase,
+  count: number,
+  work: (pools: Pool[]) => Promise<void>,
+): Promise<number> {
+  const reader = db.pool(1);
+  const read = async () => {
+    const result = await reader.query<{ n: number }>(
+      'SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return result.rows[0]?.n ?? 0;
+  };
+  const before = await read();
+  const applicationName = `instance-${suffix()}`;
+  const pools = Array.from({ length: count }, () =>
+    createPool({ ...addresses.pg, database: db.name, max: 10, applicationName }),
+  );
+  try {
+    await work(pools);
+  } finally {
+    await Promise.all(pools.map((p) => p.end()));
+  }
+  for (let i = 0; i < 100; i++) {
+    const open = await reader.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [
+      applicationName,
+    ]);
+    if (open.rowCount === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return (await read()) - before;
 }
 
 /** A London address near the default depot (about 2.4 km away). */

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { DRIVER_STATUSES } from '../domain/delivery';
 import { driverIdSchema } from '../http/schemas';
 import { MIGRATIONS_DIR } from '../service';
-import { upsertDriver } from '../store/drivers';
+import { lockDrivers, upsertDriver } from '../store/drivers';
 
 /** The seed file: `{ "drivers": [{ "driverId", "name", "status": "AVAILABLE" | "OFF_DUTY" }] }`. */
 export const seedFileSchema = z
@@ -103,6 +103,12 @@ export async function seedDrivers(seed: SeedFile, pg: PgConfig, logger: Logger):
     const result: SeedResult = { database: pg.database, created: 0, updated: 0, unchanged: 0 };
     await withTransaction(pool, async (tx) => {
       result.created = result.updated = result.unchanged = 0; // the transaction may be retried
+      // The existing drivers first, all at once in driverId order like a consumer batch takes the
+      // drivers it frees, so the upserts below, in file order, never wait while holding one it waits for.
+      await lockDrivers(
+        tx,
+        seed.drivers.map((d) => d.driverId),
+      );
       for (const driver of seed.drivers) {
         const { outcome } = await upsertDriver(tx, driver, now);
         result[outcome] += 1;

@@ -1,3 +1,5 @@
+import type { AnyEvent, EventType } from '@dispatch/contracts';
+import type { StepContext } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import type { Clock } from '../clock';
 import type { DeliveryMetrics } from '../metrics';
@@ -6,9 +8,24 @@ import type { AssignmentSettings } from '../use-cases/assign';
 /** The inbox consumer name: one per service, shared by all its instances. */
 export const CONSUMER = 'delivery-service';
 
-export interface HandlerDeps {
-  pool: Pool;
+/** The event types delivery-service acts on; the consumer acknowledges every other one untouched. */
+export const HANDLED_EVENT_TYPES = [
+  'order.created',
+  'order.cancelled',
+  'payment.authorized',
+] as const satisfies readonly EventType[];
+
+/** What the steps need besides their StepContext. */
+export interface StepDeps {
   clock: Clock;
   settings: AssignmentSettings;
   metrics: DeliveryMetrics;
 }
+
+/** What the batch handler needs: the steps' deps and the pool its transactions run on. */
+export interface HandlerDeps extends StepDeps {
+  pool: Pool;
+}
+
+/** One step's context with its event narrowed to the type the step handles. */
+export type StepOf<E extends AnyEvent> = StepContext & { event: E };

@@ -1,9 +1,8 @@
 import type { EventEnvelope } from '@dispatch/contracts';
-import { type Logger, recordInbox, withTransaction } from '@dispatch/platform';
 import { findDeliveryByOrder, startSeekingDriver } from '../store/deliveries';
 import { lockOrder, recordOrderCreated } from '../store/orders';
-import { type AttemptOutcome, attemptAssignment, recordAttempt } from '../use-cases/assign';
-import { CONSUMER, type HandlerDeps } from './deps';
+import { attemptAssignment, recordAttempt } from '../use-cases/assign';
+import type { StepDeps, StepOf } from './deps';
 
 /**
  * order.created: remember where the order goes. If its payment.authorized came first (the two
@@ -11,32 +10,28 @@ import { CONSUMER, type HandlerDeps } from './deps';
  * looking for a driver now, with the full DRIVER_WAIT_MS from this moment.
  */
 export async function handleOrderCreated(
-  event: EventEnvelope<'order.created'>,
-  deps: HandlerDeps,
-  log: Logger,
+  deps: StepDeps,
+  step: StepOf<EventEnvelope<'order.created'>>,
 ): Promise<void> {
+  const { tx, event, logger } = step;
   const now = deps.clock.now();
   const { lat, lng } = event.payload.deliveryAddress;
-  const outcome = await withTransaction(
-    deps.pool,
-    async (tx): Promise<AttemptOutcome | 'duplicate' | 'stored'> => {
-      if (!(await recordInbox(tx, CONSUMER, event.eventId, event.eventType))) return 'duplicate';
-      await lockOrder(tx, event.orderId, now);
-      await recordOrderCreated(tx, event.orderId, { lat, lng }, now);
+  await lockOrder(tx, event.orderId, now);
+  await recordOrderCreated(tx, event.orderId, { lat, lng }, now);
 
-      const parked = await findDeliveryByOrder(tx, event.orderId, { forUpdate: true });
-      if (parked?.status !== 'AWAITING_ORDER') return 'stored';
-      const deadline = new Date(now.getTime() + deps.settings.driverWaitMs);
-      const pending = await startSeekingDriver(tx, parked.deliveryId, { lat, lng }, deadline, now);
-      return attemptAssignment(tx, pending, now, deps.settings);
-    },
-  );
-
-  if (outcome === 'duplicate') return log.debug('order.created already handled');
-  if (outcome === 'stored') return log.debug('delivery address stored');
-  recordAttempt(deps.metrics, outcome);
-  log.info(
-    { outcome: outcome.kind, deliveryId: outcome.deliveryId },
-    'parked delivery resumed by order.created',
-  );
+  const parked = await findDeliveryByOrder(tx, event.orderId, { forUpdate: true });
+  if (parked?.status !== 'AWAITING_ORDER') {
+    step.afterCommit(() => logger.debug('delivery address stored'));
+    return;
+  }
+  const deadline = new Date(now.getTime() + deps.settings.driverWaitMs);
+  const pending = await startSeekingDriver(tx, parked.deliveryId, { lat, lng }, deadline, now);
+  const outcome = await attemptAssignment(tx, pending, now, deps.settings, step.emit);
+  step.afterCommit(() => {
+    recordAttempt(deps.metrics, outcome);
+    logger.info(
+      { outcome: outcome.kind, deliveryId: outcome.deliveryId },
+      'parked delivery resumed by order.created',
+    );
+  });
 }

@@ -98,6 +98,20 @@ export async function findDeliveryByOrder(
   return result.rows[0] ? toDelivery(result.rows[0]) : undefined;
 }
 
+/**
+ * Locks the deliveries of these orders (those that have one) in orderId order and returns them. A
+ * batch takes them right after its orders' locks: the scheduler and the complete request lock
+ * deliveries without the order lock, and a delivery's driver can change until it is locked.
+ */
+export async function lockDeliveriesOf(db: Db, orderIds: readonly string[]): Promise<Delivery[]> {
+  if (orderIds.length === 0) return [];
+  const result = await db.query<DeliveryRow>(
+    `SELECT ${COLUMNS} FROM deliveries WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE`,
+    [[...new Set(orderIds)]],
+  );
+  return result.rows.map(toDelivery);
+}
+
 export interface NewDelivery {
   deliveryId: string;
   orderId: string;

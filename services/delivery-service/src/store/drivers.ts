@@ -111,6 +111,20 @@ export async function lockAssignableDriver(tx: Db): Promise<CandidateDriver | un
   return row ? { driverId: row.driver_id, name: row.name } : undefined;
 }
 
+/**
+ * Locks these drivers in driverId order (the lock markDriverBusy and releaseDriver take, since
+ * active_delivery_id is a unique key). Whoever locks several drivers and may wait for them does it
+ * through here first — a batch the drivers its cancellations will free, the seed the drivers it
+ * rewrites — so two of them never each hold a driver the other waits for. (lockAssignableDriver
+ * skips locked drivers instead of waiting, so it may take them in any order.)
+ */
+export async function lockDrivers(tx: Db, driverIds: readonly string[]): Promise<void> {
+  if (driverIds.length === 0) return;
+  await tx.query('SELECT 1 FROM drivers WHERE driver_id = ANY($1::text[]) ORDER BY driver_id FOR UPDATE', [
+    [...new Set(driverIds)],
+  ]);
+}
+
 /** The driver (locked by lockAssignableDriver) takes the delivery. */
 export async function markDriverBusy(tx: Db, driverId: string, deliveryId: string, now: Date): Promise<void> {
   const result = await tx.query(

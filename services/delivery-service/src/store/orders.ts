@@ -12,6 +12,7 @@ interface OrderRow {
  * Creates the order's row if needed and locks it for the rest of the transaction. Every handler of
  * an order's events takes this lock first, so order.created, order.cancelled and payment.authorized
  * of one order, arriving on different topics and handled in parallel, apply one after the other.
+ * A batch takes all its orders' locks first, through lockOrders; this then finds the row locked.
  */
 export async function lockOrder(tx: Db, orderId: string, now: Date): Promise<OrderFacts> {
   await tx.query(
@@ -29,6 +30,26 @@ export async function lockOrder(tx: Db, orderId: string, now: Date): Promise<Ord
       ? { lat: row.destination_lat, lng: row.destination_lng }
       : undefined;
   return { cancelled: row.cancelled_at !== null, ...(destination ? { destination } : {}) };
+}
+
+/**
+ * lockOrder for several orders at once: creates the missing rows, then locks them all, each statement
+ * in orderId order, so two transactions that lock several orders each (two partitions' batches, or
+ * an order batch and a payment batch holding the same orders in other orders) never wait for each
+ * other in a cycle.
+ */
+export async function lockOrders(tx: Db, orderIds: readonly string[], now: Date): Promise<void> {
+  const ids = [...new Set(orderIds)];
+  if (ids.length === 0) return;
+  // Rows are inserted in the SELECT's order; a row another transaction is inserting is waited for.
+  await tx.query(
+    `INSERT INTO orders (order_id, updated_at)
+     SELECT id, $2 FROM unnest($1::text[]) AS id ORDER BY id
+     ON CONFLICT (order_id) DO NOTHING`,
+    [ids, now],
+  );
+  // PostgreSQL sorts before it locks.
+  await tx.query('SELECT 1 FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE', [ids]);
 }
 
 export async function recordOrderCreated(

@@ -1,3 +1,4 @@
+import type { AnyEvent } from '@dispatch/contracts';
 import { enqueue, observeStageLatency, withTransaction } from '@dispatch/platform';
 import type { ClientBase, Pool } from 'pg';
 import type { Clock } from '../clock';
@@ -22,6 +23,12 @@ export interface AssignmentSettings {
   retryIntervalMs: number;
 }
 
+/**
+ * Where an attempt's events go, in the caller's transaction: a handler's `step.emit` (the batch's one
+ * outbox insert) or, in the scheduler, straight into the outbox with enqueue.
+ */
+export type EmitEvents = (...events: AnyEvent[]) => void | Promise<void>;
+
 export type AttemptOutcome =
   | { kind: 'assigned'; deliveryId: string; driverId: string; paymentAuthorizedAt: Date }
   | { kind: 'waiting'; deliveryId: string; retryAt: Date }
@@ -29,15 +36,19 @@ export type AttemptOutcome =
 
 /**
  * One assignment attempt for a PENDING delivery whose row the transaction `tx` holds: take the
- * longest-idle free driver (locked, SKIP LOCKED), compute the ETA, and write the delivery, the
- * driver and the outgoing events (outbox) in this same transaction; or postpone; or fail it at
- * its deadline. `driversExhausted` skips the driver lookup when this transaction already found none.
+ * longest-idle free driver (locked, SKIP LOCKED), compute the ETA, and write the delivery and the
+ * driver in this same transaction and `emit` the outgoing events; or postpone; or fail it at its
+ * deadline. `driversExhausted` skips the driver lookup when this transaction already found none.
+ *
+ * Several attempts in one transaction (a consumer batch, a scheduler batch) never give one driver
+ * twice: the transaction sees its own markDriverBusy, so the driver no longer qualifies.
  */
 export async function attemptAssignment(
   tx: ClientBase,
   delivery: Delivery,
   now: Date,
   settings: AssignmentSettings,
+  emit: EmitEvents,
   opts: { driversExhausted?: boolean } = {},
 ): Promise<AttemptOutcome> {
   if (delivery.status !== 'PENDING' || !delivery.assignDeadline || !delivery.destination) {
@@ -71,7 +82,7 @@ export async function attemptAssignment(
       const events = assignedEvents(origin, assigned, now);
       await markDriverBusy(tx, decision.driver.driverId, delivery.deliveryId, now);
       await markAssigned(tx, delivery.deliveryId, { ...assigned, lastEventId: events[1].eventId }, now);
-      await enqueue(tx, events);
+      await emit(...events);
       return {
         kind: 'assigned',
         deliveryId: delivery.deliveryId,
@@ -89,7 +100,7 @@ export async function attemptAssignment(
         now,
       );
       await markFailed(tx, delivery.deliveryId, decision.reason, failed.eventId, now);
-      await enqueue(tx, [failed]);
+      await emit(failed);
       return {
         kind: 'failed',
         deliveryId: delivery.deliveryId,
@@ -131,8 +142,9 @@ export async function assignDuePending(
       const due = await lockDuePending(tx, now, batchSize);
       const results: AttemptOutcome[] = [];
       let driversExhausted = false;
+      const emit: EmitEvents = async (...events) => void (await enqueue(tx, events));
       for (const delivery of due) {
-        const outcome = await attemptAssignment(tx, delivery, now, settings, { driversExhausted });
+        const outcome = await attemptAssignment(tx, delivery, now, settings, emit, { driversExhausted });
         if (outcome.kind !== 'assigned') driversExhausted = true;
         results.push(outcome);
       }
