@@ -12,7 +12,8 @@ import {
   signToken,
   startService,
 } from '@dispatch/platform';
-import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import { Topics } from '@dispatch/contracts';
+import { commitGroupAtEnd, dropTestDatabase, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { type OrderServiceConfig, orderServiceEnv } from '../src/config';
 import { orderService } from '../src/service';
@@ -115,14 +116,18 @@ export interface TestOrderService {
 /**
  * order-service started in-process the way main.ts starts it, on a free port, with a fresh database,
  * a fresh consumer group (so a running order-service never takes our partitions) and the test secret.
+ * The group starts at the topics' current end: replaying their whole history (none of it about this
+ * database's orders) would only keep the pool busy while the tests run.
  */
 export async function startTestOrderService(env: Record<string, string> = {}): Promise<TestOrderService> {
   await assertStackReachable();
   const database = freshDatabaseName();
+  const groupId = `order-service-it-${randomUUID()}`;
+  await commitGroupAtEnd(groupId, [Topics.inventory, Topics.payment, Topics.delivery]);
   const config = parseConfig('order-service', orderServiceEnv, {
     ...process.env,
     PGDATABASE: database,
-    KAFKA_GROUP_ID: `order-service-it-${randomUUID()}`,
+    KAFKA_GROUP_ID: groupId,
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     AUTH_JWKS_URL: undefined,
     AUTH_JWT_ISSUER: ISSUER,
