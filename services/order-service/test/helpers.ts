@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import path from 'node:path';
+import { Topics } from '@dispatch/contracts';
 import {
   createLogger,
   createPool,
@@ -12,7 +13,6 @@ import {
   signToken,
   startService,
 } from '@dispatch/platform';
-import { Topics } from '@dispatch/contracts';
 import { commitGroupAtEnd, dropTestDatabase, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { type OrderServiceConfig, orderServiceEnv } from '../src/config';
