@@ -8,6 +8,9 @@ import https from 'node:https';
  * ECONNRESET, …, or TIMEOUT after `timeoutMs`, queueing for a socket included).
  */
 
+/** Idle keep-alive sockets are closed after this long (or the server's hint minus 1 s, if shorter). */
+const IDLE_SOCKET_MS = 4_000;
+
 export interface Answer {
   status: number;
   text: string;
@@ -17,7 +20,10 @@ export class KeepAliveClient {
   private readonly agents: { 'http:': http.Agent; 'https:': https.Agent };
 
   constructor(maxSockets: number) {
-    const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
+    // `timeout` makes the agent close an idle socket before the server does (it takes the server's
+    // `Keep-Alive: timeout=5` hint minus 1 s, but only when a timeout is set at all): reusing a
+    // socket the server is closing at that moment fails with ECONNRESET, the client's fault.
+    const options = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: IDLE_SOCKET_MS };
     this.agents = { 'http:': new http.Agent(options), 'https:': new https.Agent(options) };
   }
 
