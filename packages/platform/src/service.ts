@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { pgConnection } from './config';
 import type { HealthCheck } from './health';
 import { pgHealthCheck } from './health';
-import { createHttpApp } from './http';
+import { createHttpApp, type HttpAppOptions } from './http';
 import {
   type BatchHandler,
   type ConsumerLagTarget,
@@ -63,6 +63,8 @@ export interface ServiceDefinition {
   logLevel?: string;
   shutdownTimeoutMs?: number;
   bodyLimit?: string;
+  /** Admission control of the HTTP routes (createHttpApp's defaults unless given; false turns it off). */
+  admission?: HttpAppOptions['admission'];
   kafkaBrokers: string[];
   /** Partitions each consumer handles at once, unless its definition says otherwise (default 3). */
   consumerConcurrency?: number;
@@ -163,6 +165,7 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
     logger,
     metrics,
     bodyLimit: def.bodyLimit ?? '64kb',
+    ...(def.admission !== undefined ? { admission: def.admission } : {}),
     readinessChecks: [
       ...(pool ? [pgHealthCheck(pool)] : []),
       kafkaHealthCheck(kafka),

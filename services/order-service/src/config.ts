@@ -31,12 +31,6 @@ export const orderServiceEnv = requireAuth(
     /** POST requests (create and cancel) one caller may make per window. */
     ORDERS_RATE_LIMIT: positiveInt.default(100),
     ORDERS_RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
-    /**
-     * No longer has an effect: a key is claimed in the order transaction itself, so no claim is leased.
-     * (In-flight claims written by the previous version carry their own lease in the row.) Still
-     * accepted so existing deployments keep starting.
-     */
-    IDEMPOTENCY_LEASE_MS: positiveInt.default(60_000),
     /** Completed Idempotency-Keys are kept (and replayed) this long, then deleted. */
     IDEMPOTENCY_RETENTION_HOURS: positiveInt.default(24),
     /**

@@ -56,7 +56,6 @@ export function orderService(config: OrderServiceConfig): ServiceDefinition {
           windowMs: config.ORDERS_RATE_LIMIT_WINDOW_MS,
           limit: config.ORDERS_RATE_LIMIT,
         }),
-        idempotencyLeaseMs: config.IDEMPOTENCY_LEASE_MS,
       }),
     consumers: (ctx) => [
       {

@@ -30,12 +30,6 @@ export interface OrderRoutesDeps {
   verifyToken: TokenVerifier;
   /** Per-caller limit on POSTs, shared by every instance through Redis. */
   rateLimiter: RequestHandler;
-  /**
-   * No longer used: an Idempotency-Key is claimed in the order transaction itself, so no claim is
-   * leased any more (in-flight rows of the previous version carry their own lease). Accepted until the
-   * service wiring stops passing IDEMPOTENCY_LEASE_MS.
-   */
-  idempotencyLeaseMs?: number;
 }
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
