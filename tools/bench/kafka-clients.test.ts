@@ -6,6 +6,7 @@ import {
   KafkaClientsUsageError,
   mean,
   parseKafkaClientsArgs,
+  parseSsSegments,
   parseUtimeStime,
   type RunResult,
   ratio,
@@ -126,6 +127,24 @@ describe('parseUtimeStime', () => {
   });
 });
 
+describe('parseSsSegments', () => {
+  const ss = [
+    'ESTAB 0 0 127.0.0.1:52704 127.0.0.1:9092 users:(("node",pid=8618,fd=19))',
+    '\t bbr rto:204 bytes_sent:211274 segs_out:96 segs_in:52 data_segs_out:51 data_segs_in:48 lastsnd:44',
+    'ESTAB 0 0 127.0.0.1:52706 127.0.0.1:9092 users:(("node",pid=8618,fd=27))',
+    '\t bbr rto:204 segs_out:229 segs_in:153 data_segs_out:151 data_segs_in:150',
+    'ESTAB 0 0 127.0.0.1:52710 127.0.0.1:5432 users:(("node",pid=8618,fd=30))',
+    '\t bbr data_segs_out:1000 data_segs_in:1000',
+    'ESTAB 0 0 127.0.0.1:52720 127.0.0.1:9092 users:(("node",pid=86180,fd=28))',
+    '\t bbr data_segs_out:7 data_segs_in:7',
+  ].join('\n');
+
+  it('sums the data segments of one pid’s connections to the broker ports', () => {
+    expect(parseSsSegments(ss, 8618, [9092])).toEqual({ connections: 2, dataSegsOut: 202, dataSegsIn: 198 });
+    expect(parseSsSegments(ss, 1, [9092])).toEqual({ connections: 0, dataSegsOut: 0, dataSegsIn: 0 });
+  });
+});
+
 describe('message values', () => {
   it('round-trip their kind and id at the requested size', () => {
     const bulk = encodeValue('bulk', 49_999, 500);
@@ -177,7 +196,7 @@ function run(client: RunResult['client'], round: number, produceCpu: number, p50
       ackP50: 1,
       sendErrors: 0,
     },
-    idle: { seconds: 20, clientCpuMsPerS: 1.5, brokerCpuMsPerS: 90 },
+    idle: { seconds: 20, clientCpuMsPerS: 1.5, brokerCpuMsPerS: 90, connections: 2, segmentsPerS: 4 },
     rssMiB: 120,
   };
 }

@@ -200,6 +200,31 @@ export function parseUtimeStime(stat: string): number | undefined {
   return utime + stime;
 }
 
+/**
+ * From `ss -tinpH state established` output: the TCP connections of `pid` to any of `ports`, and their
+ * data segments sent and received so far (at idle, one request or response is about one segment).
+ */
+export function parseSsSegments(
+  text: string,
+  pid: number,
+  ports: readonly number[],
+): { connections: number; dataSegsOut: number; dataSegsIn: number } {
+  const result = { connections: 0, dataSegsOut: 0, dataSegsIn: 0 };
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i]!;
+    if (!line.includes(`pid=${pid},`)) continue;
+    const peerPort = Number(/\s\S+:(\d+)\s+users:/.exec(line)?.[1]);
+    if (!ports.includes(peerPort)) continue;
+    // The counters are on the same line or on the next, indented one.
+    const info = /data_segs_out:/.test(line) ? line : (lines[i + 1] ?? '');
+    result.connections += 1;
+    result.dataSegsOut += Number(/data_segs_out:(\d+)/.exec(info)?.[1] ?? 0);
+    result.dataSegsIn += Number(/data_segs_in:(\d+)/.exec(info)?.[1] ?? 0);
+  }
+  return result;
+}
+
 const BULK = 0x42; // 'B'
 const PROBE = 0x4c; // 'L'
 
@@ -272,7 +297,14 @@ export interface RunResult {
         sendErrors: number;
       })
     | null;
-  idle: { seconds: number; clientCpuMsPerS: number; brokerCpuMsPerS: number | null } | null;
+  idle: {
+    seconds: number;
+    clientCpuMsPerS: number;
+    brokerCpuMsPerS: number | null;
+    /** TCP connections to the broker, and data segments per second both ways (≈ requests + responses). */
+    connections: number | null;
+    segmentsPerS: number | null;
+  } | null;
   rssMiB: number;
 }
 
@@ -658,6 +690,17 @@ function readBrokerTicks(pid: number | null): number | null {
   }
 }
 
+/** This process's connections to the broker, from `ss` (child process CPU is not in cpuUsage()). */
+function ownSegments(ports: readonly number[]): ReturnType<typeof parseSsSegments> | null {
+  try {
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+    const out = execFileSync('ss', ['-tinpH', 'state', 'established'], { encoding: 'utf8' });
+    return parseSsSegments(out, process.pid, ports);
+  } catch {
+    return null;
+  }
+}
+
 let clockTicksPerSecond = 100;
 
 function brokerMs(ticksStart: number | null, ticksEnd: number | null): number | null {
@@ -811,16 +854,29 @@ async function runWorker(spec: WorkerSpec, ticksPerSecond: number): Promise<RunR
   let idle: RunResult['idle'] = null;
   if (spec.idleS > 0) {
     await sleep(2_000);
+    const ports = spec.brokers.map((b) => Number(b.slice(b.lastIndexOf(':') + 1)));
+    const segmentsBefore = ownSegments(ports);
     cpu = process.cpuUsage();
     ticks = readBrokerTicks(spec.brokerPid);
     t0 = performance.now();
     await sleep(spec.idleS * 1000);
     const seconds = (performance.now() - t0) / 1000;
+    const idleCpu = cpuMsSince(cpu);
     const idleBroker = brokerMs(ticks, readBrokerTicks(spec.brokerPid));
+    const segmentsAfter = ownSegments(ports);
     idle = {
       seconds,
-      clientCpuMsPerS: cpuMsSince(cpu) / seconds,
+      clientCpuMsPerS: idleCpu / seconds,
       brokerCpuMsPerS: idleBroker === null ? null : idleBroker / seconds,
+      connections: segmentsAfter?.connections ?? null,
+      segmentsPerS:
+        segmentsBefore && segmentsAfter
+          ? (segmentsAfter.dataSegsOut +
+              segmentsAfter.dataSegsIn -
+              segmentsBefore.dataSegsOut -
+              segmentsBefore.dataSegsIn) /
+            seconds
+          : null,
     };
     log(`idle: client ${idle.clientCpuMsPerS.toFixed(2)} ms/s`);
   }
@@ -1035,6 +1091,8 @@ export const METRICS: Metric[] = [
   { label: 'probes sent per s', digits: 0, get: (r) => r.latency?.achievedRate },
   { label: 'idle client CPU ms/s', digits: 2, get: (r) => r.idle?.clientCpuMsPerS },
   { label: 'idle broker CPU ms/s', digits: 1, get: (r) => r.idle?.brokerCpuMsPerS },
+  { label: 'idle TCP segments/s', digits: 1, get: (r) => r.idle?.segmentsPerS },
+  { label: 'idle connections', digits: 0, get: (r) => r.idle?.connections },
   { label: 'RSS MiB', digits: 0, get: (r) => r.rssMiB },
 ];
 
