@@ -147,6 +147,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Fallback poll when no NOTIFY arrives; also how often a standby retries leadership (default 1 s). */
   pollIntervalMs?: number;
+  /** How long a NOTIFY waits before the pass starts, so commits close behind it share a batch (default 5 ms). */
+  lingerMs?: number;
   /** First pause after a failure, doubled per failure (default 250 ms), up to maxBackoffMs (default 30 s). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -207,6 +209,7 @@ export class OutboxRelay {
   private readonly connectionConfig: ClientConfig;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly lingerMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly retentionMs: number;
@@ -244,6 +247,7 @@ export class OutboxRelay {
     };
     this.batchSize = opts.batchSize ?? 100;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1_000;
+    this.lingerMs = opts.lingerMs ?? 5;
     this.initialBackoffMs = opts.initialBackoffMs ?? 250;
     this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
     this.retentionMs = opts.retentionMs ?? 7 * 24 * 3600 * 1000;
@@ -350,8 +354,10 @@ export class OutboxRelay {
       if (this.stopRequested) continue;
       if (outcome.kind === 'failed') {
         await this.waitForWake(this.backoffMs(), false);
-      } else {
-        await this.waitForWake(this.pollIntervalMs, true);
+      } else if (await this.waitForWake(this.pollIntervalMs, true)) {
+        // Woken by a commit: let the commits right behind it join the same batch (fewer, larger
+        // publishes and relay transactions when busy, at the price of lingerMs per hop).
+        if (this.lingerMs > 0) await this.waitForWake(this.lingerMs, false);
       }
     }
     this.settlePassWaiters(this.passesStarted + 1, { kind: 'stopped' });
@@ -507,19 +513,20 @@ export class OutboxRelay {
     else this.wakePending = true;
   }
 
-  /** Waits `ms`; a NOTIFY (when `wakeable`) or stop() ends the wait early. */
-  private waitForWake(ms: number, wakeable: boolean): Promise<void> {
-    if (this.stopRequested || (wakeable && this.wakePending)) return Promise.resolve();
+  /** Waits `ms`; a NOTIFY (when `wakeable`) or stop() ends the wait early. True when a NOTIFY did. */
+  private waitForWake(ms: number, wakeable: boolean): Promise<boolean> {
+    if (this.stopRequested) return Promise.resolve(false);
+    if (wakeable && this.wakePending) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (woken: boolean) => {
         clearTimeout(timer);
         this.wakeWaiter = undefined;
         this.interruptWait = undefined;
-        resolve();
+        resolve(woken);
       };
-      const timer = setTimeout(done, ms);
-      this.interruptWait = done;
-      if (wakeable) this.wakeWaiter = done;
+      const timer = setTimeout(() => done(false), ms);
+      this.interruptWait = () => done(false);
+      if (wakeable) this.wakeWaiter = () => done(true);
     });
   }
 
