@@ -5,6 +5,7 @@ import {
   encodeValue,
   KafkaClientsUsageError,
   mean,
+  median,
   parseKafkaClientsArgs,
   parseSsSegments,
   parseUtimeStime,
@@ -166,6 +167,9 @@ describe('arithmetic', () => {
     expect(cpuPer1k(1, 0)).toBeNaN();
     expect(mean([1, 2, Number.NaN, 6])).toBe(3);
     expect(mean([])).toBeNaN();
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([Number.NaN])).toBeNaN();
     expect(ratio(3, 2)).toBe(1.5);
     expect(ratio(3, 0)).toBeNaN();
     expect(ratio(Number.NaN, 2)).toBeNaN();
@@ -196,7 +200,15 @@ function run(client: RunResult['client'], round: number, produceCpu: number, p50
       ackP50: 1,
       sendErrors: 0,
     },
-    idle: { seconds: 20, clientCpuMsPerS: 1.5, brokerCpuMsPerS: 90, connections: 2, segmentsPerS: 4 },
+    idle: {
+      seconds: 20,
+      clientCpuMsPerS: 1.5,
+      brokerCpuMsPerS: 90,
+      clientCpuMsPerSMedianSlice: 1,
+      brokerCpuMsPerSMedianSlice: 80,
+      connections: 2,
+      segmentsPerS: 4,
+    },
     rssMiB: 120,
   };
 }

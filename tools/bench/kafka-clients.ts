@@ -254,6 +254,14 @@ export function mean(values: readonly number[]): number {
   return finite.length === 0 ? Number.NaN : finite.reduce((a, b) => a + b, 0) / finite.length;
 }
 
+/** The middle value (mean of the two middle ones for an even count), NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** value / reference, NaN when either is missing or the reference is 0. */
 export function ratio(value: number, reference: number): number {
   return Number.isFinite(value) && Number.isFinite(reference) && reference !== 0
@@ -301,6 +309,9 @@ export interface RunResult {
     seconds: number;
     clientCpuMsPerS: number;
     brokerCpuMsPerS: number | null;
+    /** The median of the window's one-second slices. */
+    clientCpuMsPerSMedianSlice: number;
+    brokerCpuMsPerSMedianSlice: number | null;
     /** TCP connections to the broker, and data segments per second both ways (≈ requests + responses). */
     connections: number | null;
     segmentsPerS: number | null;
@@ -859,7 +870,25 @@ async function runWorker(spec: WorkerSpec, ticksPerSecond: number): Promise<RunR
     cpu = process.cpuUsage();
     ticks = readBrokerTicks(spec.brokerPid);
     t0 = performance.now();
-    await sleep(spec.idleS * 1000);
+    // Also per one-second slice: the median slice leaves out one-off work in the window (V8's memory
+    // reducer runs a few full GCs some seconds after a busy phase; another process's burst on the broker).
+    const clientSlices: number[] = [];
+    const brokerSlices: number[] = [];
+    let sliceCpu = process.cpuUsage();
+    let sliceTicks = ticks;
+    let sliceStart = t0;
+    while (performance.now() - t0 < spec.idleS * 1000 - 1) {
+      await sleep(Math.min(1000, spec.idleS * 1000 - (performance.now() - t0)));
+      const now = performance.now();
+      const nowTicks = readBrokerTicks(spec.brokerPid);
+      const sliceS = (now - sliceStart) / 1000;
+      clientSlices.push(cpuMsSince(sliceCpu) / sliceS);
+      const b = brokerMs(sliceTicks, nowTicks);
+      if (b !== null) brokerSlices.push(b / sliceS);
+      sliceCpu = process.cpuUsage();
+      sliceTicks = nowTicks;
+      sliceStart = now;
+    }
     const seconds = (performance.now() - t0) / 1000;
     const idleCpu = cpuMsSince(cpu);
     const idleBroker = brokerMs(ticks, readBrokerTicks(spec.brokerPid));
@@ -868,6 +897,8 @@ async function runWorker(spec: WorkerSpec, ticksPerSecond: number): Promise<RunR
       seconds,
       clientCpuMsPerS: idleCpu / seconds,
       brokerCpuMsPerS: idleBroker === null ? null : idleBroker / seconds,
+      clientCpuMsPerSMedianSlice: median(clientSlices),
+      brokerCpuMsPerSMedianSlice: brokerSlices.length > 0 ? median(brokerSlices) : null,
       connections: segmentsAfter?.connections ?? null,
       segmentsPerS:
         segmentsBefore && segmentsAfter
@@ -1090,7 +1121,9 @@ export const METRICS: Metric[] = [
   { label: 'probe send→ack p50 ms', digits: 1, get: (r) => r.latency?.ackP50 },
   { label: 'probes sent per s', digits: 0, get: (r) => r.latency?.achievedRate },
   { label: 'idle client CPU ms/s', digits: 2, get: (r) => r.idle?.clientCpuMsPerS },
+  { label: 'idle client CPU, median 1-s slice', digits: 2, get: (r) => r.idle?.clientCpuMsPerSMedianSlice },
   { label: 'idle broker CPU ms/s', digits: 1, get: (r) => r.idle?.brokerCpuMsPerS },
+  { label: 'idle broker CPU, median 1-s slice', digits: 1, get: (r) => r.idle?.brokerCpuMsPerSMedianSlice },
   { label: 'idle TCP segments/s', digits: 1, get: (r) => r.idle?.segmentsPerS },
   { label: 'idle connections', digits: 0, get: (r) => r.idle?.connections },
   { label: 'RSS MiB', digits: 0, get: (r) => r.rssMiB },
