@@ -74,12 +74,11 @@ export const kafkaEnv = {
   KAFKA_BROKERS: commaList.default(['127.0.0.1:9092']),
 };
 
-/** The service's consumer group: its name by default; tests and side-by-side instances use another. */
 /**
- * The service's consumer group, and how many of its partitions one instance handles at once
- * (CONSUMER_CONCURRENCY; each partition stays in order). A partition whose message is being
- * retried holds one of those slots, so a service whose handlers can retry for long (payment's
- * gateway) wants as many slots as partitions.
+ * The service's consumer group, and how many of its partitions' fetched batches one instance handles
+ * at once (CONSUMER_CONCURRENCY; each partition stays in order). With a batch handler, the batches
+ * handled at once share one call (one transaction), so more slots mean larger transactions, not more
+ * of them; a slow or retrying batch leaves its slot for a lane of its own.
  */
 export function kafkaGroupEnv(serviceName: string, partitionsAtOnce = 3) {
   return {

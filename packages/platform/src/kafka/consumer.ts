@@ -6,6 +6,7 @@ import type { PlatformMetrics } from '../metrics';
 import { withConsumerSpan } from '../tracing-context';
 import { backoffDelay, sleepUnlessAborted } from './backoff';
 import { type KafkaClient, kafkajsOf } from './client';
+import { coalesceCalls } from './coalesce';
 import { buildDeadLetter, type DlqReason, type FailedRecord } from './dlq';
 import { errorMessage, PermanentError } from './errors';
 import { decodeHeaders } from './headers';
@@ -36,8 +37,9 @@ export interface ConsumedEvent extends HandlerContext {
 }
 
 /**
- * Handles the valid events of one partition's fetched batch (in offset order) at once, e.g. in one
- * database transaction. Resolve only once every effect is durable: the batch's offset is committed
+ * Handles the valid events of fetched batches at once, e.g. in one database transaction: one
+ * partition's, or those of several partitions that one fetch returned (each partition's in offset
+ * order, one after the other). Resolve only once every effect is durable: the batch's offset is committed
  * right after. If it throws, nothing of the batch may have taken effect (roll back); the runner
  * then handles the events one at a time (each as a batch of one), so a poison event is retried and
  * dead-lettered alone while the rest proceed.
@@ -114,6 +116,9 @@ export const DEFAULT_CONSUMER_RETRY: ConsumerRetryOptions = {
   initialDelayMs: 100,
   maxDelayMs: 5_000,
 };
+
+/** The most events one batchHandler call gets when runs of several partitions are joined. */
+const MAX_EVENTS_PER_CALL = 500;
 
 /** Backoff between attempts to publish a dead letter, which is retried until it succeeds. */
 const DLQ_PUBLISH_BACKOFF = { initialDelayMs: 200, maxDelayMs: 5_000 };
@@ -362,17 +367,26 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
   }
 
   /**
-   * Handles a run of consecutive valid or skipped entries: all events in one batchHandler call when
-   * there is one, else (or when that call failed) one event at a time. Returns how many entries,
-   * from the first, are done.
+   * With a batchHandler, the runs of the partitions that one fetch returned are handled in one call
+   * (one transaction), as long as they come within one event-loop turn.
+   */
+  const handleTogether = batchHandler ? coalesceCalls(batchHandler, MAX_EVENTS_PER_CALL) : undefined;
+
+  /**
+   * Handles a run of consecutive valid or skipped entries: all its events in one batchHandler call
+   * (joined with other partitions' runs) when there is one, else (or when that call failed) one event
+   * at a time. Returns how many entries, from the first, are done.
    */
   async function handleRun(lane: Lane, run: Entry[]): Promise<number> {
     const events = run.filter((e): e is Extract<Entry, { kind: 'event' }> => e.kind === 'event');
-    if (events.length > 1 && batchHandler) {
+    if (events.length > 0 && handleTogether) {
       if (lane.abort.signal.aborted) return 0;
       try {
-        await batchHandler(events.map((e) => e.item));
-        for (const e of events) countConsumed(lane.topic, e.item.event.eventType, 'processed');
+        await handleTogether(events.map((e) => e.item));
+        for (const e of run) {
+          if (e.kind === 'event') countConsumed(lane.topic, e.item.event.eventType, 'processed');
+          else countConsumed(lane.topic, 'unknown', 'skipped');
+        }
         return run.length;
       } catch (err) {
         logger.warn(
