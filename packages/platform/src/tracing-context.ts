@@ -57,6 +57,21 @@ export async function withConsumerSpan<T>(
   );
 }
 
+/**
+ * withConsumerSpan for every message of a batch handled in one call: each message gets its consumer
+ * span in its own trace, and `fn` runs inside the last one (so the store's client spans of the whole
+ * call hang under that message's span).
+ */
+export function withConsumerSpans<T>(
+  messages: readonly { topic: string; headers: Record<string, string>; event: { eventType: string } }[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  return messages.reduceRight<() => Promise<T>>(
+    (inner, m) => () => withConsumerSpan(m.topic, m.event.eventType, m.headers, inner),
+    fn,
+  )();
+}
+
 let tracingShutdown: (() => Promise<void>) | undefined;
 
 /** Called by startTracing, so graceful shutdown can flush spans without importing the SDK. */

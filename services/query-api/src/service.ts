@@ -8,6 +8,7 @@ import {
   type ServiceContext,
   serviceSettings,
   startService,
+  withConsumerSpans,
 } from '@dispatch/platform';
 import { OrderChanges } from './changes';
 import { cassandraConnection, type QueryApiConfig, SERVICE_NAME } from './config';
@@ -96,7 +97,8 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
         {
           groupId: config.KAFKA_GROUP_ID,
           topics: [...RAW_TOPICS],
-          batchHandler: (consumed) => handlerOf(ctx)(consumed.map((c) => c.event)),
+          batchHandler: (consumed) =>
+            withConsumerSpans(consumed, () => handlerOf(ctx)(consumed.map((c) => c.event))),
           retry: { maxAttempts: config.CONSUMER_MAX_ATTEMPTS },
         },
       ],
