@@ -80,6 +80,7 @@ describe('.dockerignore', () => {
       'package.json',
       'pnpm-lock.yaml',
       'pnpm-workspace.yaml',
+      'patches/kafkajs@2.2.4.patch',
       'tools/package.json',
       'packages/platform/package.json',
       'packages/platform/src/index.ts',
