@@ -127,7 +127,14 @@ export function postgresCheck(config: StackConfig['postgres'], attemptMs = 10_00
           await client.connect();
           await client.query('SELECT 1');
           const version = await client.query<{ server_version: string }>('SHOW server_version');
-          return `PostgreSQL ${version.rows[0]?.server_version ?? '?'} answers SELECT 1`;
+          const autovacuum = await client.query<{ autovacuum: string }>('SHOW autovacuum');
+          // The services' queue-like tables (outbox, deliveries, drivers) churn: without autovacuum
+          // their dead rows pile up and every poll and lock slows down (docs/benchmarks.md).
+          const warning =
+            autovacuum.rows[0]?.autovacuum === 'off'
+              ? ' (warning: autovacuum is off on this server; the stack slows down as dead rows pile up — turn it on, or VACUUM the service databases now and then)'
+              : '';
+          return `PostgreSQL ${version.rows[0]?.server_version ?? '?'} answers SELECT 1${warning}`;
         } finally {
           await client.end().catch(() => undefined);
         }
