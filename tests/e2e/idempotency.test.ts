@@ -19,7 +19,7 @@ async function ordersOf(customerId: string): Promise<string[]> {
   return answer.body.items.map((order) => order.orderId);
 }
 
-/** Idempotency-Key on POST /api/orders, Stripe semantics (DESIGN.md §6). */
+/** Idempotency-Key on POST /api/orders, Stripe semantics (docs/design.md §6). */
 describe('Idempotency-Key', () => {
   let itemId: string;
 

@@ -4,7 +4,7 @@ import { addressEnv, QUERY_KEYSPACE, type StackConfig } from './config';
 import { describeError } from './errors';
 
 /**
- * The five Dispatch services (DESIGN.md §1). `pnpm stack up` starts, after the servers are
+ * The five Dispatch services (docs/design.md §1). `pnpm stack up` starts, after the servers are
  * provisioned, every one whose package exists under services/<name> (so the stack keeps
  * working while only some are written), waits for its readiness endpoint, records it in
  * .stack/started.json, and `down` stops it before the servers.
@@ -21,7 +21,7 @@ export interface AppService {
   /** Entry point, relative to the repo root. */
   main: string;
   port: number;
-  /** Answers 200 once the service can do work (DESIGN.md: GET /health/ready). */
+  /** Answers 200 once the service can do work (docs/design.md §1: GET /health/ready). */
   readyPath: string;
   /** Extra environment on top of the stack addresses (its database or keyspace). */
   env: Record<string, string>;

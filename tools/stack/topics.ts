@@ -1,6 +1,6 @@
 /**
  * Which topics the stack needs and what to do about the ones that exist (pure; see provision.ts).
- * Names follow DESIGN.md §2: four raw.* event topics with one partition count and unlimited
+ * Names follow docs/design.md §2: four raw.* event topics with one partition count and unlimited
  * retention (the log is the source for read-model rebuilds), and one dlq.<service> per consumer.
  */
 export interface TopicSpec {

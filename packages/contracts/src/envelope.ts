@@ -12,7 +12,7 @@ import {
 import { idSchema, isoDateTimeSchema } from './payloads/common';
 
 /**
- * The envelope every event travels in (DESIGN §2), a superset of the seed's.
+ * The envelope every event travels in (docs/design.md §2), a superset of the seed's.
  *
  * causationId is the eventId of the event that caused this one. order.created starts a saga and has
  * none; every other event must have one. Events triggered by a request or a timer rather than by an

@@ -6,7 +6,7 @@ import type { DeliveryAddress } from './payloads/order';
 import type { REFUND_REASONS } from './payloads/payment';
 
 /**
- * The order status fold (DESIGN §3, §4).
+ * The order status fold (docs/design.md §3, §4).
  *
  * An order's events arrive on four topics in no fixed order and more than once, so the fold is a merge,
  * not a state machine: `applyEvent` is commutative and idempotent. Each section below is filled only

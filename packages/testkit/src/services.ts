@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /**
- * Where the local stack runs each Dispatch service (DESIGN.md §1; the launcher's table is
+ * Where the local stack runs each Dispatch service (docs/design.md §1; the launcher's table is
  * tools/stack/services.ts, checked against this one by its unit test). Tests read a service's
  * base URL from <NAME>_URL (e.g. ORDER_SERVICE_URL), so they also run against a remote stack.
  */

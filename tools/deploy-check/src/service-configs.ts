@@ -16,7 +16,7 @@ export interface EnvSchema {
 
 export interface ServiceConfig {
   name: string;
-  /** The port the service listens on by default (DESIGN.md §1, tools/stack/services.ts). */
+  /** The port the service listens on by default (docs/design.md §1, tools/stack/services.ts). */
   port: number;
   schema: EnvSchema;
 }

@@ -59,7 +59,7 @@ export const orderCreatedV1 = z
     totalAmount: moneySchema,
     currency: currencySchema,
     /**
-     * As the customer asked for them, `unitPrice` optional (DESIGN §6): inventory checks a given
+     * As the customer asked for them, `unitPrice` optional (docs/design.md §6): inventory checks a given
      * unitPrice against its catalogue and prices a line without one from the catalogue.
      */
     items: z.array(requestedLineSchema).min(1).max(100),

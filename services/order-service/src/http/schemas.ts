@@ -26,7 +26,7 @@ export const orderLineRequestSchema = z.object({
   itemId: itemIdSchema,
   quantity: z.int().min(1).max(MAX_QUANTITY),
   /**
-   * Optional (DESIGN §6). When given, it is the price the customer was shown: inventory checks it against
+   * Optional (docs/design.md §6). When given, it is the price the customer was shown: inventory checks it against
    * its catalogue (whose price is authoritative) and rejects the order on a mismatch. When left out,
    * inventory prices the line from its catalogue.
    */
