@@ -5,6 +5,7 @@ import {
   type ExtraInstance,
   eventually,
   freePort,
+  groupState,
   localRedisAnswers,
   requireRunningServices,
   serviceUrl,
@@ -69,6 +70,16 @@ describe('a duplicate storm of one inventory.reserved across three payment-servi
     await requireRunningServices(['inventory-service', 'payment-service', 'query-api']);
     const ports = [await freePort(), await freePort()];
     for (const port of ports) instances.push(await startExtraInstance('payment-service', port));
+    // "Every instance took part" needs the group settled with all three members holding partitions:
+    // a member that is ready has joined once, but the others may still be rebalancing around it.
+    await eventually(
+      async () => {
+        const group = await groupState('payment-service');
+        if (group.state !== 'Stable' || group.members !== 3)
+          throw new Error(`payment-service group is ${group.state} with ${group.members} members`);
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
     producer = await connectProducer();
   });
 

@@ -1,7 +1,7 @@
 export { dropTestDatabase } from './databases';
 export * from './dispatch-api';
 export { type EventuallyOptions, eventually } from './eventually';
-export { commitGroupAtEnd, committedOffsets, deleteGroups } from './kafka-groups';
+export { commitGroupAtEnd, committedOffsets, deleteGroups, groupState } from './kafka-groups';
 export {
   localRedisAnswers,
   startLocalPostgres,

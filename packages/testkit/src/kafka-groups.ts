@@ -95,3 +95,16 @@ export async function deleteGroups(groupIds: readonly string[]): Promise<void> {
     await admin.disconnect();
   }
 }
+
+/** A consumer group's state as the broker reports it ('Stable', 'PreparingRebalance', …) and its members. */
+export async function groupState(groupId: string): Promise<{ state: string; members: number }> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0];
+    return { state: group?.state ?? 'Dead', members: group?.members.length ?? 0 };
+  } finally {
+    await admin.disconnect();
+  }
+}
