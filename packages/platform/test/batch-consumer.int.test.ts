@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AnyEvent,
-  createEvent,
-  DlqHeader,
-  dlqTopic,
-  sampleOrderCreatedPayload,
-  serializeEnvelope,
-} from '@dispatch/contracts';
+import { type AnyEvent, createEvent, DlqHeader, dlqTopic, serializeEnvelope } from '@dispatch/contracts';
 import { eventually } from '@dispatch/testkit';
 import { type EventStep, pgBatchHandler } from '../src/batch-transaction';
 import {
@@ -23,7 +16,7 @@ import {
   runConsumer,
 } from '../src/kafka';
 import { createMetrics } from '../src/metrics';
-import { assertKafkaReachable, suffix, testKafka, testLogger } from './helpers/kafka';
+import { assertKafkaReachable, orderCreated, suffix, testKafka, testLogger } from './helpers/kafka';
 import { createTestDatabase, type TestDatabase } from './helpers/pg';
 
 /**
@@ -54,16 +47,6 @@ afterEach(async () => {
 afterAll(async () => {
   await producer?.disconnect();
 });
-
-function orderCreated(orderId: string): AnyEvent {
-  return createEvent({
-    eventType: 'order.created',
-    orderId,
-    correlationId: orderId,
-    producer: 'order-service',
-    payload: sampleOrderCreatedPayload(orderId),
-  });
-}
 
 function cancelled(orderId: string): AnyEvent {
   return createEvent({

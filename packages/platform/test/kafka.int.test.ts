@@ -1,10 +1,8 @@
 import {
   type AnyEvent,
-  createEvent,
   DlqHeader,
   dlqTopic,
   sampleEvents,
-  sampleOrderCreatedPayload,
   serializeEnvelope,
   TRACEPARENT_HEADER,
 } from '@dispatch/contracts';
@@ -26,7 +24,7 @@ import {
   TopicMismatchError,
 } from '../src/kafka';
 import { createMetrics, type PlatformMetrics } from '../src/metrics';
-import { assertKafkaReachable, gate, suffix, testKafka, testLogger } from './helpers/kafka';
+import { assertKafkaReachable, gate, orderCreated, suffix, testKafka, testLogger } from './helpers/kafka';
 
 const logger = testLogger();
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -104,16 +102,6 @@ function toMessage(topic: string, event: AnyEvent): OutgoingMessage {
     value: serializeEnvelope(event),
     headers: { [TRACEPARENT_HEADER]: TRACEPARENT },
   };
-}
-
-function orderCreated(orderId: string): AnyEvent {
-  return createEvent({
-    eventType: 'order.created',
-    orderId,
-    correlationId: orderId,
-    producer: 'order-service',
-    payload: sampleOrderCreatedPayload(orderId),
-  });
 }
 
 async function counterValue(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import { type AnyEvent, createEvent, sampleOrderCreatedPayload } from '@dispatch/contracts';
 import { stackAddresses } from '@dispatch/testkit';
 import { createKafka, type KafkaClient } from '../../src/kafka';
 import { createLogger, type Logger } from '../../src/logger';
@@ -58,4 +59,15 @@ export function gate(): { opened: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { opened, open };
+}
+
+/** An order.created for `orderId`, as order-service would publish it. */
+export function orderCreated(orderId: string): AnyEvent {
+  return createEvent({
+    eventType: 'order.created',
+    orderId,
+    correlationId: orderId,
+    producer: 'order-service',
+    payload: sampleOrderCreatedPayload(orderId),
+  });
 }
