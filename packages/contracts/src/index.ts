@@ -112,6 +112,7 @@ export {
   sampleEvents,
   sampleOrderCreatedPayload,
 } from './testing';
+export { freeText, plainText, type TextKind, unsafeCharacterIn } from './text';
 export {
   DlqHeader,
   dlqTopic,

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { type Money, moneySchema, totalOfLines } from '../money';
+import { plainText } from '../text';
 
 /** ISO-8601 date-time with `Z` or a `±hh:mm` offset; a local time without offset is ambiguous and rejected. */
 export const isoDateTimeSchema = z.iso.datetime({ offset: true });
 
 /** Identifiers chosen by services (order ids, customer ids, payment ids…); item ids have `itemIdSchema`. */
-export const idSchema = z.string().min(1).max(128);
+export const idSchema = plainText().min(1).max(128);
 
 /**
  * A machine-readable reason code in snake case, e.g. `NO_DRIVER_AVAILABLE` (our own saga codes are upper

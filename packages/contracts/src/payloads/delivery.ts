@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainText } from '../text';
 import { idSchema, isoDateTimeSchema, reasonCodeSchema } from './common';
 
 /** The seed's delivery fields: `{orderId, deliveryId, driverName, status, estimatedDeliveryTime}`. */
@@ -8,7 +9,7 @@ const deliveryBase = {
 };
 
 const driver = {
-  driverName: z.string().min(1).max(200),
+  driverName: plainText().min(1).max(200),
   driverId: idSchema.optional(),
 };
 

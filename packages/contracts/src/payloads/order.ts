@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { currencySchema, moneySchema } from '../money';
+import { freeText, plainText } from '../text';
 import {
   amountMismatchIssue,
   duplicateItemIssues,
@@ -9,10 +10,10 @@ import {
 } from './common';
 
 export const deliveryAddressSchema = z.object({
-  line1: z.string().min(1).max(200),
-  line2: z.string().min(1).max(200).optional(),
-  city: z.string().min(1).max(100),
-  postcode: z.string().min(1).max(20),
+  line1: plainText().min(1).max(200),
+  line2: plainText().min(1).max(200).optional(),
+  city: plainText().min(1).max(100),
+  postcode: plainText().min(1).max(20),
   /** ISO 3166-1 alpha-2, e.g. "GB". */
   country: z
     .string()
@@ -86,7 +87,7 @@ export const CANCELLED_BY = ['CUSTOMER', 'ADMIN', 'SYSTEM'] as const;
  */
 export const orderCancelledV1 = z.object({
   orderId: idSchema,
-  reason: z.string().min(1).max(500).optional(),
+  reason: freeText().min(1).max(500).optional(),
   cancelledBy: z.enum(CANCELLED_BY),
   /** The user (customer or admin) who asked, when a person did. */
   actorId: idSchema.optional(),

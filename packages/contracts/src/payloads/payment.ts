@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { currencySchema, moneySchema } from '../money';
+import { plainText } from '../text';
 import { idSchema, reasonCodeSchema } from './common';
 
 /** The seed's payment fields: `{paymentId, orderId, amount, currency, status, failureReason}`. */
@@ -15,7 +16,7 @@ export const paymentAuthorizedV1 = z.object({
   ...paymentBase,
   status: z.literal('AUTHORIZED'),
   /** The gateway's own reference for the authorisation. */
-  gatewayReference: z.string().min(1).max(200).optional(),
+  gatewayReference: plainText().min(1).max(200).optional(),
 });
 
 /** Codes payment-service uses today, the gateway decline codes in their usual lower case; `failureReason` is an open set. */
