@@ -1,4 +1,4 @@
-import type { DlqReason } from '@dispatch/platform';
+import { DLQ_REASONS, type DlqReason } from '@dispatch/platform';
 
 export class UsageError extends Error {}
 
@@ -24,7 +24,6 @@ export const SERVICES = [
   'delivery-service',
   'query-api',
 ];
-const REASONS: DlqReason[] = ['invalid', 'permanent', 'exhausted'];
 
 export type DlqCommand =
   | { name: 'help' }
@@ -63,8 +62,8 @@ export function parseDlqArgs(argv: string[]): DlqCommand {
     else if (arg === '--dry-run') dryRun = true;
     else if (arg === '--reason') {
       const value = rest[++i];
-      if (!value || !REASONS.includes(value as DlqReason)) {
-        throw new UsageError(`--reason needs one of: ${REASONS.join(', ')}`);
+      if (!value || !DLQ_REASONS.includes(value as DlqReason)) {
+        throw new UsageError(`--reason needs one of: ${DLQ_REASONS.join(', ')}`);
       }
       reason = value as DlqReason;
     } else if (arg === '--offset') {

@@ -116,10 +116,12 @@ export { freeText, plainText, type TextKind, unsafeCharacterIn } from './text';
 export {
   DlqHeader,
   dlqTopic,
+  isRawTopic,
   RAW_TOPICS,
   type RawTopic,
   TopicNameError,
   Topics,
   TRACEPARENT_HEADER,
   topicForEventType,
+  topicOwner,
 } from './topics';

@@ -4,7 +4,7 @@ import type { EventType, PayloadOf } from './events';
 import type { OrderStatus } from './fold';
 import { totalOfLines } from './money';
 import { type PricedLine, type RequestedLine, requestedTotal } from './payloads/common';
-import { type RawTopic, Topics, topicForEventType } from './topics';
+import { topicForEventType, topicOwner } from './topics';
 
 /**
  * Realistic, valid event lists for each saga path, for tests in any package. Pure apart from fresh
@@ -94,13 +94,6 @@ export function sampleOrderCreatedPayload(
   };
 }
 
-const PRODUCER_BY_TOPIC: Record<RawTopic, string> = {
-  [Topics.order]: 'order-service',
-  [Topics.inventory]: 'inventory-service',
-  [Topics.payment]: 'payment-service',
-  [Topics.delivery]: 'delivery-service',
-};
-
 /** The events of one order going down `path`, in the order they would be produced. */
 export function sampleEvents(path: SagaPath, options: SampleEventsOptions = {}): AnyEvent[] {
   const orderId = options.orderId ?? `order-${randomUUID()}`;
@@ -116,7 +109,7 @@ export function sampleEvents(path: SagaPath, options: SampleEventsOptions = {}):
       orderId,
       correlationId: orderId,
       causationId: cause?.eventId,
-      producer: PRODUCER_BY_TOPIC[topicForEventType(eventType)],
+      producer: topicOwner(topicForEventType(eventType)),
       payload,
       occurredAt: at(events.length),
     }) as AnyEvent;

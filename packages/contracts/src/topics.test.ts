@@ -2,11 +2,13 @@ import { EVENT_TYPES } from './events';
 import {
   DlqHeader,
   dlqTopic,
+  isRawTopic,
   RAW_TOPICS,
   TopicNameError,
   Topics,
   TRACEPARENT_HEADER,
   topicForEventType,
+  topicOwner,
 } from './topics';
 
 describe('topics', () => {
@@ -38,6 +40,18 @@ describe('topics', () => {
 
   it('routes every event type to a raw topic', () => {
     for (const eventType of EVENT_TYPES) expect(RAW_TOPICS).toContain(topicForEventType(eventType));
+  });
+
+  it('names the one owner of each raw topic, and only raw topics have one', () => {
+    expect(RAW_TOPICS.map(topicOwner)).toEqual([
+      'order-service',
+      'inventory-service',
+      'payment-service',
+      'delivery-service',
+    ]);
+    expect(RAW_TOPICS.every(isRawTopic)).toBe(true);
+    expect(isRawTopic('dlq.payment-service')).toBe(false);
+    expect(isRawTopic('toString')).toBe(false);
   });
 
   it('names DLQ topics per service and refuses names Kafka would reject', () => {

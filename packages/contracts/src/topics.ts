@@ -32,6 +32,23 @@ export function topicForEventType(eventType: EventType): RawTopic {
   return TOPIC_BY_EVENT_TYPE[eventType];
 }
 
+/** The one service that writes each raw topic: an event on it must name this service as its producer. */
+const OWNER_BY_TOPIC: Readonly<Record<RawTopic, string>> = Object.freeze({
+  [Topics.order]: 'order-service',
+  [Topics.inventory]: 'inventory-service',
+  [Topics.payment]: 'payment-service',
+  [Topics.delivery]: 'delivery-service',
+});
+
+export function isRawTopic(topic: string): topic is RawTopic {
+  return Object.hasOwn(OWNER_BY_TOPIC, topic);
+}
+
+/** The service that owns (alone produces to) a raw topic. */
+export function topicOwner(topic: RawTopic): string {
+  return OWNER_BY_TOPIC[topic];
+}
+
 export class TopicNameError extends Error {
   override readonly name = 'TopicNameError';
 }

@@ -20,8 +20,10 @@ export interface PlatformMetrics {
   httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
   /** outcome: processed | duplicate | retried | dead_lettered */
   eventsConsumed: Counter<'topic' | 'event_type' | 'outcome'>;
-  /** reason: invalid | exhausted | permanent */
+  /** reason: invalid | clock | permanent | exhausted */
   dlqMessages: Counter<'topic' | 'reason'>;
+  /** Partitions whose current message has kept failing past the consumer's blockedAfterMs. */
+  consumerBlockedPartitions: Gauge<'topic'>;
   /** From the causing event's occurredAt to this step's commit. */
   stageLatency: Histogram<'stage'>;
   outboxBacklog: Gauge;
@@ -53,8 +55,14 @@ export function createMetrics(service: string): PlatformMetrics {
     }),
     dlqMessages: new Counter({
       name: 'kafka_dlq_messages_total',
-      help: 'Messages sent to this service dead-letter topic, by source topic and reason (invalid, exhausted, permanent).',
+      help: 'Messages sent to this service dead-letter topic, by source topic and reason (invalid, clock, permanent, exhausted).',
       labelNames: ['topic', 'reason'],
+      registers: [registry],
+    }),
+    consumerBlockedPartitions: new Gauge({
+      name: 'kafka_consumer_blocked_partitions',
+      help: 'Partitions whose current message keeps failing (e.g. a dependency is down): their offset is kept and the message retried.',
+      labelNames: ['topic'],
       registers: [registry],
     }),
     stageLatency: new Histogram({

@@ -9,7 +9,7 @@ import {
   type ConsumerLagTarget,
   createEventProducer,
   createKafka,
-  type DlqReason,
+  DLQ_REASONS,
   type EventHandler,
   type EventProducer,
   type KafkaClient,
@@ -139,6 +139,7 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   for (const c of consumerDefs) {
     for (const topic of c.topics) {
       for (const reason of DLQ_REASONS) metrics.dlqMessages.inc({ topic, reason }, 0);
+      metrics.consumerBlockedPartitions.set({ topic }, 0);
     }
   }
   const consumers = consumerDefs.map((c) =>
@@ -200,8 +201,6 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   logger.info({ port }, `${def.name} ready`);
   return { ctx, port, stop: () => shutdown.run('stop requested') };
 }
-
-const DLQ_REASONS: readonly DlqReason[] = ['invalid', 'permanent', 'exhausted'];
 
 /** One lag target per consumer group, with every topic its consumers read. */
 function lagTargets(consumers: ConsumerDefinition[], serviceName: string): ConsumerLagTarget[] {

@@ -1,13 +1,26 @@
-import { failureAction, nextOffset, resolveRetryOptions } from './consumer';
-import { errorMessage, PermanentError } from './errors';
+import { clockViolation, failureAction, nextOffset, resolveRetryOptions, topicViolation } from './consumer';
+import { errorMessage, PermanentError, RetryableError } from './errors';
 
 describe('failureAction', () => {
-  it('retries transient failures until the last attempt, then dead-letters as exhausted', () => {
-    const transient = new Error('connection reset');
-    expect(failureAction(transient, 1, 5)).toEqual({ action: 'retry' });
-    expect(failureAction(transient, 4, 5)).toEqual({ action: 'retry' });
-    expect(failureAction(transient, 5, 5)).toEqual({ action: 'dead-letter', reason: 'exhausted' });
+  it('retries unknown failures until the last attempt, then dead-letters as exhausted', () => {
+    const unknown = new Error('boom');
+    expect(failureAction(unknown, 1, 5)).toEqual({ action: 'retry' });
+    expect(failureAction(unknown, 4, 5)).toEqual({ action: 'retry' });
+    expect(failureAction(unknown, 5, 5)).toEqual({ action: 'dead-letter', reason: 'exhausted' });
     expect(failureAction('a thrown string', 1, 1)).toEqual({ action: 'dead-letter', reason: 'exhausted' });
+  });
+
+  it('retries a dependency outage however many attempts it takes: it is never dead-lettered', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(failureAction(refused, 5, 5)).toEqual({ action: 'retry' });
+    expect(failureAction(new RetryableError('lock held'), 10_000, 5)).toEqual({ action: 'retry' });
+  });
+
+  it('dead-letters a deterministic database error (bad data) at once', () => {
+    const nul = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+      code: '22021',
+    });
+    expect(failureAction(nul, 1, 30)).toEqual({ action: 'dead-letter', reason: 'permanent' });
   });
 
   it('dead-letters a PermanentError at once', () => {
@@ -20,6 +33,49 @@ describe('failureAction', () => {
   it('treats subclasses of PermanentError as permanent', () => {
     class UnknownOrderError extends PermanentError {}
     expect(failureAction(new UnknownOrderError('x'), 2, 5)).toMatchObject({ reason: 'permanent' });
+  });
+});
+
+describe('topicViolation', () => {
+  it("accepts an event on its own raw topic from that topic's owner", () => {
+    const event = { eventType: 'payment.authorized', producer: 'payment-service' } as const;
+    expect(topicViolation('raw.payment-events', event)).toBeUndefined();
+  });
+
+  it('refuses an event type that lives on another raw topic', () => {
+    const event = { eventType: 'payment.authorized', producer: 'payment-service' } as const;
+    expect(topicViolation('raw.inventory-events', event)).toBe(
+      'payment.authorized events belong on raw.payment-events, not raw.inventory-events',
+    );
+  });
+
+  it('refuses an event whose producer does not own the topic', () => {
+    const event = { eventType: 'payment.authorized', producer: 'order-service' } as const;
+    expect(topicViolation('raw.payment-events', event)).toBe(
+      "raw.payment-events is written by payment-service only; this event's producer is 'order-service'",
+    );
+  });
+
+  it('does not check topics that are not raw topics', () => {
+    expect(topicViolation('test.events', { eventType: 'order.created', producer: 'test' })).toBeUndefined();
+  });
+});
+
+describe('clockViolation', () => {
+  const now = Date.parse('2026-12-02T10:00:00.000Z');
+
+  it('accepts past events and events within the skew', () => {
+    expect(clockViolation('2020-01-01T00:00:00.000Z', now, 300_000)).toBeUndefined();
+    expect(clockViolation('2026-12-02T10:05:00.000Z', now, 300_000)).toBeUndefined();
+  });
+
+  it('refuses an event dated beyond the skew, saying by how much', () => {
+    expect(clockViolation('2026-12-02T10:05:01.000Z', now, 300_000)).toBe(
+      "occurredAt 2026-12-02T10:05:01.000Z is 301 s ahead of this consumer's clock (at most 300 s allowed)",
+    );
+    expect(clockViolation('9999-12-31T23:59:59.000Z', now, 300_000)).toMatch(
+      /ahead of this consumer's clock/,
+    );
   });
 });
 

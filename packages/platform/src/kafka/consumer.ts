@@ -1,4 +1,12 @@
-import { type AnyEvent, EVENT_TYPES, parseEnvelope, validateEnvelope } from '@dispatch/contracts';
+import {
+  type AnyEvent,
+  EVENT_TYPES,
+  isRawTopic,
+  parseEnvelope,
+  topicForEventType,
+  topicOwner,
+  validateEnvelope,
+} from '@dispatch/contracts';
 import type { Batch, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { HealthCheck } from '../health';
 import { eventLogger, type Logger } from '../logger';
@@ -8,7 +16,8 @@ import { backoffDelay, sleepUnlessAborted } from './backoff';
 import { type KafkaClient, kafkajsOf } from './client';
 import { coalesceCalls } from './coalesce';
 import { buildDeadLetter, type DlqReason, type FailedRecord } from './dlq';
-import { errorMessage, PermanentError } from './errors';
+import { errorMessage } from './errors';
+import { failureKind } from './failure';
 import { decodeHeaders } from './headers';
 import type { EventPublisher } from './publisher';
 
@@ -26,8 +35,9 @@ export interface HandlerContext {
 
 /**
  * Handles one event. Resolve only once the effect is durable (committed in the service's
- * database). Throw PermanentError for failures a retry cannot fix; any other error is retried with
- * backoff.
+ * database). Throw PermanentError for failures a retry cannot fix (dead-lettered at once) and
+ * RetryableError for conditions that pass (retried as long as it takes); see failureKind for how
+ * other errors are classified.
  */
 export type EventHandler = (event: AnyEvent, ctx: HandlerContext) => Promise<void>;
 
@@ -47,7 +57,10 @@ export interface ConsumedEvent extends HandlerContext {
 export type BatchHandler = (events: readonly ConsumedEvent[]) => Promise<void>;
 
 export interface ConsumerRetryOptions {
-  /** Handler tries per message before it is dead-lettered. Default 5. */
+  /**
+   * Tries per message before one failing for an unknown reason is dead-lettered (`exhausted`).
+   * Retryable failures (a dependency down) are retried without limit, permanent ones not at all. Default 5.
+   */
   maxAttempts: number;
   /** Ceiling of the first backoff. Default 100 ms. */
   initialDelayMs: number;
@@ -62,7 +75,8 @@ export interface RunConsumerOptions {
   /** The consuming service's name: dead letters go to `dlq.<service>`. */
   service: string;
   logger: Logger;
-  metrics?: Pick<PlatformMetrics, 'eventsConsumed' | 'dlqMessages'>;
+  metrics?: Pick<PlatformMetrics, 'eventsConsumed' | 'dlqMessages'> &
+    Partial<Pick<PlatformMetrics, 'consumerBlockedPartitions'>>;
   /** Publishes dead letters (an EventProducer, connected). */
   publisher: EventPublisher;
   /** Exactly one of handler (one event at a time) and batchHandler (a partition's fetched batch at once). */
@@ -97,6 +111,16 @@ export interface RunConsumerOptions {
    * its partition paused, so a slow or retrying partition does not hold up the others. Default 250 ms.
    */
   inlineBudgetMs?: number;
+  /**
+   * How long a partition's current message may keep failing before the partition counts as blocked:
+   * the health check (readiness) then fails with the reason, and `kafka_consumer_blocked_partitions`
+   * counts it. Default 10 s.
+   */
+  blockedAfterMs?: number;
+  /** How far an event's occurredAt may be ahead of this consumer's clock; later ones are dead-lettered (`clock`). Default 5 min. */
+  maxClockSkewMs?: number;
+  /** Messages larger than this are invalid events, dead-lettered without being parsed. Default 256 KiB. */
+  maxEventBytes?: number;
 }
 
 export type ConsumerState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopping' | 'stopped';
@@ -138,11 +162,44 @@ export type FailureAction =
   | { action: 'retry' }
   | { action: 'dead-letter'; reason: 'permanent' | 'exhausted' };
 
-/** What to do after the handler failed on `attempt` (from 1). Pure. */
+/**
+ * What to do after the handler failed on `attempt` (from 1). Pure. A dependency that is down is not
+ * a poison message: retryable failures are retried however long it takes, with the offset kept.
+ */
 export function failureAction(error: unknown, attempt: number, maxAttempts: number): FailureAction {
-  if (error instanceof PermanentError) return { action: 'dead-letter', reason: 'permanent' };
-  if (attempt >= maxAttempts) return { action: 'dead-letter', reason: 'exhausted' };
-  return { action: 'retry' };
+  const kind = failureKind(error);
+  if (kind === 'permanent') return { action: 'dead-letter', reason: 'permanent' };
+  if (kind === 'retryable' || attempt < maxAttempts) return { action: 'retry' };
+  return { action: 'dead-letter', reason: 'exhausted' };
+}
+
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
+export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
+
+/**
+ * Why a valid envelope may still not be accepted from `topic`, or undefined. Pure. Each raw topic
+ * carries only its own event types and is written by one service, so an event elsewhere (or from
+ * anyone else) is forged or misrouted; other topics (tests, tools) are not checked.
+ */
+export function topicViolation(
+  topic: string,
+  event: Pick<AnyEvent, 'eventType' | 'producer'>,
+): string | undefined {
+  if (!isRawTopic(topic)) return undefined;
+  const home = topicForEventType(event.eventType);
+  if (home !== topic) return `${event.eventType} events belong on ${home}, not ${topic}`;
+  const owner = topicOwner(topic);
+  if (event.producer !== owner) {
+    return `${topic} is written by ${owner} only; this event's producer is '${event.producer}'`;
+  }
+  return undefined;
+}
+
+/** Why an event dated `occurredAt` is too far in the future, or undefined. Pure. */
+export function clockViolation(occurredAt: string, nowMs: number, maxSkewMs: number): string | undefined {
+  const aheadMs = Date.parse(occurredAt) - nowMs;
+  if (!(aheadMs > maxSkewMs)) return undefined;
+  return `occurredAt ${occurredAt} is ${Math.round(aheadMs / 1000)} s ahead of this consumer's clock (at most ${Math.round(maxSkewMs / 1000)} s allowed)`;
 }
 
 /** The offset to commit once `offset` is done: Kafka's committed offset is the next one to read. */
@@ -165,7 +222,22 @@ interface Lane {
 type Entry =
   | { kind: 'event'; offset: string; item: ConsumedEvent; record: FailedRecord }
   | { kind: 'skip'; offset: string }
-  | { kind: 'invalid'; offset: string; record: FailedRecord; error: string; log: Logger };
+  | {
+      kind: 'invalid';
+      offset: string;
+      record: FailedRecord;
+      reason: 'invalid' | 'clock';
+      error: string;
+      log: Logger;
+    };
+
+/** A partition whose current message keeps failing. */
+interface Blockage {
+  since: number;
+  error: string;
+  /** Counted in kafka_consumer_blocked_partitions (and failing readiness). */
+  reported: boolean;
+}
 
 /**
  * Consumes `topics` as group `groupId` and hands every valid event to the handler, at least once.
@@ -190,6 +262,9 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     throw new RangeError(`partitionsConsumedConcurrently must be an integer >= 1, got ${concurrency}`);
   }
   const inlineBudgetMs = opts.inlineBudgetMs ?? 250;
+  const blockedAfterMs = opts.blockedAfterMs ?? 10_000;
+  const maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  const maxEventBytes = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const handledTypes = opts.eventTypes ? new Set(opts.eventTypes) : undefined;
   const logger = opts.logger.child({ component: 'kafka-consumer', groupId: opts.groupId });
   const consumer: Consumer = kafkajsOf(opts.kafka).consumer({
@@ -204,6 +279,8 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
   /** Every batch being worked on, inline or as a lane, by partition. */
   const lanes = new Map<string, Lane>();
   const laneDone = new Map<string, Promise<void>>();
+  /** Partitions whose current message is failing, by lane key. */
+  const blockages = new Map<string, Blockage>();
 
   let markReady: () => void = () => {};
   let failReady: (err: Error) => void = () => {};
@@ -252,6 +329,40 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     outcome: 'processed' | 'retried' | 'dead_lettered' | 'skipped',
   ) => metrics?.eventsConsumed.inc({ topic, event_type: eventType, outcome });
 
+  /** Records a failed try on the lane's partition; past blockedAfterMs the partition counts as blocked. */
+  function noteFailure(lane: Lane, err: unknown): void {
+    const key = laneKey(lane.topic, lane.partition);
+    const now = Date.now();
+    let blockage = blockages.get(key);
+    if (!blockage) {
+      blockage = { since: now, error: '', reported: false };
+      blockages.set(key, blockage);
+    }
+    blockage.error = errorMessage(err);
+    if (!blockage.reported && now - blockage.since >= blockedAfterMs) {
+      blockage.reported = true;
+      metrics?.consumerBlockedPartitions?.inc({ topic: lane.topic });
+      logger.error(
+        { topic: lane.topic, partition: lane.partition, err, blockedMs: now - blockage.since },
+        'partition blocked: its current message keeps failing; offset kept, retrying',
+      );
+    }
+  }
+
+  /** The lane's partition moved on (or is no longer ours): it is not blocked any more. */
+  function noteProgress(lane: Lane): void {
+    const key = laneKey(lane.topic, lane.partition);
+    const blockage = blockages.get(key);
+    if (!blockage) return;
+    blockages.delete(key);
+    if (!blockage.reported) return;
+    metrics?.consumerBlockedPartitions?.dec({ topic: lane.topic });
+    logger.info(
+      { topic: lane.topic, partition: lane.partition, blockedMs: Date.now() - blockage.since },
+      'partition unblocked',
+    );
+  }
+
   /** Publishes the dead letter, retrying until it is out; false if the lane was aborted first. */
   async function deadLetter(
     lane: Lane,
@@ -262,23 +373,25 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     retryCount: number,
     log: Logger,
   ): Promise<boolean> {
-    const message = buildDeadLetter({
-      service: opts.service,
-      record,
-      reason,
-      error,
-      retryCount,
-      failedAt: new Date(),
-    });
+    const input = { service: opts.service, record, reason, error, retryCount, failedAt: new Date() };
+    let message = buildDeadLetter(input);
     for (let attempt = 1; ; attempt++) {
       try {
         await opts.publisher.publish([message]);
+        noteProgress(lane);
         metrics?.dlqMessages.inc({ topic: record.topic, reason });
         countConsumed(record.topic, eventType, 'dead_lettered');
         log.warn({ reason, error, retryCount, dlqTopic: message.topic }, 'message dead-lettered');
         return true;
       } catch (err) {
+        if (isTooLarge(err)) {
+          // The broker's limit is below ours: keep only the prefix, whatever the size.
+          message = buildDeadLetter({ ...input, maxBytes: 0 });
+          log.warn({ err }, 'dead letter too large for the broker; truncating it');
+          continue;
+        }
         // Committing without the dead letter out would lose the message: keep trying instead.
+        noteFailure(lane, err);
         log.error({ err, attempt }, 'publishing the dead letter failed; offset stays uncommitted, retrying');
         if (!(await sleepUnlessAborted(backoffDelay(attempt, DLQ_PUBLISH_BACKOFF), lane.abort.signal)))
           return false;
@@ -299,6 +412,12 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
       headers: decodeHeaders(message.headers),
     };
     const bytes = message.value ?? Buffer.alloc(0);
+    const recordLogger = logger.child({ topic, partition, offset });
+    if (bytes.length > maxEventBytes) {
+      const error = `the message is ${bytes.length} bytes; events are at most ${maxEventBytes}`;
+      recordLogger.warn({ bytes: bytes.length }, 'oversize message');
+      return { kind: 'invalid', offset, record, reason: 'invalid', error, log: recordLogger };
+    }
     let json: unknown;
     try {
       json = JSON.parse(bytes.toString('utf8'));
@@ -311,13 +430,29 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     if (handledTypes && KNOWN_EVENT_TYPES.has(eventType) && !handledTypes.has(eventType)) {
       return { kind: 'skip', offset };
     }
-    const recordLogger = logger.child({ topic, partition, offset });
     const parsed = json === undefined ? parseEnvelope(bytes) : validateEnvelope(json);
     if (!parsed.ok) {
       recordLogger.warn({ issues: parsed.error.issues }, 'invalid event envelope');
-      return { kind: 'invalid', offset, record, error: parsed.error.message, log: recordLogger };
+      return {
+        kind: 'invalid',
+        offset,
+        record,
+        reason: 'invalid',
+        error: parsed.error.message,
+        log: recordLogger,
+      };
     }
     const event = parsed.event;
+    const misplaced = topicViolation(topic, event);
+    if (misplaced) {
+      recordLogger.warn({ eventType: event.eventType, producer: event.producer }, misplaced);
+      return { kind: 'invalid', offset, record, reason: 'invalid', error: misplaced, log: recordLogger };
+    }
+    const early = clockViolation(event.occurredAt, Date.now(), maxClockSkewMs);
+    if (early) {
+      recordLogger.warn({ occurredAt: event.occurredAt }, early);
+      return { kind: 'invalid', offset, record, reason: 'clock', error: early, log: recordLogger };
+    }
     const item: ConsumedEvent = {
       event,
       topic,
@@ -346,10 +481,12 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
         } else {
           await batchHandler?.([call]);
         }
+        noteProgress(lane);
         countConsumed(topic, event.eventType, 'processed');
         return true;
       } catch (err) {
         const next = failureAction(err, attempt, retry.maxAttempts);
+        noteFailure(lane, err);
         if (next.action === 'dead-letter') {
           log.error({ err, attempt, reason: next.reason }, 'handler failed; dead-lettering');
           return deadLetter(lane, record, event.eventType, next.reason, errorMessage(err), attempt, log);
@@ -379,20 +516,27 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
    */
   async function handleRun(lane: Lane, run: Entry[]): Promise<number> {
     const events = run.filter((e): e is Extract<Entry, { kind: 'event' }> => e.kind === 'event');
-    if (events.length > 0 && handleTogether) {
+    for (let attempt = 1; events.length > 0 && handleTogether; attempt++) {
       if (lane.abort.signal.aborted) return 0;
       try {
         await handleTogether(events.map((e) => e.item));
+        noteProgress(lane);
         for (const e of run) {
           if (e.kind === 'event') countConsumed(lane.topic, e.item.event.eventType, 'processed');
           else countConsumed(lane.topic, 'unknown', 'skipped');
         }
         return run.length;
       } catch (err) {
-        logger.warn(
-          { err, topic: lane.topic, partition: lane.partition, events: events.length },
-          'batch failed; handling its events one at a time',
-        );
+        const where = { topic: lane.topic, partition: lane.partition, events: events.length };
+        if (failureKind(err) !== 'retryable') {
+          logger.warn({ err, ...where }, 'batch failed; handling its events one at a time');
+          break;
+        }
+        // A dependency is down: splitting the batch would not help, so the whole batch waits.
+        noteFailure(lane, err);
+        const delayMs = backoffDelay(attempt, retry);
+        logger.warn({ err, ...where, attempt, delayMs }, 'batch failed on a dependency; retrying it');
+        if (!(await sleepUnlessAborted(delayMs, lane.abort.signal))) return 0;
       }
     }
     for (const [index, entry] of run.entries()) {
@@ -426,7 +570,7 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
         continue;
       }
       if (!(await flush())) return doneThrough;
-      if (!(await deadLetter(lane, entry.record, 'unknown', 'invalid', entry.error, 0, entry.log)))
+      if (!(await deadLetter(lane, entry.record, 'unknown', entry.reason, entry.error, 0, entry.log)))
         return doneThrough;
       doneThrough = entry.offset;
     }
@@ -487,6 +631,8 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
       .finally(() => {
         lanes.delete(key);
         laneDone.delete(key);
+        // Its next lane (here or on another member after a rebalance) reports for itself.
+        noteProgress(lane);
         lane.finished = true;
         // Fetch this partition again from where the lane got to.
         if (lane.detached && state !== 'stopping' && state !== 'stopped')
@@ -551,6 +697,15 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
         if (state === 'failed' || state === 'stopping' || state === 'stopped') {
           throw new Error(`consumer ${opts.groupId} is ${state}`);
         }
+        const now = Date.now();
+        const blocked = [...blockages.entries()].filter(([, b]) => now - b.since >= blockedAfterMs);
+        if (blocked.length > 0) {
+          const [key, first] = blocked[0] as [string, Blockage];
+          throw new Error(
+            `consumer ${opts.groupId} is blocked on ${blocked.length} partition(s): ${key.replace('|', '[')}] ` +
+              `has failed for ${Math.round((now - first.since) / 1000)} s: ${first.error}`,
+          );
+        }
       },
     },
   };
@@ -566,4 +721,16 @@ function eventTypeOf(json: unknown): string {
 
 function laneKey(topic: string, partition: number): string {
   return `${topic}|${partition}`;
+}
+
+/** The broker refused a record for its size (kafkajs' protocol error types, possibly as a cause). */
+function isTooLarge(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') return true;
+    e =
+      (e as { cause?: unknown; originalError?: unknown }).cause ??
+      (e as { originalError?: unknown }).originalError;
+  }
+  return false;
 }

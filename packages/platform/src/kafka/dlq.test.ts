@@ -1,9 +1,15 @@
+import { createHash } from 'node:crypto';
 import {
   buildDeadLetter,
+  DLQ_ORIGINAL_SHA256_HEADER,
+  DLQ_ORIGINAL_SIZE_HEADER,
   DLQ_REASON_HEADER,
+  DLQ_TRUNCATED_HEADER,
   type FailedRecord,
+  MAX_DEAD_LETTER_BYTES,
   MAX_ERROR_HEADER_LENGTH,
   parseDlqHeaders,
+  TRUNCATED_VALUE_BYTES,
   toReplayMessage,
   truncateError,
 } from './dlq';
@@ -190,7 +196,7 @@ describe('parseDlqHeaders', () => {
       'x-error is missing',
       "x-retry-count is '1.5', expected a count",
       "x-failed-at is 'yesterday', expected an ISO-8601 timestamp",
-      "x-dlq-reason is 'bored', expected one of invalid, permanent, exhausted",
+      "x-dlq-reason is 'bored', expected one of invalid, clock, permanent, exhausted",
     ]);
   });
 });
@@ -216,5 +222,51 @@ describe('toReplayMessage', () => {
     expect(toReplayMessage({ key: null, value: null, headers: dead.headers ?? {} }, 'other').topic).toBe(
       'other',
     );
+  });
+});
+
+describe('buildDeadLetter of a record too large to dead-letter whole', () => {
+  const failedAt = new Date('2026-03-01T12:34:56.789Z');
+  const input = (record: FailedRecord, maxBytes?: number) => ({
+    service: 'payment-service',
+    record,
+    reason: 'invalid' as const,
+    error: 'not JSON',
+    retryCount: 0,
+    failedAt,
+    ...(maxBytes === undefined ? {} : { maxBytes }),
+  });
+
+  it('keeps a prefix of the value, the original headers, and the original size and hash', () => {
+    const value = Buffer.alloc(1_000_000, 0x61);
+    const dead = buildDeadLetter(input(failedRecord({ value })));
+    expect(dead.value.equals(value.subarray(0, TRUNCATED_VALUE_BYTES))).toBe(true);
+    expect(dead.headers).toMatchObject({
+      traceparent: TRACEPARENT,
+      [DLQ_TRUNCATED_HEADER]: 'value',
+      [DLQ_ORIGINAL_SIZE_HEADER]: '1000000',
+      [DLQ_ORIGINAL_SHA256_HEADER]: createHash('sha256').update(value).digest('hex'),
+      'x-original-offset': '9007199254740993',
+    });
+    const size =
+      dead.value.length + Object.entries(dead.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    expect(size).toBeLessThan(MAX_DEAD_LETTER_BYTES);
+  });
+
+  it('drops the original headers too when they alone are too large', () => {
+    const headers = { traceparent: TRACEPARENT, huge: 'h'.repeat(950_000) };
+    const dead = buildDeadLetter(input(failedRecord({ headers })));
+    expect(dead.headers?.huge).toBeUndefined();
+    expect(dead.headers?.traceparent).toBeUndefined();
+    expect(dead.headers?.[DLQ_TRUNCATED_HEADER]).toBe('value,headers');
+    expect(dead.headers?.['x-original-topic']).toBe('raw.payment-events');
+  });
+
+  it('leaves a record under the limit whole, and truncates any with maxBytes 0', () => {
+    const small = buildDeadLetter(input(failedRecord()));
+    expect(small.headers?.[DLQ_TRUNCATED_HEADER]).toBeUndefined();
+    const forced = buildDeadLetter(input(failedRecord({ value: Buffer.alloc(100_000, 1) }), 0));
+    expect(forced.value.length).toBe(TRUNCATED_VALUE_BYTES);
+    expect(forced.headers?.[DLQ_TRUNCATED_HEADER]).toBe('value');
   });
 });

@@ -1,12 +1,25 @@
 /**
  * Thrown by a handler for a failure that retrying cannot fix (e.g. the event refers to an order
  * this service will never know). The consumer dead-letters the message at once instead of retrying.
- * Every other error is treated as transient and retried with backoff.
  */
 export class PermanentError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'PermanentError';
+  }
+}
+
+/**
+ * Thrown by a handler (or a store) for a condition that passes by itself: a dependency is down or
+ * not ready, another worker holds the order. The message is fine, so the consumer keeps its offset
+ * and retries it with capped backoff for as long as it takes; it is never dead-lettered. Errors of
+ * the database, Redis, Cassandra and Kafka clients that mean "unavailable" are recognised without
+ * this class (see failureKind).
+ */
+export class RetryableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RetryableError';
   }
 }
 

@@ -10,6 +10,7 @@ export {
   type ConsumerRetryOptions,
   type ConsumerState,
   DEFAULT_CONSUMER_RETRY,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
   type EventHandler,
   type HandlerContext,
   type RunConsumerOptions,
@@ -19,16 +20,22 @@ export {
   buildDeadLetter,
   type DeadLetterInput,
   type DeadLetterRecord,
+  DLQ_ORIGINAL_SHA256_HEADER,
+  DLQ_ORIGINAL_SIZE_HEADER,
   DLQ_REASON_HEADER,
+  DLQ_REASONS,
+  DLQ_TRUNCATED_HEADER,
   type DlqHeaders,
   type DlqReason,
   type FailedRecord,
+  MAX_DEAD_LETTER_BYTES,
   MAX_ERROR_HEADER_LENGTH,
   parseDlqHeaders,
   toReplayMessage,
 } from './dlq';
 export { type DeadLetter, type ReadDlqOptions, readDlq } from './dlq-reader';
-export { DlqHeadersError, PermanentError, TopicMismatchError } from './errors';
+export { DlqHeadersError, PermanentError, RetryableError, TopicMismatchError } from './errors';
+export { type FailureKind, failureKind } from './failure';
 export {
   CONSUMER_LAG_METRIC,
   type ConsumerLagCollector,

@@ -1,10 +1,12 @@
+import { RetryableError } from '@dispatch/platform';
+
 /**
  * Transient conditions: the handler throws them so the consumer runner retries the message with
- * backoff (never dropped, never busy-looped). None of them is a PermanentError.
+ * backoff for as long as it takes (never dropped, never dead-lettered, never busy-looped).
  */
 
 /** Another worker holds the order's Redis lock (layer 1). */
-export class OrderBusyError extends Error {
+export class OrderBusyError extends RetryableError {
   constructor(readonly orderId: string) {
     super(`order ${orderId} is being processed by another worker (redis lock held); retrying later`);
     this.name = 'OrderBusyError';
@@ -12,7 +14,7 @@ export class OrderBusyError extends Error {
 }
 
 /** The order's charge or refund is PENDING under another worker's live lease (Postgres). */
-export class PaymentInFlightError extends Error {
+export class PaymentInFlightError extends RetryableError {
   constructor(
     readonly orderId: string,
     readonly work: 'charge' | 'refund',
@@ -23,7 +25,7 @@ export class PaymentInFlightError extends Error {
 }
 
 /** A refund could not reach the gateway; it stays PENDING and is retried (money is owed back). */
-export class RefundDeferredError extends Error {
+export class RefundDeferredError extends RetryableError {
   constructor(
     readonly orderId: string,
     detail: string,

@@ -1,4 +1,4 @@
-import type { Logger } from '@dispatch/platform';
+import { type Logger, RetryableError } from '@dispatch/platform';
 import { type Client, types } from 'cassandra-driver';
 
 /**
@@ -145,7 +145,8 @@ export class GenerationStore {
   }
 }
 
-export class StaleGenerationError extends Error {
+/** Cassandra could not be read for a while: writes wait (the consumer retries, never dead-letters). */
+export class StaleGenerationError extends RetryableError {
   override readonly name = 'StaleGenerationError';
 }
 
