@@ -202,26 +202,45 @@ describe('parseDlqHeaders', () => {
 });
 
 describe('toReplayMessage', () => {
-  it('sends the original bytes and headers back to the original topic without the DLQ headers', () => {
+  it('republishes the source record to its own topic without any DLQ headers', () => {
     const record = failedRecord();
-    const dead = buildDeadLetter({
-      service: 'svc',
-      record,
-      reason: 'exhausted',
-      error: 'boom',
-      retryCount: 5,
-      failedAt: new Date(),
+    const replay = toReplayMessage({
+      topic: record.topic,
+      key: record.key,
+      value: record.value,
+      headers: {
+        ...record.headers,
+        'x-original-topic': 'raw.order-events',
+        'x-dlq-reason': 'exhausted',
+        'x-dlq-truncated': 'value',
+      },
     });
-    const replay = toReplayMessage({ key: record.key, value: dead.value, headers: dead.headers ?? {} });
     expect(replay).toEqual({
       topic: 'raw.payment-events',
       key: record.key,
       value: record.value,
       headers: { traceparent: TRACEPARENT },
     });
-    expect(toReplayMessage({ key: null, value: null, headers: dead.headers ?? {} }, 'other').topic).toBe(
-      'other',
-    );
+  });
+
+  it('takes the topic from the source, never from a dead letter header', () => {
+    const dead = buildDeadLetter({
+      service: 'svc',
+      record: failedRecord(),
+      reason: 'exhausted',
+      error: 'boom',
+      retryCount: 5,
+      failedAt: new Date(),
+    });
+    const replay = toReplayMessage({
+      topic: 'raw.order-events',
+      key: null,
+      value: null,
+      headers: dead.headers ?? {},
+    });
+    expect(replay.topic).toBe('raw.order-events');
+    expect(replay.value).toEqual(Buffer.alloc(0));
+    expect(replay.headers).toEqual({ traceparent: TRACEPARENT });
   });
 });
 
@@ -249,7 +268,8 @@ describe('buildDeadLetter of a record too large to dead-letter whole', () => {
       'x-original-offset': '9007199254740993',
     });
     const size =
-      dead.value.length + Object.entries(dead.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
+      dead.value.length +
+      Object.entries(dead.headers ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
     expect(size).toBeLessThan(MAX_DEAD_LETTER_BYTES);
   });
 

@@ -31,6 +31,7 @@ export {
   MAX_DEAD_LETTER_BYTES,
   MAX_ERROR_HEADER_LENGTH,
   parseDlqHeaders,
+  type ReplaySource,
   toReplayMessage,
 } from './dlq';
 export { type DeadLetter, type ReadDlqOptions, readDlq } from './dlq-reader';
@@ -55,3 +56,9 @@ export {
 } from './log-reader';
 export { createEventProducer, type EventProducer, type EventProducerOptions } from './producer';
 export type { EventPublisher, OutgoingMessage } from './publisher';
+export {
+  type ReadRecordsAtOptions,
+  type RecordLocation,
+  type RecordLookup,
+  readRecordsAt,
+} from './record-reader';
