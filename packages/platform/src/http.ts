@@ -13,11 +13,13 @@ import {
   ValidationError,
 } from './errors';
 import { type HealthCheck, runHealthChecks } from './health';
+import { answerClientError, edgeError, rejectHostileRequests, verifyJsonDepth } from './http-edge';
 import type { Logger } from './logger';
 import type { PlatformMetrics } from './metrics';
 import { pgErrorCode } from './pg';
 
 export { AdmissionLimiter, type AdmissionOptions, admissionOptions, DEFAULT_ADMISSION } from './admission';
+export { MAX_JSON_DEPTH } from './http-edge';
 
 const PROBLEM_TYPE_BASE = 'https://dispatch.dev/problems/';
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -72,6 +74,8 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   const retryAfterSeconds = limiter?.options.retryAfterSeconds ?? 1;
 
   app.use(requestContext(logger, metrics));
+  // Before everything else, probes included: a malformed URL or a non-UTF-8 body is a 400/415 on every route.
+  app.use(rejectHostileRequests());
 
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
@@ -91,7 +95,12 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
   // Everything registered from here on is admission-controlled; the routes above are not.
   if (limiter) app.use(admissionControl(limiter));
   app.use(
-    express.json({ limit: opts.bodyLimit ?? '64kb', type: ['application/json', 'application/*+json'] }),
+    express.json({
+      limit: opts.bodyLimit ?? '64kb',
+      type: ['application/json', 'application/*+json'],
+      // Too deep a body is refused before it is parsed, hashed (Idempotency-Key) or validated.
+      verify: verifyJsonDepth,
+    }),
   );
 
   opts.routes(app);
@@ -108,6 +117,8 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
           if (err) return reject(err);
           resolve((s.address() as AddressInfo).port);
         });
+        // A request Node's parser refuses still gets a problem+json answer.
+        s.on('clientError', answerClientError);
         server = s;
       }),
     markShuttingDown: () => {
@@ -299,9 +310,11 @@ function toOverloadedError(err: unknown, retryAfterSeconds: number): OverloadedE
   return undefined;
 }
 
-/** Maps body-parser failures to domain errors; returns undefined for unknown errors. */
+/** Maps body-parser and router failures to domain errors; returns undefined for unknown errors. */
 function toDomainError(err: unknown): DomainError | undefined {
   if (err instanceof DomainError) return err;
+  const edge = edgeError(err);
+  if (edge) return edge;
   const type = (err as { type?: unknown } | null)?.type;
   if (type === 'entity.too.large') return new PayloadTooLargeError();
   if (type === 'entity.parse.failed') {

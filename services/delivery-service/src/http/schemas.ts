@@ -1,3 +1,4 @@
+import { idSchema, plainText } from '@dispatch/contracts';
 import { z } from 'zod';
 import { DELIVERY_STATUSES, DRIVER_STATUSES } from '../domain/delivery';
 
@@ -9,7 +10,7 @@ export const driverIdSchema = z
 export const driverParamsSchema = z.object({ driverId: driverIdSchema });
 
 export const putDriverBodySchema = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: plainText().trim().min(1).max(200),
   /** OFF_DUTY: gets no new deliveries; one already assigned stays theirs until completed. */
   status: z.enum(DRIVER_STATUSES),
 });
@@ -40,7 +41,7 @@ export const driverPageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
-export const orderParamsSchema = z.object({ orderId: z.string().min(1).max(128) });
+export const orderParamsSchema = z.object({ orderId: idSchema });
 
 export const deliverySchema = z.object({
   deliveryId: z.string(),

@@ -16,6 +16,8 @@ describe('page cursors', () => {
     ['another version', Buffer.from('{"v":2,"after":"a"}').toString('base64url')],
     ['an empty itemId', Buffer.from('{"v":1,"after":""}').toString('base64url')],
     ['null', Buffer.from('null').toString('base64url')],
+    ['a NUL in the itemId', Buffer.from('{"v":1,"after":"a\\u0000"}').toString('base64url')],
+    ['a lone surrogate in the itemId', Buffer.from('{"v":1,"after":"\\ud800"}').toString('base64url')],
   ])('refuses %s', (_name, cursor) => {
     expect(() => decodeCursor(cursor)).toThrow(InvalidCursorError);
   });

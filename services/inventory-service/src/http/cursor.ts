@@ -1,3 +1,5 @@
+import { unsafeCharacterIn } from '@dispatch/contracts';
+
 /**
  * Opaque page cursors for GET /api/inventory/items: base64url of a small JSON object naming the last
  * itemId of the previous page. Opaque so clients never build one and the format can change.
@@ -33,7 +35,9 @@ export function decodeCursor(cursor: string): string {
     value === null ||
     (value as Partial<CursorV1>).v !== 1 ||
     typeof (value as Partial<CursorV1>).after !== 'string' ||
-    (value as CursorV1).after.length === 0
+    (value as CursorV1).after.length === 0 ||
+    // A forged cursor could carry a NUL (which PostgreSQL text refuses) or other controls to the query.
+    unsafeCharacterIn((value as CursorV1).after) !== undefined
   ) {
     throw new InvalidCursorError();
   }

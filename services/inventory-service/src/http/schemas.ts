@@ -1,4 +1,9 @@
-import { itemIdSchema as contractItemIdSchema, currencySchema, moneySchema } from '@dispatch/contracts';
+import {
+  itemIdSchema as contractItemIdSchema,
+  currencySchema,
+  moneySchema,
+  plainText,
+} from '@dispatch/contracts';
 import { z } from 'zod';
 
 /** The largest `available` the integer column holds. */
@@ -16,7 +21,7 @@ export const itemParamsSchema = z.object({ itemId: itemIdSchema });
 
 /** PUT body: everything an admin sets. `reserved` is not settable (it belongs to orders in flight). */
 export const itemBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: plainText().trim().min(1).max(200),
   unitPrice: moneySchema.describe('Decimal string with two fraction digits, e.g. "12.50".'),
   currency: currencySchema,
   available: z
@@ -40,7 +45,7 @@ export const MAX_PAGE_SIZE = 200;
 
 export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).max(1000).optional().describe('nextCursor of the previous page.'),
+  cursor: plainText().min(1).max(1000).optional().describe('nextCursor of the previous page.'),
 });
 
 export const itemPageSchema = z.object({

@@ -2,6 +2,7 @@ import {
   CANCELLED_BY,
   currencySchema,
   deliveryAddressSchema,
+  freeText,
   idSchema,
   isoDateTimeSchema,
   itemIdSchema,
@@ -97,7 +98,8 @@ export const orderIdParamsSchema = z.object({ orderId: z.uuid() });
 
 /** POST /api/orders/{orderId}/cancel: the body is optional. */
 export const cancelOrderRequestSchema = z.object({
-  reason: z.string().min(1).max(500).optional(),
+  /** Free text: tab and line feed allowed, other control characters not. */
+  reason: freeText().min(1).max(500).optional(),
 });
 
 export const cancelOrderResponseSchema = z.object({

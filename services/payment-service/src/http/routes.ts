@@ -1,3 +1,4 @@
+import { idSchema } from '@dispatch/contracts';
 import {
   authenticate,
   createTokenVerifier,
@@ -13,7 +14,7 @@ import { z } from 'zod';
 import type { PaymentConfig } from '../config';
 import { findPayment, type PaymentRow } from '../store/payment-store';
 
-export const paymentParamsSchema = z.object({ orderId: z.string().min(1).max(128) });
+export const paymentParamsSchema = z.object({ orderId: idSchema });
 
 export const paymentViewSchema = z.object({
   paymentId: z.string(),

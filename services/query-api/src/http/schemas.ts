@@ -6,6 +6,7 @@ import {
   lineRejectionSchema,
   moneySchema,
   ORDER_STATUSES,
+  plainText,
   pricedLineSchema,
   REFUND_REASONS,
   RELEASE_REASONS,
@@ -21,7 +22,7 @@ export const listOrdersQuerySchema = z.object({
   customerId: idSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** The `nextPageState` of the previous page, unchanged. */
-  pageState: z.string().min(1).max(2048).optional(),
+  pageState: plainText().min(1).max(2048).optional(),
 });
 
 // Responses: documentation of what the routes send (the contract's OrderView sections).
