@@ -113,7 +113,8 @@ describe('a duplicate storm of one inventory.reserved across three payment-servi
       eventType: 'order.created',
       orderId,
       correlationId: orderId,
-      producer: 'e2e-duplicate-storm',
+      // As if written by their own services: consumers dead-letter events from anyone else.
+      producer: 'order-service',
       payload: {
         orderId,
         customerId,
@@ -135,7 +136,7 @@ describe('a duplicate storm of one inventory.reserved across three payment-servi
       orderId,
       correlationId: orderId,
       causationId: orderCreated.eventId,
-      producer: 'e2e-duplicate-storm',
+      producer: 'inventory-service',
       payload: { orderId, customerId, amount: '4.00', currency: 'EUR', lines },
     });
 

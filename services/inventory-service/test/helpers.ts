@@ -11,6 +11,7 @@ import {
   requestedTotal,
   sampleOrderCreatedPayload,
   topicForEventType,
+  topicOwner,
 } from '@dispatch/contracts';
 import {
   type ConsumedEvent,
@@ -216,7 +217,8 @@ export function later<T extends EventType>(
     orderId: cause.orderId,
     correlationId: cause.correlationId,
     causationId: cause.eventId,
-    producer: 'test',
+    // Each raw topic is written by its owner only (consumers dead-letter anything else).
+    producer: topicOwner(topicForEventType(eventType)),
     payload,
   });
 }
