@@ -1,4 +1,10 @@
 export {
+  CONSUMING_SERVICES,
+  type ConsumingService,
+  consumedTopics,
+  isConsumingService,
+} from './consumers';
+export {
   type AnyEvent,
   type CreateEventInput,
   createEvent,

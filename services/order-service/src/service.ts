@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Topics } from '@dispatch/contracts';
+import { consumedTopics } from '@dispatch/contracts';
 import {
   type BackgroundTask,
   createLogger,
@@ -60,7 +60,7 @@ export function orderService(config: OrderServiceConfig): ServiceDefinition {
     consumers: (ctx) => [
       {
         groupId: config.KAFKA_GROUP_ID,
-        topics: [Topics.inventory, Topics.payment, Topics.delivery],
+        topics: [...consumedTopics('order-service')],
         batchHandler: createOrderEventHandler({ pool: poolOf(ctx), consumer: SERVICE_NAME }),
         eventTypes: ORDER_EVENT_TYPES,
       },

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type AnyEvent, Topics } from '@dispatch/contracts';
+import { type AnyEvent, consumedTopics } from '@dispatch/contracts';
 import {
   createRedis,
   type EventHandler,
@@ -123,7 +123,7 @@ export function paymentService(config: PaymentConfig, opts: PaymentServiceOption
       return [
         {
           groupId: opts.groupId ?? config.KAFKA_GROUP_ID,
-          topics: [Topics.order, Topics.inventory, Topics.delivery],
+          topics: [...consumedTopics('payment-service')],
           handler: filtered,
           eventTypes: CONSUMED_EVENT_TYPES,
           retry: CONSUMER_RETRY,

@@ -1,4 +1,4 @@
-import { type AnyEvent, RAW_TOPICS } from '@dispatch/contracts';
+import { type AnyEvent, consumedTopics } from '@dispatch/contracts';
 import {
   cassandraHealthCheck,
   createCassandraClient,
@@ -96,7 +96,7 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
       consumers: (ctx) => [
         {
           groupId: config.KAFKA_GROUP_ID,
-          topics: [...RAW_TOPICS],
+          topics: [...consumedTopics('query-api')],
           batchHandler: (consumed) =>
             withConsumerSpans(consumed, () => handlerOf(ctx)(consumed.map((c) => c.event))),
           retry: { maxAttempts: config.CONSUMER_MAX_ATTEMPTS },

@@ -1,4 +1,4 @@
-import { type AnyEvent, Topics } from '@dispatch/contracts';
+import { type AnyEvent, consumedTopics } from '@dispatch/contracts';
 import { type BatchHandler, type EventStep, pgBatchHandler } from '@dispatch/platform';
 import type { PoolClient } from 'pg';
 import { isActive } from '../domain/delivery';
@@ -13,7 +13,7 @@ import { handlePaymentAuthorized } from './payment-authorized';
 export { CONSUMER, HANDLED_EVENT_TYPES, type HandlerDeps, type StepDeps } from './deps';
 
 /** What delivery-service reads: addresses and cancels from orders, the go signal from payments. */
-export const CONSUMED_TOPICS = [Topics.order, Topics.payment];
+export const CONSUMED_TOPICS = [...consumedTopics('delivery-service')];
 
 /**
  * One transaction per fetched batch (pgBatchHandler: inbox for the whole batch, only first

@@ -1,4 +1,4 @@
-import { type AnyEvent, type EventType, Topics } from '@dispatch/contracts';
+import { type AnyEvent, consumedTopics, type EventType } from '@dispatch/contracts';
 import { type BatchHandler, type EventStep, pgBatchHandler } from '@dispatch/platform';
 import type { PoolClient } from 'pg';
 import { lockItems } from '../store/catalogue-store';
@@ -12,7 +12,7 @@ import { handlePaymentFailed } from './payment-failed';
 import { handlePaymentRefunded } from './payment-refunded';
 
 /** The topics whose events inventory reacts to (its own raw.inventory-events is not among them). */
-export const CONSUMED_TOPICS = [Topics.order, Topics.payment, Topics.delivery];
+export const CONSUMED_TOPICS = [...consumedTopics('inventory-service')];
 
 /** The event types inventory acts on; the consumer acknowledges every other one untouched. */
 export const HANDLED_EVENT_TYPES = [
