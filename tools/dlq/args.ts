@@ -1,3 +1,4 @@
+import { CONSUMING_SERVICES, type ConsumingService, isConsumingService } from '@dispatch/contracts';
 import { DLQ_REASONS, type DlqReason } from '@dispatch/platform';
 
 export class UsageError extends Error {}
@@ -8,29 +9,30 @@ export const USAGE = `Usage: pnpm dlq <command> <service> [options]
         print every dead letter of dlq.<service>: partition/offset, original topic/partition/offset,
         reason, retry count, failed-at, error, and the event's type and orderId when it parses
   replay <service> (--all | --offset P:O[,P:O...]) [--reason invalid|permanent|exhausted] [--dry-run]
-        publish the selected dead letters back to their original topic (same key, value and headers,
-        minus the DLQ headers). Consumers record every event in their inbox, so replaying one that
-        was already handled is a no-op. --all skips reason "invalid" unless --reason invalid is
-        given: an envelope that failed validation would only fail again.
+        republish the selected dead letters to the topic they came from, each checked first: that
+        topic must be one <service> consumes, and the original partition and offset must exist and
+        hold the same key and value bytes as the dead letter. What is published is that original
+        record, read back from its offset (its key, value and headers). A truncated dead letter
+        (x-dlq-truncated) is replayed the same way when the original's SHA-256 and size match its
+        x-original-sha256/x-original-size headers. Anything else is refused with the reason; the
+        rest is still replayed, and the exit status is 1 when any was refused.
+        Consumers record every event in their inbox, so replaying one that was already handled is
+        a no-op. --all skips reason "invalid" unless --reason invalid is given: an envelope that
+        failed validation would only fail again.
 
-  Services: order-service, inventory-service, payment-service, delivery-service, query-api.
+  Services: ${CONSUMING_SERVICES.join(', ')}.
   The broker comes from KAFKA_BROKERS (default 127.0.0.1:9092).
 `;
 
-export const SERVICES = [
-  'order-service',
-  'inventory-service',
-  'payment-service',
-  'delivery-service',
-  'query-api',
-];
+/** The services with a DLQ: those that consume raw topics (one catalogue, in @dispatch/contracts). */
+export const SERVICES: readonly ConsumingService[] = CONSUMING_SERVICES;
 
 export type DlqCommand =
   | { name: 'help' }
-  | { name: 'list'; service: string; json: boolean }
+  | { name: 'list'; service: ConsumingService; json: boolean }
   | {
       name: 'replay';
-      service: string;
+      service: ConsumingService;
       selection: { all: true } | { offsets: { partition: number; offset: string }[] };
       reason?: DlqReason;
       dryRun: boolean;
@@ -43,7 +45,7 @@ export function parseDlqArgs(argv: string[]): DlqCommand {
     return { name: 'help' };
   if (command !== 'list' && command !== 'replay') throw new UsageError(`unknown command "${command}"`);
   if (!service) throw new UsageError(`"${command}" needs a service name`);
-  if (!SERVICES.includes(service)) {
+  if (!isConsumingService(service)) {
     throw new UsageError(`unknown service "${service}" (one of: ${SERVICES.join(', ')})`);
   }
   if (command === 'list') {

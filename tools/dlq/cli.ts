@@ -2,6 +2,7 @@ import { createEventProducer, createKafka, createLogger } from '@dispatch/platfo
 import { stackAddresses } from '@dispatch/testkit';
 import { parseDlqArgs, USAGE, UsageError } from './args';
 import { type DlqRow, listDeadLetters, ReplaySelectionError, replayDeadLetters } from './commands';
+import { formatReplayResults } from './report';
 
 function printRows(rows: DlqRow[]): void {
   for (const r of rows) {
@@ -34,9 +35,15 @@ async function main(argv: string[]): Promise<number> {
   const producer = createEventProducer(kafka, { logger });
   await producer.connect();
   try {
-    const rows = await replayDeadLetters(kafka, producer, cmd);
-    printRows(rows);
-    process.stdout.write(`${cmd.dryRun ? 'would replay' : 'replayed'} ${rows.length} dead letter(s)\n`);
+    const results = await replayDeadLetters(kafka, producer, cmd);
+    process.stdout.write(formatReplayResults(results, cmd.dryRun));
+    const refused = results.filter((r) => r.outcome === 'refused').length;
+    if (refused > 0) {
+      process.stderr.write(
+        `error: refused ${refused} of ${results.length} dead letter(s) of dlq.${cmd.service}\n`,
+      );
+      return 1;
+    }
     return 0;
   } finally {
     await producer.disconnect();

@@ -9,14 +9,17 @@ import {
   createLogger,
   type EventProducer,
   ensureTopics,
+  type FailedRecord,
   type KafkaClient,
-  runConsumer,
+  type LogRecord,
+  readRecordsAt,
 } from '@dispatch/platform';
-import { eventually, stackAddresses } from '@dispatch/testkit';
-import { listDeadLetters, replayDeadLetters } from '../commands';
+import { stackAddresses } from '@dispatch/testkit';
+import { listDeadLetters, type ReplayResult, replayDeadLetters } from '../commands';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const logger = createLogger('dlq-cli-test', 'silent');
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 describe('DLQ replay (real Kafka)', () => {
   let kafka: KafkaClient;
@@ -29,70 +32,164 @@ describe('DLQ replay (real Kafka)', () => {
   });
   afterAll(() => producer?.disconnect());
 
-  it('lists a dead letter and replays it to its original topic without the DLQ headers', async () => {
-    const originalTopic = `it-dlq-replay-${randomUUID().slice(0, 8)}`;
-    await ensureTopics(kafka, [{ topic: originalTopic, numPartitions: 1 }]);
-    const [event] = sampleEvents('happy') as [AnyEvent];
-    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  /** A fresh source topic holding `values` at offsets 0.. of partition 0, and a fresh DLQ topic. */
+  async function freshTopics(
+    values: Buffer[],
+  ): Promise<{ source: string; dlq: string; records: LogRecord[] }> {
+    const id = randomUUID().slice(0, 8);
+    const source = `it-dlq-source-${id}`;
+    const dlq = `it-dlq-${id}`;
+    await ensureTopics(kafka, [
+      { topic: source, numPartitions: 1 },
+      { topic: dlq, numPartitions: 1 },
+    ]);
+    await producer.publish(
+      values.map((value, i) => ({
+        topic: source,
+        key: `order-${i}`,
+        value,
+        headers: { traceparent: TRACEPARENT },
+      })),
+    );
+    const lookups = await readRecordsAt(
+      kafka,
+      values.map((_, i) => ({ topic: source, partition: 0, offset: String(i) })),
+    );
+    const records = lookups.map((l) => {
+      if (l.status !== 'found') throw new Error(`expected a record, got ${JSON.stringify(l)}`);
+      return l.record;
+    });
+    return { source, dlq, records };
+  }
+
+  const deadLetter = (dlq: string, record: FailedRecord, maxBytes?: number) => ({
+    ...buildDeadLetter({
+      service: 'query-api',
+      record,
+      reason: 'permanent',
+      error: 'handler failed',
+      retryCount: 0,
+      failedAt: new Date('2026-11-21T18:00:00.000Z'),
+      ...(maxBytes === undefined ? {} : { maxBytes }),
+    }),
+    topic: dlq,
+  });
+
+  it('reads records by offset: found, out of range, and on a missing topic', async () => {
+    const { source, records } = await freshTopics([Buffer.from('a'), Buffer.from('b')]);
+    expect(records.map((r) => [r.offset, r.key?.toString(), r.value?.toString()])).toEqual([
+      ['0', 'order-0', 'a'],
+      ['1', 'order-1', 'b'],
+    ]);
+    const lookups = await readRecordsAt(kafka, [
+      { topic: source, partition: 0, offset: '1' },
+      { topic: source, partition: 0, offset: '2' },
+      { topic: source, partition: 3, offset: '0' },
+      { topic: `it-dlq-missing-${randomUUID().slice(0, 8)}`, partition: 0, offset: '0' },
+    ]);
+    expect(lookups.map((l) => l.status)).toEqual(['found', 'out-of-range', 'no-partition', 'no-topic']);
+    expect(lookups[1]).toEqual({ status: 'out-of-range', low: '0', high: '2' });
+  });
+
+  it('replays only genuine dead letters, republishing the original record, and refuses the rest by name', async () => {
+    const [event, second] = sampleEvents('happy') as [AnyEvent, AnyEvent];
+    const big = Buffer.alloc(200_000, 0x61);
+    const { source, dlq, records } = await freshTopics([
+      serializeEnvelope(event),
+      serializeEnvelope(second),
+      big,
+    ]);
+    const [first, other, large] = records as [LogRecord, LogRecord, LogRecord];
+
     await producer.publish([
-      buildDeadLetter({
-        service: 'query-api',
-        record: {
-          topic: originalTopic,
-          partition: 0,
-          offset: '41',
-          key: Buffer.from(event.orderId),
-          value: serializeEnvelope(event),
-          headers: { traceparent },
-        },
-        reason: 'exhausted',
-        error: 'cassandra timed out',
-        retryCount: 5,
-        failedAt: new Date('2026-11-21T18:00:00.000Z'),
-      }),
+      // 0: genuine: the bytes at source[0]@0.
+      deadLetter(dlq, first),
+      // 1: forged topic: claims a raw topic this replay may not publish to.
+      deadLetter(dlq, { ...first, topic: 'raw.payment-events' }),
+      // 2: forged bytes: points at source[0]@1 with other bytes.
+      deadLetter(dlq, { ...other, value: Buffer.from('{"forged":true}') }),
+      // 3: an offset that was never written.
+      deadLetter(dlq, { ...first, offset: '999' }),
+      // 4: truncated (the dead letter keeps a prefix): replayed from source[0]@2 read back whole.
+      deadLetter(dlq, large, 100_000),
+      // 5: not a dead letter at all.
+      { topic: dlq, key: null, value: Buffer.from('junk') },
     ]);
 
-    const row = await eventually(async () => {
-      const found = (await listDeadLetters(kafka, 'query-api')).find((r) => r.orderId === event.orderId);
-      expect(found).toBeDefined();
-      return found!;
-    });
-    expect(row).toMatchObject({
-      originalTopic,
-      originalPartition: 0,
-      originalOffset: '41',
-      reason: 'exhausted',
-      retryCount: 5,
-      error: 'cassandra timed out',
-      eventType: event.eventType,
-    });
-
-    const replayed = await replayDeadLetters(kafka, producer, {
-      name: 'replay',
-      service: 'query-api',
-      selection: { offsets: [{ partition: row.partition, offset: row.offset }] },
-      dryRun: false,
-    });
-    expect(replayed.map((r) => r.orderId)).toEqual([event.orderId]);
-
-    const received: { event: AnyEvent; headers: Record<string, string> }[] = [];
-    const consumer = runConsumer({
+    const dryRun = await replayDeadLetters(
       kafka,
-      groupId: `it-dlq-replay-${randomUUID().slice(0, 8)}`,
-      topics: [originalTopic],
-      service: 'dlq-cli-test',
-      logger,
-      publisher: producer,
-      handler: async (e, ctx) => void received.push({ event: e, headers: ctx.headers }),
-    });
-    try {
-      await eventually(() => expect(received).toHaveLength(1), { timeoutMs: 30_000 });
-      expect(received[0]?.event).toEqual(event);
-      expect(received[0]?.headers.traceparent).toBe(traceparent);
-      expect(Object.keys(received[0]?.headers ?? {}).filter((h) => h.startsWith('x-'))).toEqual([]);
-    } finally {
-      await consumer.stop();
-    }
+      producer,
+      { name: 'replay', service: 'query-api', selection: { all: true }, dryRun: true },
+      { dlqTopic: dlq, sourceTopics: [source] },
+    );
+    expect(dryRun.map((r) => r.outcome)).toEqual([
+      'would-replay',
+      'refused',
+      'refused',
+      'refused',
+      'would-replay',
+      'refused',
+    ]);
+
+    const results = await replayDeadLetters(
+      kafka,
+      producer,
+      { name: 'replay', service: 'query-api', selection: { all: true }, dryRun: false },
+      { dlqTopic: dlq, sourceTopics: [source] },
+    );
+    const byOffset = (offset: string) => results.find((r) => r.offset === offset) as ReplayResult;
+    expect(results.map((r) => r.outcome)).toEqual([
+      'replayed',
+      'refused',
+      'refused',
+      'refused',
+      'replayed',
+      'refused',
+    ]);
+    expect(byOffset('0')).toMatchObject({ orderId: event.orderId, eventType: event.eventType });
+    expect(byOffset('1').detail).toBe(
+      `x-original-topic "raw.payment-events" is not a topic query-api consumes (${source})`,
+    );
+    expect(byOffset('2').detail).toMatch(/holds different value bytes than the dead letter/);
+    expect(byOffset('3').detail).toBe(`${source}[0]@999 does not exist: ${source}[0] holds offsets 0 to 2`);
+    expect(byOffset('4').detail).toMatch(/truncated .*size and SHA-256 match/);
+    expect(byOffset('5').detail).toMatch(/^unreadable DLQ headers/);
+
+    // Exactly the two accepted originals were appended to the source topic, in order, whole,
+    // without DLQ headers.
+    const appended = await readRecordsAt(kafka, [
+      { topic: source, partition: 0, offset: '3' },
+      { topic: source, partition: 0, offset: '4' },
+      { topic: source, partition: 0, offset: '5' },
+    ]);
+    expect(appended[2]).toEqual({ status: 'out-of-range', low: '0', high: '5' });
+    const replayed = appended.slice(0, 2).map((l) => (l.status === 'found' ? l.record : undefined));
+    expect(replayed.map((r) => [r?.key?.toString(), r?.value])).toEqual([
+      ['order-0', first.value],
+      ['order-2', large.value],
+    ]);
+    for (const r of replayed) expect(r?.headers).toEqual({ traceparent: TRACEPARENT });
+  });
+
+  it('lists dead letters with their DLQ headers', async () => {
+    const [event] = sampleEvents('happy') as [AnyEvent];
+    const { source, dlq, records } = await freshTopics([serializeEnvelope(event)]);
+    await producer.publish([deadLetter(dlq, records[0] as LogRecord)]);
+    expect(await listDeadLetters(kafka, 'query-api', dlq)).toEqual([
+      {
+        partition: 0,
+        offset: '0',
+        originalTopic: source,
+        originalPartition: 0,
+        originalOffset: '0',
+        reason: 'permanent',
+        retryCount: 0,
+        failedAt: '2026-11-21T18:00:00.000Z',
+        error: 'handler failed',
+        eventType: event.eventType,
+        orderId: event.orderId,
+      },
+    ]);
   });
 
   it('exits non-zero with a clear message on bad input', () => {

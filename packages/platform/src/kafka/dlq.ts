@@ -198,21 +198,28 @@ export interface DeadLetterRecord {
   headers: Record<string, string>;
 }
 
+/** The record a replay republishes: the original, as read back from its topic and offset. */
+export interface ReplaySource extends DeadLetterRecord {
+  topic: string;
+}
+
 /**
- * The message that replays a dead letter: same key and value bytes, the original headers without
- * the DLQ ones, sent back to the topic it came from (or `topic` if given). Consumers that already
+ * The message that replays a dead letter. It is built from the original record read back from the
+ * source topic and offset (never from the dead letter's own bytes or x-original-topic, which anyone
+ * who can write to the DLQ could forge): same topic, key and value bytes, its headers without any
+ * DLQ ones. The caller decides that the record may be replayed (`./dispatch dlq replay` checks the
+ * topic is one the service consumes and the record matches the dead letter). Consumers that already
  * handled the event skip it through their inbox, so replaying to the shared raw topic is safe.
  */
-export function toReplayMessage(deadLetter: DeadLetterRecord, topic?: string): OutgoingMessage {
-  const { originalTopic } = parseDlqHeaders(deadLetter.headers);
+export function toReplayMessage(source: ReplaySource): OutgoingMessage {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(deadLetter.headers)) {
+  for (const [name, value] of Object.entries(source.headers)) {
     if (!DLQ_HEADER_NAMES.includes(name)) headers[name] = value;
   }
   return {
-    topic: topic ?? originalTopic,
-    key: deadLetter.key,
-    value: deadLetter.value ?? Buffer.alloc(0),
+    topic: source.topic,
+    key: source.key,
+    value: source.value ?? Buffer.alloc(0),
     headers,
   };
 }
