@@ -23,15 +23,19 @@ import {
   runConsumer,
   TopicMismatchError,
 } from '../src/kafka';
-import { createMetrics, type PlatformMetrics } from '../src/metrics';
+import {
+  consumers,
+  metricValue,
+  scenario as newScenario,
+  TRACEPARENT,
+  toMessage,
+} from './helpers/consumer-scenario';
 import { assertKafkaReachable, gate, orderCreated, suffix, testKafka, testLogger } from './helpers/kafka';
 
 const logger = testLogger();
-const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 let kafka: KafkaClient;
 let producer: EventProducer;
-const consumers: ConsumerHandle[] = [];
 
 beforeAll(async () => {
   await assertKafkaReachable();
@@ -40,82 +44,19 @@ beforeAll(async () => {
   await producer.connect();
 });
 
-afterEach(async () => {
-  await Promise.all(consumers.splice(0).map((c) => c.stop()));
-});
+afterEach(() => running.stopAll());
 
 afterAll(async () => {
   await producer?.disconnect();
 });
 
-interface Scenario {
-  topic: string;
-  service: string;
-  groupId: string;
-  dlq: string;
-  metrics: PlatformMetrics;
-}
-
-/** Fresh topic (and its DLQ) per test, so tests never see each other's messages or offsets. */
-async function scenario(numPartitions: number): Promise<Scenario> {
-  const id = suffix();
-  const s = {
-    topic: `test.kafka.${id}`,
-    service: `svc-${id}`,
-    groupId: `group-${id}`,
-    dlq: dlqTopic(`svc-${id}`),
-    metrics: createMetrics(`svc-${id}`),
-  };
-  await ensureTopics(kafka, [
-    { topic: s.topic, numPartitions },
-    { topic: s.dlq, numPartitions: 1 },
-  ]);
-  return s;
-}
-
-function consume(
-  s: Scenario,
-  handler: RunConsumerOptions['handler'],
-  overrides: Partial<RunConsumerOptions> = {},
-): ConsumerHandle {
-  const handle = runConsumer({
-    kafka,
-    groupId: s.groupId,
-    topics: [s.topic],
-    service: s.service,
-    logger,
-    metrics: s.metrics,
-    publisher: producer,
-    handler,
-    // Short backoff keeps the retry tests fast; the logic is the same as with production delays.
-    retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
-    ...overrides,
-  });
-  consumers.push(handle);
-  return handle;
-}
-
-function toMessage(topic: string, event: AnyEvent): OutgoingMessage {
-  return {
-    topic,
-    key: event.orderId,
-    value: serializeEnvelope(event),
-    headers: { [TRACEPARENT_HEADER]: TRACEPARENT },
-  };
-}
-
-async function counterValue(
-  counter: PlatformMetrics['eventsConsumed'] | PlatformMetrics['dlqMessages'],
-  labels: Record<string, string>,
-): Promise<number> {
-  const { values } = await counter.get();
-  return values
-    .filter((v) => {
-      const got: Record<string, string | number | undefined> = v.labels;
-      return Object.entries(labels).every(([k, want]) => got[k] === want);
-    })
-    .reduce((sum, v) => sum + v.value, 0);
-}
+const running = consumers(
+  () => kafka,
+  () => producer,
+);
+const consume = running.consume;
+const scenario = (numPartitions: number) => newScenario(kafka, numPartitions);
+const counterValue = metricValue;
 
 interface Seen {
   event: AnyEvent;

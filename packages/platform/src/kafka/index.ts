@@ -32,6 +32,7 @@ export {
   MAX_ERROR_HEADER_LENGTH,
   parseDlqHeaders,
   type ReplaySource,
+  TRUNCATED_VALUE_BYTES,
   toReplayMessage,
 } from './dlq';
 export { type DeadLetter, type ReadDlqOptions, readDlq } from './dlq-reader';
