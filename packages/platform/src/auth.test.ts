@@ -12,7 +12,16 @@ const verify = createTokenVerifier(cfg);
 describe('JWT auth', () => {
   it('round-trips a principal', async () => {
     const token = await signToken(cfg, { subject: 'cust-1', roles: ['customer'] });
-    await expect(verify(token)).resolves.toEqual({ subject: 'cust-1', roles: ['customer'] });
+    await expect(verify(token)).resolves.toMatchObject({ subject: 'cust-1', roles: ['customer'] });
+  });
+
+  it('tells when the token expires', async () => {
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    const principal = await verify(await signToken(cfg, { subject: 'cust-1', roles: ['customer'] }, '90s'));
+    expect(principal.expiresAt).toBeInstanceOf(Date);
+    const expiresAt = principal.expiresAt?.getTime() ?? 0;
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 90_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 90_000);
   });
 
   it('rejects a token signed with another secret', async () => {

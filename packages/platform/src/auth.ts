@@ -2,6 +2,7 @@ import type { RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { ForbiddenError, UnauthorizedError } from './errors';
+import { subjectRateLimitsOf } from './rate-limit';
 
 export const ROLES = ['customer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -10,6 +11,8 @@ export type Role = (typeof ROLES)[number];
 export interface Principal {
   subject: string;
   roles: Role[];
+  /** When the token expires (its `exp`), if it says; long-lived responses (streams) end then. */
+  expiresAt?: Date;
 }
 
 export const authEnv = {
@@ -77,7 +80,9 @@ export function createTokenVerifier(cfg: AuthConfig): TokenVerifier {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new UnauthorizedError('The token lacks a subject or known roles.');
-    return { subject: claims.data.sub, roles: claims.data.roles };
+    const principal: Principal = { subject: claims.data.sub, roles: claims.data.roles };
+    if (typeof payload.exp === 'number') principal.expiresAt = new Date(payload.exp * 1000);
+    return principal;
   };
 }
 
@@ -97,13 +102,19 @@ export async function signToken(
     .sign(new TextEncoder().encode(cfg.AUTH_JWT_SECRET));
 }
 
-/** Requires a valid `Authorization: Bearer` token; the principal is then `principalOf(res)`. */
+/**
+ * Requires a valid `Authorization: Bearer` token; the principal is then `principalOf(res)`. Then counts
+ * the request against the subject's read or write rate limit of the service (installed on the app by
+ * startService, see SubjectRateLimits): every authenticated route is limited here, in one place.
+ */
 export function authenticate(verify: TokenVerifier): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(header);
     if (!match?.[1]) throw new UnauthorizedError();
-    res.locals.principal = await verify(match[1]);
+    const principal = await verify(match[1]);
+    res.locals.principal = principal;
+    await subjectRateLimitsOf(req)?.check(req, res, principal.subject);
     next();
   };
 }

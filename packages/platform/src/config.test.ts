@@ -34,6 +34,17 @@ describe('parseConfig', () => {
     expect(error.message).toMatch(/^order-service: invalid configuration \(4 problems\)/);
   });
 
+  it('has generous per-subject rate limits by default, and refuses a zero limit or a tiny window', () => {
+    expect(parseConfig('svc', schema, { PORT: '8081' })).toMatchObject({
+      RATE_LIMIT_WINDOW_MS: 60_000,
+      RATE_LIMIT_READ: 3_000,
+      RATE_LIMIT_WRITE: 600,
+    });
+    expect(() =>
+      parseConfig('svc', schema, { PORT: '8081', RATE_LIMIT_READ: '0', RATE_LIMIT_WINDOW_MS: '10' }),
+    ).toThrow(/RATE_LIMIT_WINDOW_MS[\s\S]*RATE_LIMIT_READ|RATE_LIMIT_READ[\s\S]*RATE_LIMIT_WINDOW_MS/);
+  });
+
   it('reports a missing required variable', () => {
     expect(() => parseConfig('svc', schema, {})).toThrow(/PORT/);
   });
@@ -54,9 +65,12 @@ describe('kafkaGroupEnv', () => {
 
   it('reaches startService through serviceSettings', () => {
     const schema = z.object({ ...baseEnv, ...kafkaEnv, ...kafkaGroupEnv('svc', 5) });
-    expect(serviceSettings('svc', parseConfig('svc', schema, { PORT: '8080' }))).toMatchObject({
+    expect(
+      serviceSettings('svc', parseConfig('svc', schema, { PORT: '8080', RATE_LIMIT_WRITE: '7' })),
+    ).toMatchObject({
       name: 'svc',
       consumerConcurrency: 5,
+      rateLimits: { redisUrl: 'redis://127.0.0.1:6379', windowMs: 60_000, read: 3_000, write: 7 },
     });
   });
 });

@@ -63,11 +63,29 @@ const commaList = z
 
 const port = z.coerce.number().int().min(1).max(65535);
 
-/** Variables every service reads. */
+export const redisEnv = {
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+};
+
+/**
+ * The per-subject rate limits every authenticated route of a service counts against (SubjectRateLimits
+ * in rate-limit.ts, counted in Redis at REDIS_URL): GET/HEAD/OPTIONS against the read limit, every other
+ * method against the write limit, per window. Generous by default: they stop a runaway client, not a
+ * busy one.
+ */
+export const rateLimitEnv = {
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  RATE_LIMIT_READ: z.coerce.number().int().min(1).max(10_000_000).default(3_000),
+  RATE_LIMIT_WRITE: z.coerce.number().int().min(1).max(10_000_000).default(600),
+};
+
+/** Variables every service reads (Redis: the rate limits count there). */
 export const baseEnv = {
   PORT: port,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(20_000),
+  ...redisEnv,
+  ...rateLimitEnv,
 };
 
 export const kafkaEnv = {
@@ -93,10 +111,6 @@ export const pgEnv = {
   PGUSER: z.string().min(1).default('postgres'),
   PGPASSWORD: z.string().default(''),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-};
-
-export const redisEnv = {
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
 };
 
 export const cassandraEnv = {

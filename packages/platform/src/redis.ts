@@ -27,3 +27,21 @@ export function createRedis(url: string, logger: Logger, name = 'redis'): Redis 
   });
   return redis;
 }
+
+/**
+ * Resolves once the client is connected, or after `timeoutMs` (false) when Redis does not answer:
+ * a service waits this long at start so its first requests are already rate-limited, never longer.
+ */
+export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.once('ready', onReady);
+  });
+}

@@ -22,7 +22,12 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics, type PlatformMetrics } from './metrics';
 import { OutboxRelay } from './outbox';
 import { createPool, ensureDatabase, type PgConfig, runMigrations } from './pg';
+import { installSubjectRateLimits, type SubjectRateLimitSettings, SubjectRateLimits } from './rate-limit';
+import { createRedis, type Redis, redisReady } from './redis';
 import { createShutdown, type Shutdown } from './shutdown';
+
+/** How long a starting service waits for Redis (its rate limits) before it serves without them. */
+const REDIS_START_WAIT_MS = 3_000;
 
 /** What a service's wiring code gets to build its routes, handlers and background tasks. */
 export interface ServiceContext {
@@ -34,6 +39,8 @@ export interface ServiceContext {
   producer: EventProducer;
   /** Present when the service owns a PostgreSQL database. */
   pool?: Pool;
+  /** Present when the service has rate limits: the Redis client they count in (fails fast while down). */
+  redis?: Redis;
   shutdown: Shutdown;
 }
 
@@ -65,6 +72,11 @@ export interface ServiceDefinition {
   bodyLimit?: string;
   /** Admission control of the HTTP routes (createHttpApp's defaults unless given; false turns it off). */
   admission?: HttpAppOptions['admission'];
+  /**
+   * The per-subject read and write limits of every authenticated route (applied by `authenticate`),
+   * counted in Redis at `redisUrl`. Absent: no subject limits (and no Redis client).
+   */
+  rateLimits?: SubjectRateLimitSettings & { redisUrl: string };
   kafkaBrokers: string[];
   /** Partitions each consumer handles at once, unless its definition says otherwise (default 3). */
   consumerConcurrency?: number;
@@ -98,6 +110,8 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   const logger = createLogger(def.name, def.logLevel);
   const metrics = createMetrics(def.name);
   const shutdown = createShutdown(logger, def.shutdownTimeoutMs ?? 20_000);
+  // Connects while the database and Kafka start, so the first requests are already counted.
+  const redis = def.rateLimits ? createRedis(def.rateLimits.redisUrl, logger, def.name) : undefined;
 
   let pool: Pool | undefined;
   if (def.postgres) {
@@ -111,6 +125,15 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   const kafka = createKafka({ brokers: def.kafkaBrokers, clientId: def.name, logger });
   const producer = createEventProducer(kafka, { logger });
   await producer.connect();
+  const subjectLimits =
+    def.rateLimits && redis
+      ? new SubjectRateLimits({
+          redis,
+          service: def.name,
+          settings: def.rateLimits,
+          registry: metrics.registry,
+        })
+      : undefined;
   const ctx: ServiceContext = {
     name: def.name,
     logger,
@@ -119,6 +142,7 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
     producer,
     shutdown,
     ...(pool ? { pool } : {}),
+    ...(redis ? { redis } : {}),
   };
 
   let relay: OutboxRelay | undefined;
@@ -173,8 +197,17 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
       ...consumers.map((c) => c.healthCheck),
       ...(def.readinessChecks?.(ctx) ?? []),
     ],
-    routes: (app) => def.routes?.(app, ctx),
+    routes: (app) => {
+      if (subjectLimits) installSubjectRateLimits(app, subjectLimits);
+      def.routes?.(app, ctx);
+    },
   });
+  if (redis && !(await redisReady(redis, REDIS_START_WAIT_MS))) {
+    logger.warn(
+      { waitedMs: REDIS_START_WAIT_MS },
+      'redis not reachable at start: requests are not rate-limited until it is',
+    );
+  }
   const port = await http.listen(def.port, def.host);
   await Promise.all(consumers.map((c) => c.ready));
   const tasks = (await def.tasks?.(ctx)) ?? [];
@@ -197,6 +230,8 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
   shutdown.register('disconnect producer', () => producer.disconnect());
   if (pool) shutdown.register('close pool', () => pool.end());
   if (def.onClose) shutdown.register('close clients', def.onClose);
+  if (redis)
+    shutdown.register('close redis', async () => void (await redis.quit().catch(() => redis.disconnect())));
 
   logger.info({ port }, `${def.name} ready`);
   return { ctx, port, stop: () => shutdown.run('stop requested') };
@@ -214,7 +249,10 @@ function lagTargets(consumers: ConsumerDefinition[], serviceName: string): Consu
   return [...topicsByGroup].map(([groupId, topics]) => ({ groupId, topics: [...topics] }));
 }
 
-/** The settings every service reads from `baseEnv`, `kafkaEnv` and `kafkaGroupEnv`, in startService's shape. */
+/**
+ * The settings every service reads from `baseEnv`, `kafkaEnv`, `kafkaGroupEnv`, `redisEnv` and
+ * `rateLimitEnv`, in startService's shape.
+ */
 export function serviceSettings(
   name: string,
   config: {
@@ -223,10 +261,14 @@ export function serviceSettings(
     SHUTDOWN_TIMEOUT_MS: number;
     KAFKA_BROKERS: string[];
     CONSUMER_CONCURRENCY: number;
+    REDIS_URL: string;
+    RATE_LIMIT_WINDOW_MS: number;
+    RATE_LIMIT_READ: number;
+    RATE_LIMIT_WRITE: number;
   },
 ): Pick<
   ServiceDefinition,
-  'name' | 'port' | 'logLevel' | 'shutdownTimeoutMs' | 'kafkaBrokers' | 'consumerConcurrency'
+  'name' | 'port' | 'logLevel' | 'shutdownTimeoutMs' | 'kafkaBrokers' | 'consumerConcurrency' | 'rateLimits'
 > {
   return {
     name,
@@ -235,6 +277,12 @@ export function serviceSettings(
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     kafkaBrokers: config.KAFKA_BROKERS,
     consumerConcurrency: config.CONSUMER_CONCURRENCY,
+    rateLimits: {
+      redisUrl: config.REDIS_URL,
+      windowMs: config.RATE_LIMIT_WINDOW_MS,
+      read: config.RATE_LIMIT_READ,
+      write: config.RATE_LIMIT_WRITE,
+    },
   };
 }
 

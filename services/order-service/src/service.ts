@@ -55,6 +55,7 @@ export function orderService(config: OrderServiceConfig): ServiceDefinition {
           name: 'orders-post',
           windowMs: config.ORDERS_RATE_LIMIT_WINDOW_MS,
           limit: config.ORDERS_RATE_LIMIT,
+          registry: ctx.metrics.registry,
         }),
       }),
     consumers: (ctx) => [
