@@ -140,12 +140,12 @@ export function rejectHostileRequests(): RequestHandler {
 
 /**
  * Errors the HTTP plumbing raises for bad input that are not ours: express's router failing to decode
- * a path parameter, body-parser's errors (a corrupt gzip/deflate/br body, a body shorter or longer
- * than its Content-Length). Undefined for anything else.
+ * a path parameter, body-parser passing on zlib's error for a corrupt gzip/deflate/br body. Undefined
+ * for anything else.
  */
 export function edgeError(err: unknown): DomainError | undefined {
   if (!(err instanceof Error)) return undefined;
-  const { status, type, code } = err as Error & { status?: unknown; type?: unknown; code?: unknown };
+  const { status, code } = err as Error & { status?: unknown; code?: unknown };
   // router's decodeParam: a URIError with status 400. requestTargetProblem catches these first; this
   // keeps the answer a 400 should a path reach the router another way.
   if (err instanceof URIError && status === 400) {
@@ -157,12 +157,6 @@ export function edgeError(err: unknown): DomainError | undefined {
     return new ValidationError(
       [{ path: '(body)', message: `not valid compressed data (${code})` }],
       'The body could not be decompressed.',
-    );
-  }
-  if (type === 'request.size.invalid') {
-    return new ValidationError(
-      [{ path: '(body)', message: 'the body length does not match Content-Length' }],
-      'Malformed body.',
     );
   }
   return undefined;
