@@ -38,6 +38,7 @@ describe('dashboards/alerts.yml', () => {
         'DeadLettersReceived',
         'DispatchHttpServerErrors',
         'DispatchTargetDown',
+        'KafkaConsumerBlocked',
         'KafkaConsumerLagGrowing',
         'KafkaConsumerLagUnknown',
         'OrderEndToEndLatencyOverSLO',
