@@ -239,12 +239,37 @@ function urlCases(): Case[] {
       }
     }
   }
-  // The service's own endpoints answer the same way.
+  // The platform's own endpoints, and paths no route matches, answer the same way.
   for (const service of SERVICE_NAMES) {
-    const openapi: Route = { service, method: 'GET', template: '/openapi.json', auth: 'customer' };
-    cases.push(caseFor(openapi, 'query with NUL', { query: '?x=%00' }, 400));
-    cases.push(caseFor(openapi, 'query with an invalid UTF-8 byte', { query: '?%FF' }, 400));
+    const own = (template: string): Route => ({ service, method: 'GET', template, auth: 'customer' });
+    cases.push(caseFor(own('/openapi.json'), 'query with NUL', { query: '?x=%00' }, 400));
+    cases.push(caseFor(own('/openapi.json'), 'query with an invalid UTF-8 byte', { query: '?%FF' }, 400));
+    cases.push(caseFor(own('/health/live'), 'query with NUL', { query: '?x=%00' }, 400));
+    cases.push(
+      caseFor(own('/health/ready'), 'query with a truncated UTF-8 sequence', { query: '?x=%E0%A4' }, 400),
+    );
+    cases.push(caseFor(own('/metrics'), 'query with an escape character', { query: '?%1B=1' }, 400));
+    cases.push(caseFor(own('/no/such/{id}'), 'no route, an invalid UTF-8 byte', { id: '%FF' }, 400));
+    cases.push(caseFor(own('/no/such/{id}'), 'no route, an encoded NUL', { id: '%00' }, 400));
   }
+  // The Idempotency-Key header is printable ASCII only (Node passes a latin-1 byte through as is).
+  const orders = ROUTES[0]!;
+  cases.push(
+    caseFor(
+      orders,
+      'an Idempotency-Key with a non-ASCII byte',
+      { headers: { 'idempotency-key': `${RUN}-k\u00e9` } },
+      400,
+    ),
+  );
+  cases.push(
+    caseFor(
+      orders,
+      'an Idempotency-Key of 256 characters',
+      { headers: { 'idempotency-key': `${RUN}-${'k'.repeat(256)}` } },
+      400,
+    ),
+  );
   return cases;
 }
 
