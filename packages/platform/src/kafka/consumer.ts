@@ -1,12 +1,4 @@
-import {
-  type AnyEvent,
-  EVENT_TYPES,
-  isRawTopic,
-  parseEnvelope,
-  topicForEventType,
-  topicOwner,
-  validateEnvelope,
-} from '@dispatch/contracts';
+import { type AnyEvent, EVENT_TYPES } from '@dispatch/contracts';
 import type { Batch, Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { HealthCheck } from '../health';
 import { eventLogger, type Logger } from '../logger';
@@ -17,6 +9,7 @@ import { type KafkaClient, kafkajsOf } from './client';
 import { coalesceCalls } from './coalesce';
 import { buildDeadLetter, type DlqReason, type FailedRecord } from './dlq';
 import { errorMessage } from './errors';
+import { acceptEvent, DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_MAX_EVENT_BYTES } from './event-acceptance';
 import { failureKind } from './failure';
 import { decodeHeaders } from './headers';
 import type { EventPublisher } from './publisher';
@@ -173,35 +166,6 @@ export function failureAction(error: unknown, attempt: number, maxAttempts: numb
   return { action: 'dead-letter', reason: 'exhausted' };
 }
 
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
-export const DEFAULT_MAX_EVENT_BYTES = 256 * 1024;
-
-/**
- * Why a valid envelope may still not be accepted from `topic`, or undefined. Pure. Each raw topic
- * carries only its own event types and is written by one service, so an event elsewhere (or from
- * anyone else) is forged or misrouted; other topics (tests, tools) are not checked.
- */
-export function topicViolation(
-  topic: string,
-  event: Pick<AnyEvent, 'eventType' | 'producer'>,
-): string | undefined {
-  if (!isRawTopic(topic)) return undefined;
-  const home = topicForEventType(event.eventType);
-  if (home !== topic) return `${event.eventType} events belong on ${home}, not ${topic}`;
-  const owner = topicOwner(topic);
-  if (event.producer !== owner) {
-    return `${topic} is written by ${owner} only; this event's producer is '${event.producer}'`;
-  }
-  return undefined;
-}
-
-/** Why an event dated `occurredAt` is too far in the future, or undefined. Pure. */
-export function clockViolation(occurredAt: string, nowMs: number, maxSkewMs: number): string | undefined {
-  const aheadMs = Date.parse(occurredAt) - nowMs;
-  if (!(aheadMs > maxSkewMs)) return undefined;
-  return `occurredAt ${occurredAt} is ${Math.round(aheadMs / 1000)} s ahead of this consumer's clock (at most ${Math.round(maxSkewMs / 1000)} s allowed)`;
-}
-
 /** The offset to commit once `offset` is done: Kafka's committed offset is the next one to read. */
 export function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
@@ -263,8 +227,10 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
   }
   const inlineBudgetMs = opts.inlineBudgetMs ?? 250;
   const blockedAfterMs = opts.blockedAfterMs ?? 10_000;
-  const maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
-  const maxEventBytes = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const limits = {
+    maxClockSkewMs: opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS,
+    maxEventBytes: opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
+  };
   const handledTypes = opts.eventTypes ? new Set(opts.eventTypes) : undefined;
   const logger = opts.logger.child({ component: 'kafka-consumer', groupId: opts.groupId });
   const consumer: Consumer = kafkajsOf(opts.kafka).consumer({
@@ -413,46 +379,20 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     };
     const bytes = message.value ?? Buffer.alloc(0);
     const recordLogger = logger.child({ topic, partition, offset });
-    if (bytes.length > maxEventBytes) {
-      const error = `the message is ${bytes.length} bytes; events are at most ${maxEventBytes}`;
-      recordLogger.warn({ bytes: bytes.length }, 'oversize message');
-      return { kind: 'invalid', offset, record, reason: 'invalid', error, log: recordLogger };
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      json = undefined;
-    }
-    // A well-known type the handler ignores is acknowledged untouched; anything else is validated
-    // (an unknown or missing type is an invalid event, and goes to the DLQ).
+    // A well-known type the handler ignores is acknowledged untouched; anything else is checked in
+    // full (an unknown or missing type is an invalid event, and goes to the DLQ).
+    const json = bytes.length <= limits.maxEventBytes ? parseJson(bytes) : undefined;
     const eventType = eventTypeOf(json);
     if (handledTypes && KNOWN_EVENT_TYPES.has(eventType) && !handledTypes.has(eventType)) {
       return { kind: 'skip', offset };
     }
-    const parsed = json === undefined ? parseEnvelope(bytes) : validateEnvelope(json);
-    if (!parsed.ok) {
-      recordLogger.warn({ issues: parsed.error.issues }, 'invalid event envelope');
-      return {
-        kind: 'invalid',
-        offset,
-        record,
-        reason: 'invalid',
-        error: parsed.error.message,
-        log: recordLogger,
-      };
+    const accepted = acceptEvent(topic, bytes, { ...limits, json, nowMs: Date.now() });
+    if (!accepted.ok) {
+      recordLogger.warn({ reason: accepted.reason, error: accepted.error }, 'event refused');
+      const { reason, error } = accepted;
+      return { kind: 'invalid', offset, record, reason, error, log: recordLogger };
     }
-    const event = parsed.event;
-    const misplaced = topicViolation(topic, event);
-    if (misplaced) {
-      recordLogger.warn({ eventType: event.eventType, producer: event.producer }, misplaced);
-      return { kind: 'invalid', offset, record, reason: 'invalid', error: misplaced, log: recordLogger };
-    }
-    const early = clockViolation(event.occurredAt, Date.now(), maxClockSkewMs);
-    if (early) {
-      recordLogger.warn({ occurredAt: event.occurredAt }, early);
-      return { kind: 'invalid', offset, record, reason: 'clock', error: early, log: recordLogger };
-    }
+    const event = accepted.event;
     const item: ConsumedEvent = {
       event,
       topic,
@@ -712,6 +652,15 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
 }
 
 const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** The parsed JSON of a message, or undefined when it is not JSON. */
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
 
 /** The eventType field of a parsed JSON value, or '' when it has none. */
 function eventTypeOf(json: unknown): string {

@@ -10,7 +10,6 @@ export {
   type ConsumerRetryOptions,
   type ConsumerState,
   DEFAULT_CONSUMER_RETRY,
-  DEFAULT_MAX_CLOCK_SKEW_MS,
   type EventHandler,
   type HandlerContext,
   type RunConsumerOptions,
@@ -37,6 +36,7 @@ export {
 } from './dlq';
 export { type DeadLetter, type ReadDlqOptions, readDlq } from './dlq-reader';
 export { DlqHeadersError, PermanentError, RetryableError, TopicMismatchError } from './errors';
+export { type Acceptance, acceptEvent, DEFAULT_MAX_CLOCK_SKEW_MS } from './event-acceptance';
 export { type FailureKind, failureKind } from './failure';
 export {
   CONSUMER_LAG_METRIC,

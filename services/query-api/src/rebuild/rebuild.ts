@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseEnvelope, RAW_TOPICS } from '@dispatch/contracts';
+import { RAW_TOPICS } from '@dispatch/contracts';
 import {
+  acceptEvent,
   backoffDelay,
   createCassandraClient,
   createKafka,
@@ -103,21 +104,23 @@ export async function rebuildReadModel(opts: RebuildOptions): Promise<RebuildRep
       let invalid = 0;
       let lastReport = Date.now();
       const applyRecord = async (record: LogRecord) => {
-        const parsed = parseEnvelope(record.value ?? Buffer.alloc(0));
-        if (!parsed.ok) {
+        // The consumers' own rule: what they dead-letter (invalid, misplaced, from the future) is not folded.
+        const accepted = acceptEvent(record.topic, record.value ?? Buffer.alloc(0), { nowMs: Date.now() });
+        if (!accepted.ok) {
           invalid += 1;
           logger.warn(
             {
               topic: record.topic,
               partition: record.partition,
               offset: record.offset,
-              error: parsed.error.message,
+              reason: accepted.reason,
+              error: accepted.error,
             },
-            'rebuild: skipping a record that is not a valid envelope',
+            'rebuild: skipping a record the consumers refuse',
           );
           return;
         }
-        const writes = writesFor(parsed.event);
+        const writes = writesFor(accepted.event);
         for (let attempt = 1; ; attempt++) {
           try {
             await store.apply(keyspace, writes);
