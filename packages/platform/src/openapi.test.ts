@@ -42,4 +42,21 @@ describe('buildOpenApiDocument', () => {
     const responses = op.responses as Record<string, { content: Record<string, unknown> }>;
     expect(Object.keys(responses['409']?.content ?? {})).toEqual(['application/problem+json']);
   });
+
+  it("documents the caller's rate limit on every authenticated route", () => {
+    const responses = op.responses as Record<
+      string,
+      { description: string; content: Record<string, unknown> }
+    >;
+    expect(responses['429']?.description).toMatch(/rate limit/);
+    expect(Object.keys(responses['429']?.content ?? {})).toEqual(['application/problem+json']);
+    const open = buildOpenApiDocument({
+      title: 'test',
+      version: '1',
+      routes: [
+        { method: 'get', path: '/things', summary: 'Open', responses: { 200: { description: 'ok' } } },
+      ],
+    }) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    expect(Object.keys(open.paths['/things']?.get?.responses ?? {})).toEqual(['200']);
+  });
 });

@@ -59,6 +59,11 @@ function parameters(where: 'path' | 'query' | 'header', schema: z.ZodObject | un
   }));
 }
 
+const SUBJECT_LIMIT = {
+  description:
+    "The caller's read or write rate limit for this window is used up (RateLimit and RateLimit-Policy headers, Retry-After)",
+};
+
 /**
  * Builds an OpenAPI 3.1 document from the same zod schemas the routes validate with, so the
  * document cannot drift from what the API accepts.
@@ -68,7 +73,10 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
   for (const route of spec.routes) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     const responses: Record<string, unknown> = {};
-    for (const [status, r] of Object.entries(route.responses)) {
+    // Every authenticated route counts against the caller's read or write limit (rate-limit.ts).
+    const declared =
+      route.auth && !route.responses[429] ? { ...route.responses, 429: SUBJECT_LIMIT } : route.responses;
+    for (const [status, r] of Object.entries(declared)) {
       const contentType =
         r.contentType ?? (Number(status) >= 400 ? 'application/problem+json' : 'application/json');
       responses[status] = {
