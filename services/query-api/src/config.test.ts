@@ -11,6 +11,7 @@ describe('query-api config', () => {
       CASSANDRA_KEYSPACE: 'delivery_query',
       KAFKA_GROUP_ID: 'query-api',
       SSE_HEARTBEAT_MS: 15_000,
+      SSE_MAX_STREAMS_PER_CUSTOMER: 5,
       READ_MODEL_REFRESH_MS: 5_000,
     });
     expect(keyspaceReplication(config)).toEqual({ class: 'SimpleStrategy', replicationFactor: 1 });
@@ -25,10 +26,13 @@ describe('query-api config', () => {
         ...secret,
         CASSANDRA_KEYSPACE: 'k'.repeat(41),
         SSE_MAX_STREAMS: '0',
+        SSE_MAX_STREAMS_PER_CUSTOMER: '0',
         CASSANDRA_REPLICATION_STRATEGY: 'Everywhere',
       });
     expect(attempt).toThrow(ConfigError);
-    expect(attempt).toThrow(/CASSANDRA_KEYSPACE[\s\S]*CASSANDRA_REPLICATION_STRATEGY[\s\S]*SSE_MAX_STREAMS/);
+    expect(attempt).toThrow(
+      /CASSANDRA_KEYSPACE[\s\S]*CASSANDRA_REPLICATION_STRATEGY[\s\S]*SSE_MAX_STREAMS[\s\S]*SSE_MAX_STREAMS_PER_CUSTOMER/,
+    );
   });
 
   it('uses the local data center for NetworkTopologyStrategy', () => {

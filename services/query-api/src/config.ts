@@ -45,6 +45,11 @@ export const queryApiBaseEnv = z.object({
   SSE_POLL_MS: positiveInt.default(5_000),
   /** Open order streams per instance; more get 503 with Retry-After. */
   SSE_MAX_STREAMS: positiveInt.default(1_000),
+  /**
+   * Open order streams per customer (token subject) across every instance, counted in Redis; more get
+   * 429 with Retry-After.
+   */
+  SSE_MAX_STREAMS_PER_CUSTOMER: positiveInt.max(10_000).default(5),
   /** How often instances re-read which read-model generation is active (and which one a rebuild fills). */
   READ_MODEL_REFRESH_MS: positiveInt.min(50).default(5_000),
   /** Events a rebuild writes at the same time. */

@@ -15,6 +15,7 @@ import { cassandraConnection, type QueryApiConfig, SERVICE_NAME } from './config
 import { createReadModelHandler, type ReadModelHandler } from './handlers';
 import { OrderStreams } from './http/order-streams';
 import { mountRoutes } from './http/routes';
+import { StreamLeases } from './http/stream-leases';
 import { createQueryMetrics, type QueryMetrics } from './metrics';
 import { OrderQueries } from './queries';
 import { prepareSchema } from './schema';
@@ -79,6 +80,15 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
     const streamsOf = (ctx: ServiceContext) => {
       streams ??= new OrderStreams({
         maxStreams: config.SSE_MAX_STREAMS,
+        ...(ctx.redis
+          ? {
+              leases: new StreamLeases({
+                redis: ctx.redis,
+                max: config.SSE_MAX_STREAMS_PER_CUSTOMER,
+                logger: ctx.logger,
+              }),
+            }
+          : {}),
         heartbeatMs: config.SSE_HEARTBEAT_MS,
         pollMs: config.SSE_POLL_MS,
         changes,

@@ -49,7 +49,8 @@ export const queryApiOpenApi: OpenApiSpec = {
       path: '/api/orders/:orderId/events',
       summary:
         'Server-Sent Events: `event: order` with the full view on connect and on every change, ' +
-        '`: heartbeat` comments while idle, `event: end` after a terminal status, then the stream closes.',
+        '`: heartbeat` comments while idle, `event: end` after a terminal status, then the stream closes; ' +
+        '`event: token-expired` when the token expires, then the stream closes (reconnect with a fresh token).',
       auth: 'any',
       params: orderIdParamsSchema,
       responses: {
@@ -57,6 +58,10 @@ export const queryApiOpenApi: OpenApiSpec = {
         400: { description: 'Invalid orderId' },
         ...authErrors,
         404: { description: 'No such order, or it belongs to another customer' },
+        429: {
+          description:
+            "The customer already holds SSE_MAX_STREAMS_PER_CUSTOMER open streams (`too-many-streams-per-customer`), or the caller's read rate limit is used up (`rate-limited`); Retry-After",
+        },
         503: { description: 'Too many open streams on this instance (Retry-After)' },
       },
     },

@@ -11,6 +11,7 @@ import type { OrderQueries } from '../queries';
 import { queryApiOpenApi } from './openapi';
 import type { OrderStreams } from './order-streams';
 import { listOrdersQuerySchema, orderIdParamsSchema } from './schemas';
+import type { StreamLease } from './stream-leases';
 
 export interface RouteDeps {
   queries: OrderQueries;
@@ -33,12 +34,20 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
 
   app.get('/api/orders/:orderId/events', ...signedIn, async (req, res) => {
     const { orderId } = validate(orderIdParamsSchema, req.params);
+    const principal = principalOf(res);
     const release = deps.streams.reserve();
+    let lease: StreamLease | undefined;
     try {
-      const order = await deps.queries.getFor(principalOf(res), orderId);
-      deps.streams.start(res, orderId, order, release);
+      lease = await deps.streams.leaseFor(principal.subject);
+      const order = await deps.queries.getFor(principal, orderId);
+      deps.streams.start(res, orderId, order, {
+        release,
+        ...(lease ? { lease } : {}),
+        ...(principal.expiresAt ? { expiresAt: principal.expiresAt } : {}),
+      });
     } catch (err) {
       release();
+      lease?.release();
       throw err;
     }
   });
