@@ -104,6 +104,29 @@ describe('readTopicsUntil (real Kafka)', () => {
     expect(await groupsStartingWith(prefix)).toEqual([]);
   });
 
+  it('with starts, delivers only the records from there to the ends', async () => {
+    const topic = await freshTopic();
+    const early = records(topic, 'early', 600);
+    await producer.publish(early);
+    const starts = await fetchEndOffsets(kafka, [topic]);
+    const middle = records(topic, 'middle', 30);
+    await producer.publish(middle);
+    const ends = await fetchEndOffsets(kafka, [topic]);
+    await producer.publish(records(topic, 'late', 10));
+
+    const delivered: LogRecord[] = [];
+    const handled = await readTopicsUntil(kafka, {
+      ends,
+      starts,
+      idleTimeoutMs: 20_000,
+      handle: async (run) => {
+        delivered.push(...run);
+      },
+    });
+    expect(handled).toBe(30);
+    expect(valuesOf(delivered)).toEqual(middle.map((m) => m.value.toString('utf8')).sort());
+  });
+
   it('rejects with the error the handler threw, and deletes its group', async () => {
     const topic = await freshTopic();
     await producer.publish(records(topic, 'x', 12));

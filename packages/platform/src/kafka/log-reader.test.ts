@@ -34,7 +34,19 @@ describe('partitionsToRead', () => {
       ends({ a: { 0: 0n, 1: 0n, 2: 4n, 3: 2n } }),
     );
     expect([...toRead.keys()].sort()).toEqual(['a[0]', 'a[3]', 'b[0]']);
-    expect(toRead.get('a[3]')).toEqual({ topic: 'a', partition: 3, next: 0n, end: 6n });
+    expect(toRead.get('a[3]')).toEqual({ topic: 'a', partition: 3, next: 2n, end: 6n });
+  });
+
+  it('starts each partition at its given start offset, and drops those already read to their end', () => {
+    const toRead = partitionsToRead(
+      ends({ a: { 0: 5n, 1: 3n, 2: 9n } }),
+      ends({ a: { 0: 0n, 1: 0n, 2: 4n } }),
+      ends({ a: { 0: 2n, 1: 3n, 2: 1n } }),
+    );
+    expect([...toRead.values()].map((p) => [p.partition, p.next, p.end])).toEqual([
+      [0, 2n, 5n],
+      [2, 4n, 9n],
+    ]);
   });
 
   it('drops a partition whose records retention deleted past its end', () => {

@@ -57,6 +57,8 @@ export function countRecords(ends: EndOffsets): bigint {
 
 export interface ReadTopicsUntilOptions {
   ends: EndOffsets;
+  /** Where to start, per partition (e.g. the ends captured earlier): records below are skipped. Default: the log's start. */
+  starts?: EndOffsets;
   /**
    * Called with each fetched run of records of one partition, in offset order; awaited before that
    * partition is fetched on. Runs of different partitions may be handled at the same time (up to
@@ -88,12 +90,15 @@ export interface PartitionProgress {
 export function partitionsToRead(
   ends: EndOffsets,
   lowWatermarks: Map<string, Map<number, bigint>>,
+  starts?: EndOffsets,
 ): Map<string, PartitionProgress> {
   const toRead = new Map<string, PartitionProgress>();
   for (const [topic, partitions] of ends) {
     for (const [partition, end] of partitions) {
       const low = lowWatermarks.get(topic)?.get(partition) ?? 0n;
-      if (end > low) toRead.set(partitionKey(topic, partition), { topic, partition, next: 0n, end });
+      const start = starts?.get(topic)?.get(partition) ?? 0n;
+      const next = start > low ? start : low;
+      if (end > next) toRead.set(partitionKey(topic, partition), { topic, partition, next, end });
     }
   }
   return toRead;
@@ -141,7 +146,7 @@ export async function readTopicsUntil(client: KafkaClient, opts: ReadTopicsUntil
       const offsets = await admin.fetchTopicOffsets(topic);
       lows.set(topic, new Map(offsets.map((p) => [p.partition, BigInt(p.low)])));
     }
-    const pending = partitionsToRead(opts.ends, lows);
+    const pending = partitionsToRead(opts.ends, lows, opts.starts);
     if (pending.size === 0) return 0;
 
     const groupId = `${opts.groupIdPrefix ?? 'log-reader'}-${randomUUID()}`;
@@ -207,6 +212,15 @@ async function consume(
             if (progress === undefined) {
               // Done, or nothing to read: records past the end (live traffic) need not be fetched.
               pause();
+              return;
+            }
+            if (BigInt(batch.lastOffset()) + 1n < progress.next) {
+              // Fetching from the log's start, all of it below `starts`: jump there instead.
+              consumer.seek({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: String(progress.next),
+              });
               return;
             }
             const records = recordsToDeliver(progress, batch.messages).map(
