@@ -59,7 +59,7 @@ function parameters(where: 'path' | 'query' | 'header', schema: z.ZodObject | un
   }));
 }
 
-const SUBJECT_LIMIT = {
+const SUBJECT_LIMIT: OpenApiRoute['responses'][number] = {
   description:
     "The caller's read or write rate limit for this window is used up (RateLimit and RateLimit-Policy headers, Retry-After)",
 };
