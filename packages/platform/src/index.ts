@@ -9,6 +9,7 @@ export * from './health';
 export * from './http';
 export * from './inbox';
 export * from './kafka';
+export * from './log-rotation';
 export * from './logger';
 export * from './main';
 export * from './metrics';

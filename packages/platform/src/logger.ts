@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { stdoutRotationFromEnv } from './log-rotation';
 
 export type { Logger } from 'pino';
 
@@ -10,14 +11,21 @@ export interface EventLogContext {
   eventType?: string;
 }
 
-/** JSON logs on stdout, one line per entry, with the service name on every line. */
+/**
+ * JSON logs on stdout, one line per entry, with the service name on every line. Under the local
+ * stack launcher (stdout is the file DISPATCH_LOG_FILE names) the file is also rotated by size while
+ * the process runs, and lines are written synchronously so a rotation never falls between one
+ * line's bytes (see log-rotation.ts).
+ */
 export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+  const options = {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  if (stdoutRotationFromEnv() === undefined) return pino(options);
+  return pino(options, pino.destination({ fd: 1, sync: true }));
 }
 
 /** A child logger with the event's saga identifiers bound. */
