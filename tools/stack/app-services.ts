@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { logRotationEnv } from '@dispatch/platform';
 import type { StackConfig } from './config';
 import { NotReadyError, StackError } from './errors';
 import { runCommand } from './install';
-import type { StackPaths } from './paths';
+import { LOG_ROTATION, type StackPaths } from './paths';
 import {
   isRunning,
   readStarted,
@@ -86,7 +87,11 @@ async function ensureRunning(
     command: process.execPath,
     args: ['--import', 'tsx', marker],
     cwd: paths.repoRoot,
-    env: serviceEnv(service, config, secret, process.env, port),
+    // The service rotates its own log by size while it runs (createLogger reads these).
+    env: {
+      ...serviceEnv(service, config, secret, process.env, port),
+      ...logRotationEnv(logFile, LOG_ROTATION),
+    },
     logFile,
     pidFile: paths.pidFile(name),
   });

@@ -1,4 +1,12 @@
 import path from 'node:path';
+import { DEFAULT_LOG_ROTATION, type LogRotationPolicy } from '@dispatch/platform';
+
+/**
+ * How every log under .stack/logs is rotated: by size, `<name>.log.1` (newest) … `.<keep>`. The
+ * launcher rotates at (re)start, Node services while they run, Kafka and Cassandra through their
+ * logging config (the launcher hands them these numbers as system properties).
+ */
+export const LOG_ROTATION: LogRotationPolicy = DEFAULT_LOG_ROTATION;
 
 /** The repository root (tools/stack/ is two levels below it). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -12,6 +20,7 @@ export interface StackPaths {
   libDir(name: string): string;
   confDir(name: string): string;
   dataDir(name: string): string;
+  /** `.stack/logs/<name>.log`; rotated ones are `<name>.log.1` (newest) to `.<LOG_ROTATION.keep>`. */
   logFile(name: string): string;
   pidFile(name: string): string;
   /** What `up` itself started, so `down` stops only that. */

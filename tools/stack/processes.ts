@@ -5,13 +5,15 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type LogRotationPolicy, rotatedLogFile, rotateLogAtRest } from '@dispatch/platform';
 import { StackError } from './errors';
+import { LOG_ROTATION } from './paths';
 
 /**
  * Detached background processes with pid files, and the record of what `up` started.
@@ -75,18 +77,24 @@ export interface DetachedSpec {
   env?: NodeJS.ProcessEnv;
   logFile: string;
   pidFile: string;
+  /** Default LOG_ROTATION. */
+  rotation?: LogRotationPolicy;
 }
 
 /**
  * Starts a process that outlives the launcher: its own session (so Ctrl-C on `pnpm stack up`
  * does not kill it), stdout+stderr appended to the log file, pid written to the pid file.
- * The previous log is kept as <name>.log.prev.
+ * Earlier runs' lines stay in the log: it is rotated (to <name>.log.1 … .<keep>) only when over
+ * the size, and each run starts with a `--- started … ---` line. While it runs, the process itself
+ * keeps the file under the size (Node services, via DISPATCH_LOG_FILE; Kafka and Cassandra through
+ * their logging config): see packages/platform/src/log-rotation.ts.
  */
 export function startDetached(spec: DetachedSpec): number {
   mkdirSync(path.dirname(spec.logFile), { recursive: true });
-  if (existsSync(spec.logFile)) renameSync(spec.logFile, `${spec.logFile}.prev`);
+  rotateLogAtRest(spec.logFile, spec.rotation ?? LOG_ROTATION);
   const fd = openSync(spec.logFile, 'a');
   try {
+    writeSync(fd, startBanner(new Date()));
     const child = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
@@ -106,6 +114,11 @@ export function startDetached(spec: DetachedSpec): number {
   }
 }
 
+/** The line that opens each run in an appended log. */
+export function startBanner(at: Date): string {
+  return `--- started by pnpm stack at ${at.toISOString()} ---\n`;
+}
+
 export type StopOutcome = 'not-running' | 'stopped' | 'killed';
 
 /** SIGTERM, wait up to `graceMs` for a clean exit, then SIGKILL. */
@@ -123,14 +136,23 @@ export async function stopProcess(pid: number, marker: string, graceMs: number):
   return 'killed';
 }
 
-/** Last `lines` lines of a file (for error messages about a server that died). */
+/**
+ * Last `lines` lines of a log (for `logs` and error messages about a server that died). When the
+ * log was rotated moments ago and holds fewer lines, the rest come from the end of `<file>.1`.
+ */
 export function tailFile(file: string, lines: number): string {
   if (!existsSync(file)) return `(no log at ${file})`;
-  const text = readFileSync(file, 'utf8');
-  return text
-    .split('\n')
-    .slice(-lines - 1)
-    .join('\n');
+  const current = lastLines(readFileSync(file, 'utf8'), lines);
+  const rotated = rotatedLogFile(file, 1);
+  if (current.length >= lines || !existsSync(rotated)) return current.join('\n');
+  return [...lastLines(readFileSync(rotated, 'utf8'), lines - current.length), ...current].join('\n');
+}
+
+/** The last `n` lines of a text, without the empty string after a final newline. */
+function lastLines(text: string, n: number): string[] {
+  const all = text.split('\n');
+  if (all[all.length - 1] === '') all.pop();
+  return n > 0 ? all.slice(-n) : [];
 }
 
 // ---- what `up` started ---------------------------------------------------------------

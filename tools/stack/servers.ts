@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LOCAL_CASSANDRA_PORT, LOCAL_KAFKA_PORT } from './config';
 import { StackError } from './errors';
 import { runCommand } from './install';
-import type { StackPaths } from './paths';
+import { LOG_ROTATION, type StackPaths } from './paths';
 import { absolutizeStackPaths, newKafkaClusterId, parseJvmOptions } from './render';
 
 /**
@@ -31,6 +31,18 @@ function jvmOptions(paths: StackPaths, name: string): string[] {
   return parseJvmOptions(readInfra(paths, name, 'jvm.options'));
 }
 
+/**
+ * Where the server's log4j2/logback config (infra/local) writes its log and how it rolls it over:
+ * the same file the launcher points stdout at, and the launcher's rotation policy.
+ */
+export function jvmLogProperties(paths: StackPaths, name: JvmServer['name']): string[] {
+  return [
+    `-Ddispatch.log.file=${paths.logFile(name)}`,
+    `-Ddispatch.log.maxBytes=${LOG_ROTATION.maxBytes}`,
+    `-Ddispatch.log.keep=${LOG_ROTATION.keep}`,
+  ];
+}
+
 export const kafkaServer: JvmServer = {
   name: 'kafka',
   title: 'Kafka',
@@ -52,7 +64,7 @@ export const kafkaServer: JvmServer = {
     const log4j = path.join(conf, 'log4j2.properties');
     copyFileSync(path.join(paths.infraDir, 'kafka', 'log4j2.properties'), log4j);
     const classpath = `${paths.libDir('kafka')}/*`;
-    const logging = `-Dlog4j2.configurationFile=${log4j}`;
+    const logging = [`-Dlog4j2.configurationFile=${log4j}`, ...jvmLogProperties(paths, 'kafka')];
 
     // KRaft needs its storage formatted once, with a cluster id, before the first start.
     if (!existsSync(path.join(data, 'meta.properties'))) {
@@ -60,7 +72,7 @@ export const kafkaServer: JvmServer = {
         java,
         [
           '-Xmx256m',
-          logging,
+          ...logging,
           '-cp',
           classpath,
           'kafka.tools.StorageTool',
@@ -73,7 +85,7 @@ export const kafkaServer: JvmServer = {
         paths.repoRoot,
       );
     }
-    return [...jvmOptions(paths, 'kafka'), logging, '-cp', classpath, 'kafka.Kafka', serverProperties];
+    return [...jvmOptions(paths, 'kafka'), ...logging, '-cp', classpath, 'kafka.Kafka', serverProperties];
   },
 };
 
@@ -108,9 +120,10 @@ export const cassandraServer: JvmServer = {
       `-javaagent:${path.join(lib, jamm)}`,
       `-Dcassandra.config=file://${yaml}`,
       `-Dlogback.configurationFile=file://${logback}`,
+      ...jvmLogProperties(paths, 'cassandra'),
       `-Dcassandra.logdir=${path.dirname(paths.logFile('cassandra'))}`,
       `-Dcassandra.storagedir=${paths.dataDir('cassandra')}`,
-      // Without it CassandraDaemon closes stdout/stderr once started, and our log (stdout) goes silent.
+      // Without it CassandraDaemon closes stdout/stderr once started (the JVM's own output would be lost).
       '-Dcassandra-foreground=yes',
       '-cp',
       `${lib}/*`,

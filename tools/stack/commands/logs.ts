@@ -27,7 +27,8 @@ export async function logs(name: string, lines: number, follow: boolean, paths: 
     process.stdout.write(`${tailFile(file, lines)}\n`);
     return;
   }
-  // -F keeps following across the log being replaced when the server restarts.
+  // -F follows the name: across a rotation by rename (at restart; Kafka and Cassandra by size) and
+  // by truncation in place (a Node service's own rotation by size).
   const child = spawn('tail', ['-n', String(lines), '-F', file], { stdio: 'inherit' });
   await new Promise<void>((resolve) => child.on('close', () => resolve()));
 }

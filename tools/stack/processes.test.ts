@@ -1,0 +1,70 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eventually } from '@dispatch/testkit';
+import { startBanner, startDetached, tailFile } from './processes';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'stack-processes-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('startDetached logs', () => {
+  const run = (logFile: string, text: string, maxBytes = 1024 * 1024) =>
+    startDetached({
+      command: 'sh',
+      args: ['-c', `echo ${text}; echo ${text}-err >&2`],
+      cwd: dir,
+      logFile,
+      pidFile: path.join(dir, 'x.pid'),
+      rotation: { maxBytes, keep: 2 },
+    });
+
+  it('appends each run to the log, each after a start line', async () => {
+    const log = path.join(dir, 'svc.log');
+    run(log, 'first');
+    await eventually(() => expect(readFileSync(log, 'utf8')).toContain('first-err'));
+    run(log, 'second');
+    await eventually(() => expect(readFileSync(log, 'utf8')).toContain('second-err'));
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    expect(lines.map((l) => l.replace(/at \S+ ---$/, 'at T ---'))).toEqual([
+      '--- started by pnpm stack at T ---',
+      'first',
+      'first-err',
+      '--- started by pnpm stack at T ---',
+      'second',
+      'second-err',
+    ]);
+    expect(existsSync(`${log}.1`)).toBe(false);
+  });
+
+  it('rotates the log at start when it is over the size', async () => {
+    const log = path.join(dir, 'svc.log');
+    writeFileSync(log, 'old\n'.repeat(100));
+    run(log, 'fresh', 100);
+    await eventually(() => expect(readFileSync(log, 'utf8')).toContain('fresh-err'));
+    expect(readFileSync(`${log}.1`, 'utf8')).toBe('old\n'.repeat(100));
+    expect(readFileSync(log, 'utf8')).not.toContain('old');
+  });
+});
+
+describe('tailFile', () => {
+  it('gives the last lines, taking the rest from <file>.1 right after a rotation', () => {
+    const log = path.join(dir, 'svc.log');
+    writeFileSync(`${log}.1`, 'a\nb\nc\n');
+    writeFileSync(log, 'd\ne\n');
+    expect(tailFile(log, 2)).toBe('d\ne');
+    expect(tailFile(log, 4)).toBe('b\nc\nd\ne');
+    expect(tailFile(log, 10)).toBe('a\nb\nc\nd\ne');
+    rmSync(`${log}.1`);
+    expect(tailFile(log, 10)).toBe('d\ne');
+    expect(tailFile(path.join(dir, 'none.log'), 3)).toMatch(/^\(no log at /);
+  });
+
+  it('marks each run with its start time', () => {
+    expect(startBanner(new Date('2026-12-02T03:00:00.000Z'))).toBe(
+      '--- started by pnpm stack at 2026-12-02T03:00:00.000Z ---\n',
+    );
+  });
+});
