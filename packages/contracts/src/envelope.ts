@@ -10,6 +10,7 @@ import {
   payloadSchemaFor,
 } from './events';
 import { idSchema, isoDateTimeSchema } from './payloads/common';
+import { plainText } from './text';
 
 /**
  * The envelope every event travels in (docs/design.md §2), a superset of the seed's.
@@ -32,10 +33,10 @@ export const envelopeSchema = z.object({
   producedAt: isoDateTimeSchema,
   orderId: idSchema,
   /** The same for every event of one order's saga. */
-  correlationId: z.string().min(1).max(128),
+  correlationId: plainText().min(1).max(128),
   causationId: z.uuid().optional(),
   /** The producing service's name. */
-  producer: z.string().min(1).max(100),
+  producer: plainText().min(1).max(100),
   payload: z.record(z.string(), z.unknown()),
 });
 

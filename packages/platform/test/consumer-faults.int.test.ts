@@ -209,6 +209,8 @@ function corpus(id: string): Poison[] {
     order('a lone surrogate in the orderId', envelope({ orderId: `poison-${id}\ud800` }), /orderId/),
     order('an orderId that is not a string', envelope({ orderId: 12345 }), /orderId/),
     order('a correlationId of 129 characters', envelope({ correlationId: 'c'.repeat(129) }), /correlationId/),
+    order('a NUL in the correlationId', envelope({ correlationId: `c-${id}\u0000` }), /correlationId/),
+    order('a line feed in the producer', envelope({ producer: 'order-service\n' }), /producer/),
     order('a causationId that is no UUID', envelope({ causationId: 'because' }), /causationId/),
     order('an empty producer', envelope({ producer: '' }), /producer/),
     order('no payload', without('payload'), /payload/),
