@@ -56,6 +56,15 @@ describe('serviceEnv', () => {
     });
   });
 
+  it('lifts the per-subject rate limits for the benchmark and the tests, unless the caller set them', () => {
+    expect(serviceEnv(orderService, config, secret, {})).toMatchObject({
+      RATE_LIMIT_READ: '100000',
+      RATE_LIMIT_WRITE: '100000',
+    });
+    expect(serviceEnv(orderService, config, secret, { RATE_LIMIT_WRITE: '50' }).RATE_LIMIT_WRITE).toBe('50');
+    expect(serviceEnv(queryApi, config, secret, {}).SSE_MAX_STREAMS_PER_CUSTOMER).toBe('20');
+  });
+
   it('never passes on a database, keyspace or port the caller had set', () => {
     const inherited = {
       PGDATABASE: 'scratch',
