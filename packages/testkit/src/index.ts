@@ -1,6 +1,7 @@
 export { dropTestDatabase } from './databases';
 export * from './dispatch-api';
 export { type EventuallyOptions, eventually } from './eventually';
+export { FaultProxy } from './fault-proxy';
 export { commitGroupAtEnd, committedOffsets, deleteGroups, groupState } from './kafka-groups';
 export {
   localRedisAnswers,
@@ -12,11 +13,14 @@ export {
 export {
   type ExtraInstance,
   freePort,
+  killServer,
   killService,
   requireRunningServices,
   restartService,
   restartServiceWithEnv,
+  type ServerName,
   startExtraInstance,
+  startServers,
   waitForReady,
 } from './processes';
 export {

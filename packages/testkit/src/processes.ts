@@ -145,6 +145,38 @@ function runLauncher(args: string[], env: Record<string, string> = {}): Promise<
   });
 }
 
+/** The servers the launcher runs from their jars (PostgreSQL and Redis are the machine's own). */
+export type ServerName = 'kafka' | 'cassandra';
+
+/** What the JVM's command line holds: how we know a pid is really that server. */
+const SERVER_MAIN_CLASS: Record<ServerName, string> = {
+  kafka: 'kafka.Kafka',
+  cassandra: 'org.apache.cassandra.service.CassandraDaemon',
+};
+
+/** SIGKILLs a server of the stack (a crash: nothing flushed, no clean shutdown) and waits until it is gone. */
+export async function killServer(name: ServerName): Promise<number> {
+  const marker = SERVER_MAIN_CLASS[name];
+  const pid = readPid(pidFile(name));
+  if (pid === undefined || !isAlive(pid, marker)) {
+    throw new Error(
+      `${name} is not running (no live pid in ${pidFile(name)}); start the stack with \`pnpm stack up\``,
+    );
+  }
+  process.kill(pid, 'SIGKILL');
+  if (!(await waitUntilGone(pid, marker, 10_000)))
+    throw new Error(`${name} (pid ${pid}) still runs after SIGKILL`);
+  return pid;
+}
+
+/**
+ * Starts again whatever of the stack's servers is not running (`pnpm stack up --infra-only`, which
+ * leaves what is healthy alone) and returns once each answers a real round trip.
+ */
+export async function startServers(): Promise<void> {
+  await runLauncher(['up', '--infra-only']);
+}
+
 /** `pnpm stack restart <name>`, then waits until the service answers ready. */
 export async function restartService(name: ServiceName): Promise<void> {
   await runLauncher(['restart', name]);
