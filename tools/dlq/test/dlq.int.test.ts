@@ -127,6 +127,26 @@ describe('DLQ replay (real Kafka)', () => {
     expect(values(again)).toEqual([2, 1, 0].flatMap((p) => [values(all)[p * 2 + 1], values(all)[p * 2]]));
   });
 
+  it('reads records by offset past fetches that stop short of them (the reader seeks ahead)', async () => {
+    const topic = `it-dlq-seek-${randomUUID().slice(0, 8)}`;
+    await ensureTopics(kafka, [{ topic, numPartitions: 1 }]);
+    // 600 KB each, published one by one: one record batch each, and a fetch (1 MB per partition)
+    // returns one of them, so reaching offset 3 after offset 0 takes a seek past 1 and 2.
+    for (let i = 0; i < 4; i += 1) {
+      await producer.publish([{ topic, key: `k${i}`, value: Buffer.alloc(600_000, 0x30 + i) }]);
+    }
+    const lookups = await readRecordsAt(kafka, [
+      { topic, partition: 0, offset: '3' },
+      { topic, partition: 0, offset: '0' },
+    ]);
+    expect(
+      lookups.map((l) => (l.status === 'found' ? [l.record.offset, l.record.key?.toString()] : l)),
+    ).toEqual([
+      ['3', 'k3'],
+      ['0', 'k0'],
+    ]);
+  });
+
   it('replays only genuine dead letters, republishing the original record, and refuses the rest by name', async () => {
     const [event, second] = sampleEvents('happy') as [AnyEvent, AnyEvent];
     const big = Buffer.alloc(200_000, 0x61);
