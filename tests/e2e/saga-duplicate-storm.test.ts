@@ -4,14 +4,15 @@ import type { EventProducer } from '../../packages/platform/src';
 import {
   type ExtraInstance,
   eventually,
+  FaultProxy,
   freePort,
   groupState,
-  localRedisAnswers,
   requireRunningServices,
+  restartService,
+  restartServiceWithEnv,
   serviceUrl,
+  stackAddresses,
   startExtraInstance,
-  startLocalRedis,
-  stopLocalRedis,
 } from '../../packages/testkit/src';
 import { createItem, uniqueId } from './support/api';
 import {
@@ -65,11 +66,20 @@ describe('a duplicate storm of one inventory.reserved across three payment-servi
   const placed: { orderId: string; customerId: string }[] = [];
   const drivers: Driver[] = [];
   let producer: EventProducer | undefined;
+  // The machine's Redis is shared: the three instances reach it through a proxy, which the second
+  // test cuts to take Redis away from them.
+  const redis = new URL(stackAddresses().redisUrl);
+  const redisProxy = new FaultProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
 
   beforeAll(async () => {
     await requireRunningServices(['inventory-service', 'payment-service', 'query-api']);
+    const proxied = new URL(redis);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(await redisProxy.start());
+    const env = { REDIS_URL: proxied.toString() };
+    await restartServiceWithEnv('payment-service', env);
     const ports = [await freePort(), await freePort()];
-    for (const port of ports) instances.push(await startExtraInstance('payment-service', port));
+    for (const port of ports) instances.push(await startExtraInstance('payment-service', port, env));
     // "Every instance took part" needs the group settled with all three members holding partitions:
     // a member that is ready has joined once, but the others may still be rebalancing around it.
     await eventually(
@@ -86,7 +96,9 @@ describe('a duplicate storm of one inventory.reserved across three payment-servi
   afterAll(async () => {
     await producer?.disconnect();
     await Promise.all(instances.map((instance) => instance.stop()));
-    await startLocalRedis(); // in case a test failed between stop and start
+    await redisProxy.restore();
+    await restartService('payment-service'); // back on the stack's own Redis address
+    await redisProxy.close();
     await settleOrders(placed);
     for (const driver of drivers)
       await putDriver(driver.driverId, driver.name, 'OFF_DUTY').catch(() => undefined);
@@ -233,15 +245,14 @@ describe('a duplicate storm of one inventory.reserved across three payment-servi
     await expectChargedOnce(orderId);
   });
 
-  it('with Redis stopped: still one payments row and one payment.authorized', async () => {
-    stopLocalRedis();
+  it('with Redis unreachable: still one payments row and one payment.authorized', async () => {
+    await redisProxy.refuse();
     let result: Awaited<ReturnType<typeof storm>>;
     try {
       result = await storm();
     } finally {
-      await startLocalRedis();
+      await redisProxy.restore();
     }
-    expect(localRedisAnswers()).toBe(true);
     const { orderId, before, after } = result;
     report('duplicate storm without Redis', before, after);
 

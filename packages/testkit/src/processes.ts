@@ -207,12 +207,16 @@ export interface ExtraInstance {
 
 /**
  * Starts another instance of a running service on `port`, with the same environment the
- * launcher gives the first one (same database, consumer group, secret), and waits until it
- * is ready. Stop it in afterAll; `pnpm stack down` also stops leftovers.
+ * launcher gives the first one (same database, consumer group, secret) plus `env`, and waits until
+ * it is ready. Stop it in afterAll; `pnpm stack down` also stops leftovers.
  */
-export async function startExtraInstance(name: ServiceName, port: number): Promise<ExtraInstance> {
+export async function startExtraInstance(
+  name: ServiceName,
+  port: number,
+  env: Record<string, string> = {},
+): Promise<ExtraInstance> {
   if (port === SERVICE_PORTS[name]) throw new Error(`port ${port} is ${name}'s own; pick another`);
-  await runLauncher(['instance', name, '--port', String(port)]);
+  await runLauncher(['instance', name, '--port', String(port)], env);
   const file = pidFile(`${name}@${port}`);
   const pid = readPid(file);
   if (pid === undefined) throw new Error(`pnpm stack instance wrote no pid file at ${file}`);
