@@ -4,13 +4,6 @@ export { type EventuallyOptions, eventually } from './eventually';
 export { FaultProxy } from './fault-proxy';
 export { commitGroupAtEnd, committedOffsets, deleteGroups, groupState } from './kafka-groups';
 export {
-  localRedisAnswers,
-  startLocalPostgres,
-  startLocalRedis,
-  stopLocalPostgres,
-  stopLocalRedis,
-} from './local-services';
-export {
   type ExtraInstance,
   freePort,
   killServer,
