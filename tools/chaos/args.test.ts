@@ -7,8 +7,20 @@ describe('parseChaosArgs', () => {
       intervalMs: 10_000,
       concurrency: 10,
       victims: ['query-api', 'order-service', 'payment-service', 'inventory-service', 'delivery-service'],
+      faults: [],
       orderTimeoutMs: 300_000,
     });
+  });
+
+  it('reads --faults, and --victims none for faults only', () => {
+    expect(parseChaosArgs(['--victims', 'none', '--faults', 'kafka, redis,kafka'])).toMatchObject({
+      victims: [],
+      faults: ['kafka', 'redis'],
+    });
+    expect(() => parseChaosArgs(['--faults', 'kafka,disk'])).toThrow(
+      /--faults takes servers from .*unknown: "disk"/,
+    );
+    expect(() => parseChaosArgs(['--victims', 'none'])).toThrow(/nothing to break/);
   });
 
   it('reads every option', () => {
@@ -28,6 +40,7 @@ describe('parseChaosArgs', () => {
       intervalMs: 4_000,
       concurrency: 3,
       victims: ['payment-service', 'order-service'],
+      faults: [],
       orderTimeoutMs: 60_000,
     });
   });

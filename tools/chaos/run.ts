@@ -10,7 +10,6 @@ import {
   getItem,
   getPayment,
   http,
-  killService,
   mapConcurrently,
   type OrderView,
   orderBody,
@@ -18,31 +17,24 @@ import {
   putDriver,
   readOrder,
   requireRunningServices,
-  restartService,
   SERVICE_NAMES,
-  type ServiceName,
   serviceUrl,
   tokenFor,
 } from '@dispatch/testkit';
 import type { ChaosArgs } from './args';
-import { type OrderEvidence, violations } from './invariants';
+import { BusAudit, readModelViolations } from './audit';
+import { Disruptor, type Struck, shuffledRound } from './disruptions';
+import { dlqViolations, type OrderEvidence, violations } from './invariants';
 
 /**
- * The chaos runner: load from careful clients while services are killed (SIGKILL) and restarted,
- * then a check of what must hold regardless (invariants.ts). Everything goes through the public
- * APIs and the launcher's restart, as an operator's crash would.
+ * The chaos runner: load from careful clients while services are killed (SIGKILL) and restarted and
+ * servers are broken (disruptions.ts), then a check of what must hold regardless (invariants.ts),
+ * through the public APIs and on the bus (audit.ts), as an operator's crash would be seen.
  */
-
-export interface Kill {
-  victim: ServiceName;
-  at: string;
-  /** From the restart command to the service answering ready again. */
-  recoveryMs: number;
-}
 
 export interface ChaosResult {
   settings: ChaosArgs;
-  kills: Kill[];
+  disruptions: Struck[];
   /** Orders whose POST was accepted (201). */
   accepted: number;
   delivered: number;
@@ -66,31 +58,34 @@ export async function runChaos(
   log: (line: string) => void = () => {},
 ): Promise<ChaosResult> {
   await requireRunningServices(SERVICE_NAMES);
+  const disruptor = new Disruptor(log);
+  const bus = new BusAudit(randomUUID().slice(0, 8));
+  await bus.begin();
+  await disruptor.setUp(args.faults);
   // Enough stock for any number of orders the run can place; what is sold is checked against it.
   const item = await createItem({ available: 1_000_000, idPrefix: 'chaos-item' });
   const drivers = await ensureFreeDrivers(args.concurrency, 'chaos-driver');
-  log(`item ${item.itemId}; ${drivers.length} drivers added; load for ${args.durationMs / 1000} s`);
+  await bus.injectPoison();
+  log(
+    `item ${item.itemId}; ${drivers.length} drivers added; poison on every raw topic; load for ${args.durationMs / 1000} s`,
+  );
 
   const accepted: string[] = [];
   const counters = { retries: 0 };
   const loadEnds = Date.now() + args.durationMs;
-  const kills: Kill[] = [];
-  // Set when the run ends early (a worker or a kill failed): no more kills after that.
+  const disruptions: Struck[] = [];
+  // Set when the run ends early (a worker or a disruption failed): no more disruptions after that.
   let stopped = false;
 
   const chaos = (async () => {
+    let round = shuffledRound(args.victims, args.faults);
     while (Date.now() < loadEnds && !stopped) {
       await sleep(args.intervalMs * (0.5 + Math.random()));
       if (Date.now() >= loadEnds || stopped) break;
-      const victim = args.victims[Math.floor(Math.random() * args.victims.length)]!;
-      const at = new Date().toISOString();
-      await killService(victim);
-      log(`killed ${victim} (SIGKILL)`);
-      await sleep(500 + Math.random() * 2_500);
-      const restarting = Date.now();
-      await restartService(victim);
-      kills.push({ victim, at, recoveryMs: Date.now() - restarting });
-      log(`${victim} ready again after ${((Date.now() - restarting) / 1000).toFixed(1)} s`);
+      if (round.length === 0) round = shuffledRound(args.victims, args.faults);
+      const struck = await disruptor.strike(round.shift()!);
+      disruptions.push(struck);
+      log(`${struck.what}: every service ready again after ${(struck.recoveryMs / 1000).toFixed(1)} s`);
     }
   })();
 
@@ -114,19 +109,13 @@ export async function runChaos(
   } finally {
     stopped = true;
     await Promise.allSettled([chaos, load]);
-    // Whatever happened, leave every service running.
-    for (const name of SERVICE_NAMES) {
-      const ready = await fetch(`${serviceUrl(name)}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (!ready) await restartService(name).catch(() => {});
-    }
+    // Whatever happened, leave every server and service running on its own address.
+    await disruptor.tearDown();
     await mapConcurrently(drivers, 10, (driver: Driver) =>
       putDriver(driver.driverId, driver.name, 'OFF_DUTY'),
     );
   }
-  log(`${accepted.length} orders accepted, ${kills.length} kills; checking invariants`);
+  log(`${accepted.length} orders accepted, ${disruptions.length} disruptions; checking invariants`);
 
   const evidence = await mapConcurrently(accepted, 10, evidenceOf);
   const after = await getItem(item.itemId);
@@ -135,9 +124,12 @@ export async function runChaos(
     available: after.available,
     reserved: after.reserved,
   });
+  const events = await bus.eventsOf(new Set(accepted));
+  found.push(...(await readModelViolations(events, accepted)));
+  found.push(...dlqViolations(await bus.deadLetters(), bus.expectedPoison()));
   return {
     settings: args,
-    kills,
+    disruptions,
     accepted: accepted.length,
     delivered: evidence.filter((e) => e.status === 'DELIVERED').length,
     clientRetries: counters.retries,
