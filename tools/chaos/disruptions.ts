@@ -44,10 +44,11 @@ type Cut =
   | { mode: 'reset' }
   | { mode: 'delay'; delayMs: number; forMs: number };
 
-function pickCut(random = Math.random): Cut {
-  const r = random();
-  if (r < 0.5) return { mode: 'refuse', forMs: 3_000 + Math.round(random() * 7_000) };
-  if (r < 0.75) return { mode: 'reset' };
+/** The n-th cut of a server (from 0): refuse, reset, delay, refuse, … so even one round has an outage. */
+function nthCut(n: number, random = Math.random): Cut {
+  const mode = n % 3;
+  if (mode === 0) return { mode: 'refuse', forMs: 3_000 + Math.round(random() * 7_000) };
+  if (mode === 1) return { mode: 'reset' };
   return { mode: 'delay', delayMs: 200 + Math.round(random() * 600), forMs: 5_000 };
 }
 
@@ -58,6 +59,7 @@ function pickCut(random = Math.random): Cut {
  */
 export class Disruptor {
   private readonly proxies = new Map<'postgres' | 'redis', FaultProxy>();
+  private readonly cuts = new Map<'postgres' | 'redis', number>();
   private serviceEnv: Record<string, string> = {};
 
   constructor(private readonly log: (line: string) => void) {}
@@ -122,7 +124,9 @@ export class Disruptor {
     } else {
       const proxy = this.proxies.get(fault);
       if (!proxy) throw new Error(`no fault proxy for ${fault}: setUp was not given it`);
-      const cut = pickCut();
+      const n = this.cuts.get(fault) ?? 0;
+      this.cuts.set(fault, n + 1);
+      const cut = nthCut(n);
       if (cut.mode === 'refuse') {
         await proxy.refuse();
         this.log(`${fault}: connections refused for ${(cut.forMs / 1000).toFixed(1)} s`);
