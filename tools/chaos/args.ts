@@ -35,7 +35,8 @@ Crash-tests the running stack (./dispatch up) under load. For --duration seconds
 --concurrency workers place orders (tok_visa) and follow each to DELIVERED the way a
 careful client does: POST retried with the same Idempotency-Key, views polled, the
 delivery completed. Meanwhile, every --interval seconds (give or take half), the next
-disruption of a shuffled round of them strikes: a --victims service is killed with SIGKILL
+disruption of a shuffled round of them strikes (a round once begun is finished, the load
+going on meanwhile, so each strikes at least once): a --victims service is killed with SIGKILL
 and restarted a moment later; with --faults, Kafka or Cassandra is killed with SIGKILL and
 restarted, or the connections to PostgreSQL or Redis are refused, reset or slowed (the
 services reach them through a fault proxy for the run). A few poison messages go to the

@@ -23,7 +23,7 @@ import {
 } from '@dispatch/testkit';
 import type { ChaosArgs } from './args';
 import { BusAudit, readModelViolations } from './audit';
-import { Disruptor, type Struck, shuffledRound } from './disruptions';
+import { type Disruption, Disruptor, type Struck, shuffledRound } from './disruptions';
 import { dlqViolations, type OrderEvidence, violations } from './invariants';
 
 /**
@@ -77,15 +77,21 @@ export async function runChaos(
   // Set when the run ends early (a worker or a disruption failed): no more disruptions after that.
   let stopped = false;
 
+  // A round once begun is finished (the load goes on meanwhile), so every disruption strikes at least once.
+  let disrupting = true;
   const chaos = (async () => {
-    let round = shuffledRound(args.victims, args.faults);
-    while (Date.now() < loadEnds && !stopped) {
-      await sleep(args.intervalMs * (0.5 + Math.random()));
-      if (Date.now() >= loadEnds || stopped) break;
-      if (round.length === 0) round = shuffledRound(args.victims, args.faults);
-      const struck = await disruptor.strike(round.shift()!);
-      disruptions.push(struck);
-      log(`${struck.what}: every service ready again after ${(struck.recoveryMs / 1000).toFixed(1)} s`);
+    let round: Disruption[] = [];
+    try {
+      while (!stopped && (round.length > 0 || Date.now() < loadEnds)) {
+        if (round.length === 0) round = shuffledRound(args.victims, args.faults);
+        await sleep(args.intervalMs * (0.5 + Math.random()));
+        if (stopped) break;
+        const struck = await disruptor.strike(round.shift()!);
+        disruptions.push(struck);
+        log(`${struck.what}: every service ready again after ${(struck.recoveryMs / 1000).toFixed(1)} s`);
+      }
+    } finally {
+      disrupting = false;
     }
   })();
 
@@ -93,7 +99,7 @@ export async function runChaos(
     Array.from({ length: args.concurrency }, (_, worker) => worker),
     args.concurrency,
     async (worker) => {
-      while (Date.now() < loadEnds && !stopped) {
+      while ((Date.now() < loadEnds || disrupting) && !stopped) {
         const customerId = `chaos-customer-${worker}`;
         const deadline = new Deadline(Date.now() + args.orderTimeoutMs);
         const orderId = await placeOrder(customerId, item.itemId, item.unitPrice, deadline, counters);
