@@ -27,10 +27,10 @@ import { startSweeper } from './tasks/sweeper';
 export const SERVICE_NAME = 'payment-service';
 
 /**
- * Consumer retries: lock-busy and in-flight conditions are transient and can last up to a lease
- * (LOCK_TTL_MS), so payment retries longer than the platform default before dead-lettering.
+ * Consumer retries: lock-busy and in-flight conditions (handlers/errors.ts) are RetryableErrors,
+ * retried however long the lease (LOCK_TTL_MS) lasts; maxAttempts bounds only unknown failures.
  */
-export const CONSUMER_RETRY = { maxAttempts: 30, initialDelayMs: 200, maxDelayMs: 5_000 };
+export const CONSUMER_RETRY = { maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 };
 
 /** The simulated gateway configured from the environment (the only adapter built in). */
 export function gatewayFromConfig(config: PaymentConfig): SimulatedGateway {
