@@ -58,8 +58,9 @@ const DEFAULT_POOL_CONNECTION_TIMEOUT_MS = 2_000;
 /**
  * A connection pool: `max` connections (default 10), a checkout waits at most `connectionTimeoutMs`
  * (default 2 s here, against 5 s for a dedicated session's connect), idle connections close after
- * `idleTimeoutMs`. A broken idle connection makes pg.Pool emit 'error'; without a listener that would
- * crash the process, so it is logged instead (the pool replaces the connection).
+ * `idleTimeoutMs`. A broken connection makes its client emit 'error' (pg.Pool re-emits it for idle
+ * ones); without a listener that would crash the process, so it is logged instead. A checked-out
+ * client whose connection broke fails its next query, and is destroyed when released with the error.
  */
 export function createPool(cfg: PgConfig, logger?: Logger): Pool {
   const pool = new pg.Pool({
@@ -71,6 +72,14 @@ export function createPool(cfg: PgConfig, logger?: Logger): Pool {
   pool.on('error', (err) => {
     if (logger) logger.warn({ err, database: cfg.database }, 'idle postgres connection failed');
     else console.error(`idle postgres connection to ${cfg.database} failed:`, err);
+  });
+  // pg.Pool listens for errors of idle clients only: one that breaks while checked out (e.g. between
+  // two statements of a transaction) would emit an unhandled 'error' and take the process down.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      if (logger) logger.warn({ err, database: cfg.database }, 'postgres connection failed');
+      else console.error(`postgres connection to ${cfg.database} failed:`, err);
+    });
   });
   return pool;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { eventually } from '@dispatch/testkit';
+import { eventually, FaultProxy } from '@dispatch/testkit';
 import pg from 'pg';
 import {
   clientConfig,
@@ -14,6 +14,7 @@ import {
   runMigrations,
   withTransaction,
 } from '../src/pg';
+import { gate } from './helpers/kafka';
 import {
   adminConfig,
   createTestDatabase,
@@ -233,5 +234,48 @@ describe('withTransaction', () => {
     ).catch((err: unknown) => err);
     expect(pgErrorCode(error)).toBe('40001');
     expect(attempts).toBe(3);
+  });
+});
+
+describe('a pool whose connections break (through a FaultProxy)', () => {
+  let db: TestDatabase;
+  const proxy = new FaultProxy({ host: adminConfig().host, port: adminConfig().port });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('broken', { migrate: false });
+    await proxy.start();
+  });
+
+  afterAll(async () => {
+    await proxy.close();
+    await db.drop();
+  });
+
+  it('survives a connection reset in the middle of a transaction, and the next transaction works', async () => {
+    const pool = createPool({ ...db.config, host: '127.0.0.1', port: proxy.port }, testLogger);
+    try {
+      const inTransaction = gate();
+      const resetDone = gate();
+      const failed = withTransaction(pool, async (tx) => {
+        await tx.query('SELECT 1');
+        inTransaction.open();
+        // The connection breaks while this transaction holds it, between two statements: pg emits
+        // 'error' on the checked-out client, which must not take the process down.
+        await resetDone.opened;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await tx.query('SELECT 2');
+      });
+      await inTransaction.opened;
+      proxy.reset();
+      resetDone.open();
+      await expect(failed).rejects.toThrow();
+      await expect(
+        withTransaction(pool, async (tx) => (await tx.query('SELECT 3 AS n')).rows[0]),
+      ).resolves.toEqual({
+        n: 3,
+      });
+    } finally {
+      await pool.end();
+    }
   });
 });
