@@ -106,6 +106,7 @@ export function readModelMismatches(
   const expected: Record<string, unknown> = {
     status: folded.status,
     customerId: folded.order?.customerId ?? null,
+    totalAmount: folded.totalAmount ?? null,
     items: folded.order?.items ?? null,
     deliveryAddress: folded.order?.deliveryAddress ?? null,
   };

@@ -99,6 +99,7 @@ describe('foldOrder: saga paths', () => {
     expect(view).toEqual({
       orderId: ORDER_ID,
       status: 'DELIVERED',
+      totalAmount: '64.99',
       createdAt: START,
       updatedAt: at(6),
       order: {
@@ -228,6 +229,47 @@ describe('foldOrder: saga paths', () => {
     ]);
     expect(view.inventory?.amount).toBe('64.99');
     expect(view.payment?.amount).toBe('64.99');
+  });
+
+  it('totalAmount: provisional until inventory prices the order, then the reserved (charged) total', () => {
+    // cancelledAfterPayment's order has one line without unitPrice: provisional 25.00, priced 64.99.
+    const events = pathEvents('cancelledAfterPayment');
+    const created = find(events, 'order.created');
+    const reserved = find(events, 'inventory.reserved');
+    const authorized = find(events, 'payment.authorized');
+    expect(foldOrder([created]).totalAmount).toBe('25.00');
+    expect(foldOrder([created, reserved]).totalAmount).toBe('64.99');
+    // The payment (another topic) may be folded before the reservation: it carries the same total.
+    expect(foldOrder([created, authorized]).totalAmount).toBe('64.99');
+    expect(foldOrder([reserved]).totalAmount).toBe('64.99');
+    expect(foldOrder(events).totalAmount).toBe('64.99');
+    expect(foldOrder(events.toReversed()).totalAmount).toBe('64.99');
+  });
+
+  it('totalAmount: an order POSTed without any unitPrice shows the catalogue total once reserved', () => {
+    const events = pathEvents('happy');
+    const created = find(events, 'order.created');
+    const reserved = find(events, 'inventory.reserved');
+    const unpriced = extra(
+      'order.created',
+      {
+        ...created.payload,
+        items: created.payload.items.map(({ itemId, quantity }) => ({ itemId, quantity })),
+        totalAmount: '0.00',
+      },
+      created.occurredAt,
+      created.eventId,
+    );
+    expect(foldOrder([unpriced]).totalAmount).toBe('0.00');
+    expect(foldOrder([unpriced, reserved]).totalAmount).toBe(reserved.payload.amount);
+    expect(reserved.payload.amount).not.toBe('0.00');
+  });
+
+  it('totalAmount: a rejected order keeps the provisional total; no amount known before any event with one', () => {
+    const rejected = foldOrder(pathEvents('inventoryRejected'));
+    expect(rejected.totalAmount).toBe(rejected.order?.totalAmount);
+    const completed = find(pathEvents('happy'), 'delivery.completed');
+    expect(foldOrder([completed]).totalAmount).toBeUndefined();
   });
 
   it('cancelled after payment: cancellation wins over the authorisation, refund and release recorded', () => {

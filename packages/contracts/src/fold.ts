@@ -134,7 +134,11 @@ export interface OrderFacts {
   updatedAt?: string;
 }
 
-export type OrderView = OrderFacts & { status: OrderStatus };
+/**
+ * The facts plus what is derived from them when read: the status, and the order's total as the
+ * saga knows it now (`orderTotalAmount`).
+ */
+export type OrderView = OrderFacts & { status: OrderStatus; totalAmount?: Money };
 
 export class FoldError extends Error {
   override readonly name = 'FoldError';
@@ -445,8 +449,25 @@ export function isTerminal(status: OrderStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }
 
+/**
+ * The order's total: once inventory has priced the order (reserved it), the catalogue total it
+ * reserved, which is what payment charges; before that, order.created's provisional total (the lines
+ * sent with a unitPrice only, "0.00" when none was). A payment event also carries the reserved total,
+ * so it stands in while the read model has seen the payment but not yet the reservation (they
+ * arrive on different topics). Undefined while no event with an amount is known.
+ *
+ * Derived from the sections when read, never stored: each section is already an order-independent
+ * merge, so the total is too (commutative and idempotent like the rest of the fold). A rejected
+ * order keeps the provisional total: inventory.rejected's amount is the requested total anyway.
+ */
+export function orderTotalAmount(facts: OrderFacts): Money | undefined {
+  if (facts.inventory?.status === 'RESERVED') return facts.inventory.amount;
+  if (facts.payment) return facts.payment.amount;
+  return facts.order?.totalAmount;
+}
+
 export function toOrderView(facts: OrderFacts): OrderView {
-  return { ...facts, status: deriveStatus(facts) };
+  return compact<OrderView>({ ...facts, status: deriveStatus(facts), totalAmount: orderTotalAmount(facts) });
 }
 
 /**

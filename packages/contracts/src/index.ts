@@ -47,6 +47,7 @@ export {
   type OrderSection,
   type OrderStatus,
   type OrderView,
+  orderTotalAmount,
   type PaymentSection,
   toOrderView,
 } from './fold';

@@ -335,7 +335,7 @@ export function expectMatchesFold(body: OrderResponse, view: OrderView, events: 
   expect(body).toMatchObject({
     orderId: view.orderId,
     customerId: view.order?.customerId ?? null,
-    totalAmount: view.order?.totalAmount ?? null,
+    totalAmount: view.totalAmount ?? null,
     currency: view.order?.currency ?? null,
     createdAt: view.createdAt ?? null,
     updatedAt: view.updatedAt ?? null,

@@ -49,7 +49,8 @@ export function toOrderSummary(view: OrderView): OrderSummary {
   return {
     orderId: view.orderId,
     customerId: view.order?.customerId ?? null,
-    totalAmount: view.order?.totalAmount ?? null,
+    // The priced total once inventory reserved the order, the provisional one before (the fold decides).
+    totalAmount: view.totalAmount ?? null,
     currency: view.order?.currency ?? null,
     status: view.status,
     createdAt: view.createdAt ?? null,

@@ -97,7 +97,11 @@ const timelineEntrySchema = z.object({
 export const orderSummarySchema = z.object({
   orderId: z.string(),
   customerId: z.string().nullable(),
-  totalAmount: moneySchema.nullable(),
+  totalAmount: moneySchema
+    .nullable()
+    .describe(
+      "The catalogue total inventory reserved (what payment charges); before that, order.created's provisional total of the lines sent with a unitPrice.",
+    ),
   currency: currencySchema.nullable(),
   status: z.enum(ORDER_STATUSES),
   createdAt: isoTime.nullable(),
