@@ -60,6 +60,8 @@ export {
   MONEY_PATTERN,
   type Money,
   MoneyError,
+  moneyFromNumber,
+  moneyInputSchema,
   moneySchema,
   sumMoney,
   toMinorUnits,

@@ -3,6 +3,8 @@ import {
   fromMinorUnits,
   lineTotal,
   MoneyError,
+  moneyFromNumber,
+  moneyInputSchema,
   moneySchema,
   sumMoney,
   toMinorUnits,
@@ -54,5 +56,47 @@ describe('money', () => {
     expect(currencySchema.safeParse('eur').success).toBe(false);
     expect(currencySchema.safeParse('XXX').success).toBe(false);
     expect(currencySchema.safeParse('JPY').success).toBe(false);
+  });
+});
+
+describe('moneyFromNumber', () => {
+  it.each([
+    [25, '25.00'],
+    [25.0, '25.00'],
+    [12.5, '12.50'],
+    [0.1, '0.10'],
+    [0.29, '0.29'],
+    [1.1, '1.10'],
+    [0, '0.00'],
+    [-0, '0.00'],
+    [999999999999.99, '999999999999.99'],
+  ])('%p → %p', (value, money) => {
+    expect(moneyFromNumber(value)).toBe(money);
+  });
+
+  it.each([
+    [12.345, /more than 2 decimals/],
+    [1.005, /more than 2 decimals/],
+    [1e-7, /more than 2 decimals/],
+    [-0.01, /negative/],
+    [1e12, /out of range/],
+    [1e21, /out of range/],
+    [Number.POSITIVE_INFINITY, /finite/],
+    [Number.NaN, /finite/],
+  ])('refuses %p', (value, message) => {
+    expect(() => moneyFromNumber(value)).toThrow(message);
+  });
+});
+
+describe('moneyInputSchema', () => {
+  it('keeps canonical strings and turns numbers into them', () => {
+    expect(moneyInputSchema.parse('12.50')).toBe('12.50');
+    expect(moneyInputSchema.parse(12.5)).toBe('12.50');
+  });
+
+  it('refuses strings that are not canonical and values that are neither', () => {
+    for (const bad of ['12.5', '25', '-1.00', '1.005', '', null, true, {}]) {
+      expect(moneyInputSchema.safeParse(bad).success).toBe(false);
+    }
   });
 });

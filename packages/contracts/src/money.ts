@@ -89,3 +89,66 @@ export function sumMoney(amounts: readonly Money[]): Money {
 export function totalOfLines(lines: readonly { unitPrice: Money; quantity: number }[]): Money {
   return sumMoney(lines.map((line) => lineTotal(line.unitPrice, line.quantity)));
 }
+
+/**
+ * A JSON number sent as money → the canonical Money string, exactly, or MoneyError.
+ *
+ * JSON.parse has already turned the client's digits into a binary double; what we can read back is
+ * that double's shortest round-trip decimal spelling (`String(n)`, which ECMAScript defines as the
+ * fewest digits that parse back to the same double). Every decimal of at most 15 significant digits
+ * survives that round trip unchanged, and the largest amount (999999999999.99) has 14, so for every
+ * in-range amount this is the value the client wrote: `25` and `25.0` → "25.00", `12.5` → "12.50",
+ * `12.345` and `1e-7` (more than 2 decimals) are refused rather than rounded. (A text with 16 or more
+ * significant digits, such as 25.0000000000000001, is rounded by the JSON parser itself before any
+ * code sees it; it reaches us as 25.)
+ */
+export function moneyFromNumber(value: number): Money {
+  if (!Number.isFinite(value)) throw new MoneyError(`not a finite number: ${value}`);
+  if (value < 0) throw new MoneyError(`negative amount: ${value}`);
+  const spelled = String(value);
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(spelled);
+  // Exponent spellings are only used for < 1e-6 (too many decimals) and >= 1e21 (out of range).
+  if (!match) {
+    throw new MoneyError(value >= 1 ? `amount out of range: ${spelled}` : `more than 2 decimals: ${spelled}`);
+  }
+  const [, whole = '0', fraction = ''] = match;
+  if (fraction.length > 2) throw new MoneyError(`more than 2 decimals: ${spelled}`);
+  const amount = `${whole}.${fraction.padEnd(2, '0')}`;
+  if (!MONEY_PATTERN.test(amount)) throw new MoneyError(`amount out of range: ${spelled}`);
+  return amount;
+}
+
+/**
+ * Money as a client may send it to an HTTP API: the canonical decimal string ("25.00", exactly two
+ * fraction digits, as everywhere on the bus) or a JSON number with at most two decimals (25.00, 25,
+ * 12.5), which is how the seed system's clients send it. The output is always the canonical string,
+ * so nothing downstream (events, storage, hashes of amounts) ever sees a number. Only for request
+ * bodies: events and responses keep `moneySchema`.
+ */
+export const moneyInputSchema = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx): Money => {
+    if (typeof value === 'string') {
+      if (MONEY_PATTERN.test(value)) return value;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'Invalid amount: expected a non-negative decimal string with 2 fraction digits ("25.00")',
+      });
+      return z.NEVER;
+    }
+    try {
+      return moneyFromNumber(value);
+    } catch (err) {
+      if (!(err instanceof MoneyError)) throw err;
+      ctx.addIssue({
+        code: 'custom',
+        message: `Invalid amount: ${err.message}; a number must be non-negative, at most 999999999999.99, with at most 2 decimals`,
+      });
+      return z.NEVER;
+    }
+  })
+  .meta({
+    description:
+      'Money: a decimal string with exactly 2 fraction digits ("25.00") or a JSON number with at most 2 decimals (25.00, 25, 12.5); stored and published as the string.',
+    examples: ['25.00', 25],
+  });

@@ -43,6 +43,35 @@ describe('createOrderRequestSchema', () => {
     expect(badPaths({ ...valid(), items: [{ itemId: 'a', quantity: 1 }] })).toEqual([]);
   });
 
+  it("accepts the seed's request with money as JSON numbers, converted exactly to the canonical string", () => {
+    // As the seed's clients send it: the raw JSON text, parsed the way express.json parses it.
+    const body = JSON.parse(
+      '{"customerId":"customer-1","currency":"EUR","items":[' +
+        '{"itemId":"sku-a","quantity":1,"unitPrice":25.00},{"itemId":"sku-b","quantity":2,"unitPrice":12.5},' +
+        '{"itemId":"sku-c","quantity":3,"unitPrice":0.1},{"itemId":"sku-d","quantity":1,"unitPrice":99999999.99},' +
+        '{"itemId":"sku-e","quantity":1,"unitPrice":7},{"itemId":"sku-f","quantity":1,"unitPrice":"3.30"}],' +
+        '"deliveryAddress":{"line1":"1 Main St","city":"London","postcode":"EC1A 1BB","lat":51.52,"lng":-0.1},' +
+        '"paymentMethod":{"type":"card","token":"tok_visa"}}',
+    );
+    const parsed = createOrderRequestSchema.parse(body);
+    expect(parsed.items.map((line) => line.unitPrice)).toEqual([
+      '25.00',
+      '12.50',
+      '0.10',
+      '99999999.99',
+      '7.00',
+      '3.30',
+    ]);
+  });
+
+  it('converts every two-decimal number exactly (no binary rounding leaks into the string)', () => {
+    for (let cents = 0; cents < 20_000; cents += 7) {
+      const text = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+      const line = { itemId: 'a', quantity: 1, unitPrice: JSON.parse(text) };
+      expect(createOrderRequestSchema.parse({ ...valid(), items: [line] }).items[0]?.unitPrice).toBe(text);
+    }
+  });
+
   it('checks the range of the total over the priced lines only', () => {
     const huge = { itemId: 'a', quantity: 1000, unitPrice: '999999999999.99' };
     expect(badPaths({ ...valid(), items: [{ itemId: 'a', quantity: 1000 }] })).toEqual([]);
@@ -92,8 +121,44 @@ describe('createOrderRequestSchema', () => {
     ],
     ['unitPrice null', { items: [{ itemId: 'a', quantity: 1, unitPrice: null }] }, ['items.0.unitPrice']],
     [
-      'unitPrice as a number',
-      { items: [{ itemId: 'a', quantity: 1, unitPrice: 1.5 }] },
+      'unitPrice as a number with 3 decimals',
+      { items: [{ itemId: 'a', quantity: 1, unitPrice: 1.005 }] },
+      ['items.0.unitPrice'],
+    ],
+    [
+      'unitPrice as a negative number',
+      { items: [{ itemId: 'a', quantity: 1, unitPrice: -1 }] },
+      ['items.0.unitPrice'],
+    ],
+    [
+      'unitPrice as a number too small for cents',
+      { items: [{ itemId: 'a', quantity: 1, unitPrice: 1e-7 }] },
+      ['items.0.unitPrice'],
+    ],
+    [
+      'unitPrice as a number beyond the money range',
+      { items: [{ itemId: 'a', quantity: 1, unitPrice: 1e12 }] },
+      ['items.0.unitPrice'],
+    ],
+    // JSON.parse turns 1e400 into Infinity; a client can send it.
+    [
+      'unitPrice Infinity',
+      { items: [{ itemId: 'a', quantity: 1, unitPrice: JSON.parse('1e400') }] },
+      ['items.0.unitPrice'],
+    ],
+    [
+      'unitPrice NaN',
+      { items: [{ itemId: 'a', quantity: 1, unitPrice: Number.NaN }] },
+      ['items.0.unitPrice'],
+    ],
+    [
+      'unitPrice as a boolean',
+      { items: [{ itemId: 'a', quantity: 1, unitPrice: true }] },
+      ['items.0.unitPrice'],
+    ],
+    [
+      'unitPrice as a string without decimals',
+      { items: [{ itemId: 'a', quantity: 1, unitPrice: '25' }] },
       ['items.0.unitPrice'],
     ],
     [

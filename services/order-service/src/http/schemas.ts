@@ -7,6 +7,7 @@ import {
   isoDateTimeSchema,
   itemIdSchema,
   MoneyError,
+  moneyInputSchema,
   moneySchema,
   paymentMethodSchema,
   requestedTotal,
@@ -29,9 +30,10 @@ export const orderLineRequestSchema = z.object({
   /**
    * Optional (docs/design.md §6). When given, it is the price the customer was shown: inventory checks it against
    * its catalogue (whose price is authoritative) and rejects the order on a mismatch. When left out,
-   * inventory prices the line from its catalogue.
+   * inventory prices the line from its catalogue. A decimal string ("12.50") or, as the seed's clients
+   * send it, a JSON number with at most 2 decimals (12.5); either becomes the canonical string here.
    */
-  unitPrice: moneySchema.optional(),
+  unitPrice: moneyInputSchema.optional(),
 });
 
 export const orderLinesRequestSchema = z
