@@ -23,6 +23,8 @@ export interface Struck {
   at: string;
   /** From the end of the outage until every service answered ready again. */
   recoveryMs: number;
+  /** Services that died of it (not killed by the run): found not listening afterwards, and restarted. */
+  crashed: ServiceName[];
 }
 
 /** Every disruption of the run once, in random order: a round, so a short run still sees each. */
@@ -110,7 +112,12 @@ export class Disruptor {
       await sleep(500 + Math.random() * 2_500);
       const restarting = Date.now();
       await restartServiceWithEnv(disruption.victim, this.serviceEnv);
-      return { what: `${disruption.victim} killed (SIGKILL)`, at, recoveryMs: Date.now() - restarting };
+      return {
+        what: `${disruption.victim} killed (SIGKILL)`,
+        at,
+        recoveryMs: Date.now() - restarting,
+        crashed: [],
+      };
     }
     const { fault } = disruption;
     if (fault === 'kafka' || fault === 'cassandra') {
@@ -146,9 +153,25 @@ export class Disruptor {
       }
     }
     const recovering = Date.now();
+    // A service must ride out a server's outage; one that is gone now crashed of it (a violation).
+    const crashed: ServiceName[] = [];
+    for (const name of SERVICE_NAMES) {
+      if (await isListening(name)) continue;
+      crashed.push(name);
+      this.log(`${name} is not running after "${what}": it crashed; restarting it`);
+      await restartServiceWithEnv(name, this.serviceEnv);
+    }
     await everyServiceReady(180_000);
-    return { what, at, recoveryMs: Date.now() - recovering };
+    return { what, at, recoveryMs: Date.now() - recovering, crashed };
   }
+}
+
+/** Whether the service accepts connections at all (answering anything, ready or not). */
+async function isListening(name: ServiceName): Promise<boolean> {
+  return fetch(`${serviceUrl(name)}/health/live`, { signal: AbortSignal.timeout(3_000) }).then(
+    () => true,
+    (err: unknown) => (err as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED',
+  );
 }
 
 async function isReady(name: ServiceName): Promise<boolean> {

@@ -11,8 +11,13 @@ const base: ChaosResult = {
     orderTimeoutMs: 60_000,
   },
   disruptions: [
-    { what: 'order-service killed (SIGKILL)', at: '2026-11-21T10:00:00.000Z', recoveryMs: 2_345 },
-    { what: 'postgres refused for 4.0 s', at: '2026-11-21T10:00:10.000Z', recoveryMs: 1_050 },
+    {
+      what: 'order-service killed (SIGKILL)',
+      at: '2026-11-21T10:00:00.000Z',
+      recoveryMs: 2_345,
+      crashed: [],
+    },
+    { what: 'postgres refused for 4.0 s', at: '2026-11-21T10:00:10.000Z', recoveryMs: 1_050, crashed: [] },
   ],
   accepted: 12,
   delivered: 12,

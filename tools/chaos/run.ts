@@ -133,6 +133,9 @@ export async function runChaos(
   const events = await bus.eventsOf(new Set(accepted));
   found.push(...(await readModelViolations(events, accepted)));
   found.push(...dlqViolations(await bus.deadLetters(), bus.expectedPoison()));
+  for (const d of disruptions) {
+    for (const name of d.crashed) found.push(`${name} crashed during "${d.what}" (restarted by the run)`);
+  }
   return {
     settings: args,
     disruptions,
