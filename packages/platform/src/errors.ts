@@ -63,12 +63,6 @@ export class PayloadTooLargeError extends DomainError {
   }
 }
 
-export class UnprocessableError extends DomainError {
-  constructor(detail: string, code = 'unprocessable') {
-    super(422, code, 'Unprocessable request', detail);
-  }
-}
-
 export class RateLimitedError extends DomainError {
   constructor(retryAfterSeconds: number) {
     super(429, 'rate-limited', 'Too many requests', `Retry after ${retryAfterSeconds} s.`, {

@@ -54,13 +54,3 @@ export function pgHealthCheck(
   return { name, check: async () => void (await pool.query('SELECT 1')) };
 }
 
-/** Ready when Redis answers PING. */
-export function redisHealthCheck(redis: { ping(): Promise<string> }, name = 'redis'): HealthCheck {
-  return {
-    name,
-    check: async () => {
-      const answer = await redis.ping();
-      if (answer !== 'PONG') throw new Error(`unexpected PING answer ${answer}`);
-    },
-  };
-}

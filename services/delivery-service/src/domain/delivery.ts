@@ -30,11 +30,6 @@ export function isActive(status: DeliveryStatus): status is ActiveStatus {
   return (ACTIVE_STATUSES as readonly string[]).includes(status);
 }
 
-/** Waiting for something before it can get a driver. */
-export function isWaiting(status: DeliveryStatus): boolean {
-  return status === 'AWAITING_ORDER' || status === 'PENDING';
-}
-
 /** The duty status an admin sets on a driver. Busy is not a status: it is having an active delivery. */
 export const DRIVER_STATUSES = ['AVAILABLE', 'OFF_DUTY'] as const;
 

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
  * request answered; with a different body it is refused (422); while the first request with that key
  * is still running the retry is refused (409) until it finishes or its lease expires.
  */
-export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
 
 /**
