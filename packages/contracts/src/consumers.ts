@@ -5,7 +5,7 @@ import { RAW_TOPICS, type RawTopic, Topics } from './topics';
  * consumer subscribes to `consumedTopics(<its name>)`, and `./dispatch dlq replay` republishes a
  * dead letter of `dlq.<service>` only to one of these topics (a dead letter naming any other topic
  * is refused). A service never consumes the raw topic it produces, except query-api, which reads
- * all four to build the read model.
+ * all four to build the read model, and webhook-service, which reads all four to notify receivers.
  */
 const CONSUMED_TOPICS_BY_SERVICE = Object.freeze({
   'query-api': Object.freeze([...RAW_TOPICS]),
@@ -13,6 +13,7 @@ const CONSUMED_TOPICS_BY_SERVICE = Object.freeze({
   'payment-service': Object.freeze([Topics.order, Topics.inventory, Topics.delivery]),
   'inventory-service': Object.freeze([Topics.order, Topics.payment, Topics.delivery]),
   'delivery-service': Object.freeze([Topics.order, Topics.payment]),
+  'webhook-service': Object.freeze([...RAW_TOPICS]),
 } satisfies Record<string, readonly RawTopic[]>);
 
 export type ConsumingService = keyof typeof CONSUMED_TOPICS_BY_SERVICE;

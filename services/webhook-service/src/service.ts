@@ -1,0 +1,127 @@
+import {
+  createTokenVerifier,
+  type PeriodicTask,
+  poolOf,
+  type ServiceContext,
+  type ServiceDefinition,
+  serviceDatabase,
+  serviceSettings,
+  startPeriodicTask,
+} from '@dispatch/platform';
+import type { Pool } from 'pg';
+import { SERVICE_NAME, type WebhookConfig } from './config';
+import { type DispatcherOptions, dispatchDue } from './dispatch/dispatcher';
+import type { RetryPolicy } from './domain/backoff';
+import type { TargetPolicy } from './domain/target-url';
+import { CONSUMED_TOPICS, createBatchHandler, releaseStaleEvents } from './handlers';
+import { addWebhookRoutes } from './http/routes';
+import { createWebhookMetrics, type WebhookMetrics } from './metrics';
+import { queueStats } from './store/endpoints';
+import { MIGRATIONS_DIR } from './store/migrations';
+
+export interface WebhookServiceOptions {
+  /** Consume Kafka (default true). */
+  consumers?: boolean;
+  /** Run the dispatcher and the hold sweep (default true). */
+  dispatcher?: boolean;
+}
+
+export function targetPolicyOf(config: WebhookConfig): TargetPolicy {
+  return { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, allowHttp: config.WEBHOOK_ALLOW_HTTP };
+}
+
+export function retryPolicyOf(config: WebhookConfig): RetryPolicy {
+  return {
+    baseDelayMs: config.WEBHOOK_RETRY_BASE_MS,
+    maxDelayMs: config.WEBHOOK_RETRY_MAX_DELAY_MS,
+    retryWindowMs: config.WEBHOOK_RETRY_WINDOW_MS,
+  };
+}
+
+/**
+ * webhook-service as the platform starts it: webhook_db, the admin API, one consumer of the four raw
+ * topics that queues deliveries, and on every instance a dispatcher that sends what is due.
+ */
+export function webhookService(config: WebhookConfig, opts: WebhookServiceOptions = {}): ServiceDefinition {
+  const verifyToken = createTokenVerifier(config);
+  const policy = targetPolicyOf(config);
+  let metrics: WebhookMetrics | undefined;
+  let dispatcher: PeriodicTask | undefined;
+  const wake = () => dispatcher?.wake();
+  // startService builds routes, then consumers, then tasks, all from one context.
+  const metricsOf = (ctx: ServiceContext, pool: Pool) => {
+    metrics ??= createWebhookMetrics(ctx.metrics.registry, {
+      queueStats: () => queueStats(pool),
+      onQueueStatsError: (err) => ctx.logger.warn({ err }, 'could not read the webhook queue for /metrics'),
+    });
+    return metrics;
+  };
+
+  return {
+    ...serviceSettings(SERVICE_NAME, config),
+    postgres: serviceDatabase(config, MIGRATIONS_DIR),
+    routes: (app, ctx) => {
+      const pool = poolOf(ctx);
+      metricsOf(ctx, pool);
+      addWebhookRoutes(app, {
+        pool,
+        verifyToken,
+        policy,
+        rotationOverlapDefaultMs: config.WEBHOOK_ROTATION_OVERLAP_DEFAULT_MS,
+        onQueued: wake,
+      });
+    },
+    consumers: (ctx) => {
+      if (opts.consumers === false) return [];
+      const pool = poolOf(ctx);
+      return [
+        {
+          groupId: config.KAFKA_GROUP_ID,
+          topics: CONSUMED_TOPICS,
+          batchHandler: createBatchHandler({ pool, metrics: metricsOf(ctx, pool), onQueued: wake }),
+        },
+      ];
+    },
+    tasks: (ctx) => {
+      if (opts.dispatcher === false) return [];
+      const pool = poolOf(ctx);
+      const m = metricsOf(ctx, pool);
+      const logger = ctx.logger.child({ task: 'webhook-dispatcher' });
+      const dispatchOptions: DispatcherOptions = {
+        pool,
+        logger,
+        metrics: m,
+        policy,
+        retry: retryPolicyOf(config),
+        disableAfter: {
+          failures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
+          minFailingMs: config.WEBHOOK_DISABLE_MIN_FAILING_MS,
+        },
+        timeoutMs: config.WEBHOOK_REQUEST_TIMEOUT_MS,
+        concurrency: config.WEBHOOK_CONCURRENCY,
+      };
+      dispatcher = startPeriodicTask({
+        name: 'webhook-dispatcher',
+        intervalMs: config.WEBHOOK_POLL_MS,
+        logger,
+        run: (signal) => dispatchDue(dispatchOptions, signal),
+      });
+      const sweep = startPeriodicTask({
+        name: 'webhook-hold-sweep',
+        intervalMs: Math.max(1_000, Math.min(config.WEBHOOK_HOLD_MAX_MS, 10_000)),
+        logger: ctx.logger.child({ task: 'webhook-hold-sweep' }),
+        run: () =>
+          releaseStaleEvents({
+            pool,
+            metrics: m,
+            logger: ctx.logger,
+            holdMaxMs: config.WEBHOOK_HOLD_MAX_MS,
+            onQueued: wake,
+          }),
+      });
+      // Deliveries already due (queued before a restart) go out at once.
+      dispatcher.wake();
+      return [dispatcher, sweep];
+    },
+  };
+}
