@@ -6,7 +6,7 @@ import {
   serviceUrl,
   startExtraInstance,
   tokenFor,
-} from '../../packages/testkit/src';
+} from '@dispatch/testkit';
 import {
   type CatalogueItem,
   type CreatedOrder,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { createPool, MAX_JSON_DEPTH } from '../../packages/platform/src';
+import { createPool, MAX_JSON_DEPTH } from '@dispatch/platform';
 import {
   requireRunningServices,
   SERVICE_NAMES,
@@ -10,7 +10,7 @@ import {
   serviceUrl,
   stackAddresses,
   tokenFor,
-} from '../../packages/testkit/src';
+} from '@dispatch/testkit';
 import { expectStatus, http, orderBody, postOrder } from './support/api';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, requireRunningServices, serviceUrl, tokenFor } from '../../packages/testkit/src';
+import { eventually, requireRunningServices, serviceUrl, tokenFor } from '@dispatch/testkit';
 import { createItem, expectStatus, http, orderBody, postOrder, uniqueId } from './support/api';
 
 interface OrderList {

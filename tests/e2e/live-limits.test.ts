@@ -7,7 +7,7 @@ import {
   type SseClient,
   serviceUrl,
   tokenFor,
-} from '../../packages/testkit/src';
+} from '@dispatch/testkit';
 import { createItem, expectStatus, http, orderBody, postOrder, readOrder, uniqueId } from './support/api';
 
 interface OpenApiDocument {

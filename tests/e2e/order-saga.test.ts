@@ -1,4 +1,4 @@
-import { requireRunningServices } from '../../packages/testkit/src';
+import { requireRunningServices } from '@dispatch/testkit';
 import {
   createItem,
   getItem,

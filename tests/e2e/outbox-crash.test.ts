@@ -1,11 +1,11 @@
-import { createPool } from '../../packages/platform/src';
+import { createPool } from '@dispatch/platform';
 import {
   killService,
   requireRunningServices,
   restartService,
   stackAddresses,
   tokenFor,
-} from '../../packages/testkit/src';
+} from '@dispatch/testkit';
 import {
   createItem,
   expectStatus,

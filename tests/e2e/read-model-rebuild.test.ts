@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { eventually, REPO_ROOT, requireRunningServices } from '../../packages/testkit/src';
+import { eventually, REPO_ROOT, requireRunningServices } from '@dispatch/testkit';
 import {
   createItem,
   type OrderView,

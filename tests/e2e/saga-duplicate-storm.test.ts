@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createEvent, Topics } from '../../packages/contracts/src';
-import type { EventProducer } from '../../packages/platform/src';
+import { createEvent, Topics } from '@dispatch/contracts';
+import type { EventProducer } from '@dispatch/platform';
 import {
   type ExtraInstance,
   eventually,
@@ -13,7 +13,7 @@ import {
   serviceUrl,
   stackAddresses,
   startExtraInstance,
-} from '../../packages/testkit/src';
+} from '@dispatch/testkit';
 import { createItem, uniqueId } from './support/api';
 import {
   connectProducer,

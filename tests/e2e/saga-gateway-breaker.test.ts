@@ -1,4 +1,4 @@
-import { eventually, requireRunningServices, serviceUrl } from '../../packages/testkit/src';
+import { eventually, requireRunningServices, serviceUrl } from '@dispatch/testkit';
 import { createItem, getItem, uniqueId } from './support/api';
 import {
   getPayment,

@@ -1,4 +1,4 @@
-import { eventually, requireRunningServices } from '../../packages/testkit/src';
+import { eventually, requireRunningServices } from '@dispatch/testkit';
 import { createItem, getItem, uniqueId } from './support/api';
 import {
   cancelOrder,

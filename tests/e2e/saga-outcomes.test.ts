@@ -1,4 +1,4 @@
-import { requireRunningServices, serviceUrl } from '../../packages/testkit/src';
+import { requireRunningServices, serviceUrl } from '@dispatch/testkit';
 import { createItem, getItem, uniqueId } from './support/api';
 import {
   cancelOrder,

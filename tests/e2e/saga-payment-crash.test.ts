@@ -4,7 +4,7 @@ import {
   requireRunningServices,
   restartService,
   tokenFor,
-} from '../../packages/testkit/src';
+} from '@dispatch/testkit';
 import { createItem, mapConcurrently, uniqueId } from './support/api';
 import {
   type Driver,

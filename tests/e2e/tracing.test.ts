@@ -1,4 +1,4 @@
-import { RAW_TOPICS } from '../../packages/contracts/src';
+import { RAW_TOPICS } from '@dispatch/contracts';
 import {
   commitGroupAtEnd,
   deleteGroups,
@@ -9,7 +9,7 @@ import {
   type ServiceName,
   serviceUrl,
   tokenFor,
-} from '../../packages/testkit/src';
+} from '@dispatch/testkit';
 import { admin, createItem, expectStatus, http, orderBody, readOrder, uniqueId } from './support/api';
 import {
   type CollectedSpan,

@@ -1,11 +1,11 @@
-import type { OrderStatus } from '../../../packages/contracts/src';
-import { eventually, type OrderView, readOrder } from '../../../packages/testkit/src';
+import type { OrderStatus } from '@dispatch/contracts';
+import { eventually, type OrderView, readOrder } from '@dispatch/testkit';
 
 /**
  * The HTTP client of Dispatch's APIs lives in testkit (dispatch-api.ts), shared with the load
- * benchmark; this file re-exports it for the end-to-end tests and adds their read-side waits.
+ * benchmark; this file re-exports testkit for the end-to-end tests and adds their read-side waits.
  */
-export * from '../../../packages/testkit/src/dispatch-api';
+export * from '@dispatch/testkit';
 
 /** Statuses an order reaches only after inventory reserved its stock. */
 export const RESERVED_OR_BEYOND: OrderStatus[] = [

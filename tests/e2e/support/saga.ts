@@ -3,7 +3,7 @@ import {
   type OrderStatus,
   parseEnvelope,
   serializeEnvelope,
-} from '../../../packages/contracts/src';
+} from '@dispatch/contracts';
 import {
   createEventProducer,
   createKafka,
@@ -14,8 +14,8 @@ import {
   type KafkaClient,
   type OutgoingMessage,
   readTopicsUntil,
-} from '../../../packages/platform/src';
-import { eventually, serviceUrl, stackAddresses, tokenFor } from '../../../packages/testkit/src';
+} from '@dispatch/platform';
+import { eventually, serviceUrl, stackAddresses, tokenFor } from '@dispatch/testkit';
 import {
   type CatalogueItem,
   type CreatedOrder,
