@@ -82,6 +82,7 @@ describe('.dockerignore', () => {
       'pnpm-workspace.yaml',
       'patches/kafkajs@2.2.4.patch',
       'tools/package.json',
+      'tests/e2e/package.json',
       'packages/platform/package.json',
       'packages/platform/src/index.ts',
       'packages/platform/migrations/1735689600000_outbox.sql',
@@ -104,6 +105,8 @@ describe('.dockerignore', () => {
       'services/order-service/test/api.int.test.ts',
       'packages/platform/src/config.test.ts',
       'tools/stack/cli.ts',
+      'tests/e2e/order-saga.test.ts',
+      'tests/e2e/support/api.ts',
       'docs/deploy.md',
     ];
     expect(unwanted.filter((file) => !isIgnored(rules, file))).toEqual([]);
