@@ -27,4 +27,4 @@ export {
 } from './services';
 export { openSse, type SseClient, type SseFrame } from './sse';
 export { type StackAddresses, stackAddresses } from './stack';
-export { localJwtSecret, tokenFor } from './tokens';
+export { createTestIssuer, localSigningKey, localSigningKeysFile, type TestIssuer, tokenFor } from './tokens';
