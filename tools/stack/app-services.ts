@@ -18,7 +18,7 @@ import {
 } from './processes';
 import { info, step } from './progress';
 import { isPortOpen, waitUntilReady } from './readiness';
-import { ensureJwtSecret, readJwtSecret } from './secrets';
+import { ensureTokenKeys } from './secrets';
 import {
   type AppService,
   findServices,
@@ -51,8 +51,41 @@ interface Launch {
 }
 
 /**
+ * The token settings a running process was started with, from /proc/<pid>/environ; undefined where
+ * that cannot be read (no /proc): then nothing is assumed.
+ */
+export function startedAuthEnv(
+  pid: number,
+): { AUTH_JWKS_FILE?: string; AUTH_JWT_SECRET?: boolean } | undefined {
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const result: { AUTH_JWKS_FILE?: string; AUTH_JWT_SECRET?: boolean } = {};
+  for (const entry of raw.split('\0')) {
+    if (entry.startsWith('AUTH_JWKS_FILE=')) result.AUTH_JWKS_FILE = entry.slice('AUTH_JWKS_FILE='.length);
+    if (entry.startsWith('AUTH_JWT_SECRET=')) result.AUTH_JWT_SECRET = true;
+  }
+  return result;
+}
+
+/**
+ * True when a running service was started with other token settings than it would get now: one
+ * started before tokens were signed asymmetrically verifies HS256 with the old secret and refuses
+ * every token `./dispatch token` mints, so `up` restarts it.
+ */
+export function hasStaleAuth(pid: number, jwksFile: string): boolean {
+  const started = startedAuthEnv(pid);
+  if (started === undefined) return false;
+  return started.AUTH_JWT_SECRET === true || started.AUTH_JWKS_FILE !== jwksFile;
+}
+
+/**
  * Makes sure one instance runs: a live pid of ours that answers ready is left alone; a live
  * one that is not ready yet is waited for; a stale pid file is dropped and the service started.
+ * One that runs with outdated token settings (an upgraded stack) is restarted.
  */
 async function ensureRunning(
   service: AppService,
@@ -60,12 +93,19 @@ async function ensureRunning(
   name: string,
   config: StackConfig,
   paths: StackPaths,
-  secret: string,
+  jwksFile: string,
   record: boolean,
 ): Promise<Launch> {
   const marker = serviceMarker(service, paths);
   const check = httpReadyCheck(service, port);
-  const existing = runningPid(paths.pidFile(name), marker);
+  let existing = runningPid(paths.pidFile(name), marker);
+  if (existing !== undefined && hasStaleAuth(existing, jwksFile)) {
+    info(`${name}: runs with outdated token settings (pid ${existing}), restarting it`);
+    const outcome = await stopProcess(existing, marker, SERVICE_STOP_GRACE_MS);
+    if (outcome === 'killed') info(`  ${name} did not exit in time and was killed (SIGKILL)`);
+    rmSync(paths.pidFile(name), { force: true });
+    existing = undefined;
+  }
   if (existing !== undefined) {
     try {
       await check();
@@ -89,7 +129,7 @@ async function ensureRunning(
     cwd: paths.repoRoot,
     // The service rotates its own log by size while it runs (createLogger reads these).
     env: {
-      ...serviceEnv(service, config, secret, process.env, port),
+      ...serviceEnv(service, config, jwksFile, process.env, port),
       ...logRotationEnv(logFile, LOG_ROTATION),
     },
     logFile,
@@ -139,15 +179,30 @@ export async function startServices(config: StackConfig, paths: StackPaths): Pro
   const { present, unfinished } = findServices(paths.repoRoot);
   for (const service of unfinished) info(`${service.name}: ${service.main} does not exist yet, skipped`);
   if (present.length === 0) return [];
-  const { secret, created } = ensureJwtSecret(paths.stackDir);
-  if (created) info('generated the local JWT secret (.stack/secrets/jwt-secret, mode 0600)');
+  const jwksFile = tokenKeys(paths);
   const launches: Launch[] = [];
   for (const service of present) {
-    launches.push(await ensureRunning(service, service.port, service.name, config, paths, secret, true));
+    launches.push(await ensureRunning(service, service.port, service.name, config, paths, jwksFile, true));
   }
   await waitForLaunches(launches, paths);
-  await seedServices(launches, config, paths, secret);
+  await seedServices(launches, config, paths, jwksFile);
   return present;
+}
+
+/**
+ * The local issuer's keys, created when missing (and the HS256 secret of an older stack deleted);
+ * returns the public JWKS file the services verify with.
+ */
+function tokenKeys(paths: StackPaths): string {
+  const { files, created, removedLegacySecret } = ensureTokenKeys(paths.stackDir);
+  if (created) {
+    info(
+      'generated the local token signing key (.stack/secrets/token-signing-keys.json, mode 0600) and its public JWKS (.stack/auth/jwks.json)',
+    );
+  }
+  if (removedLegacySecret)
+    info('deleted the old HS256 secret .stack/secrets/jwt-secret (no service accepts HS256 any more)');
+  return files.jwksFile;
 }
 
 /** Records which running instance (pid) a service's seed last succeeded for. */
@@ -164,7 +219,7 @@ async function seedServices(
   launches: Launch[],
   config: StackConfig,
   paths: StackPaths,
-  secret: string,
+  jwksFile: string,
 ): Promise<void> {
   const due = launches.filter((launch) => {
     if (!hasScript(readPackageJson(paths.repoRoot, launch.service), 'seed')) return false;
@@ -178,7 +233,7 @@ async function seedServices(
           'pnpm',
           ['--silent', '--filter', `@dispatch/${service.name}`, 'seed'],
           paths.repoRoot,
-          serviceEnv(service, config, secret, process.env),
+          serviceEnv(service, config, jwksFile, process.env),
         );
         for (const line of output.trim().split('\n').slice(-3).filter(Boolean)) info(`  ${line}`);
         mkdirSync(path.dirname(seedStampFile(paths, service)), { recursive: true });
@@ -217,8 +272,8 @@ export async function restartService(
   const record = readStarted(paths.startedFile);
   delete record[service.name];
   writeStarted(paths.startedFile, record);
-  const secret = readJwtSecret(paths.stackDir);
-  const launch = await ensureRunning(service, service.port, service.name, config, paths, secret, true);
+  const jwksFile = tokenKeys(paths);
+  const launch = await ensureRunning(service, service.port, service.name, config, paths, jwksFile, true);
   await waitForLaunches([launch], paths);
 }
 
@@ -241,14 +296,14 @@ export async function startInstance(
   if (port === service.port) {
     throw new StackError(`port ${port} is ${service.name}'s own; pick another port for an extra instance`);
   }
-  const secret = readJwtSecret(paths.stackDir);
+  const jwksFile = tokenKeys(paths);
   const launch = await ensureRunning(
     service,
     port,
     instanceName(service, port),
     config,
     paths,
-    secret,
+    jwksFile,
     false,
   );
   await waitForLaunches([launch], paths);

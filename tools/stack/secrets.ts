@@ -1,46 +1,86 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import {
+  ensureKeyFiles,
+  type KeyFiles,
+  readSigningKeys,
+  retireKeyFiles,
+  rotateKeyFiles,
+  type SigningKey,
+} from '@dispatch/platform/token-issuer';
 import { StackError } from './errors';
 
 /**
- * The local HS256 signing secret the services verify tokens with (AUTH_JWT_SECRET) and
- * `./dispatch token` signs with. Generated once, on the first `up`, into
- * .stack/secrets/jwt-secret (git-ignored with the rest of .stack, readable only by its owner).
+ * The local token issuer's keys (the stack plays the identity provider): the private signing keys in
+ * .stack/secrets/token-signing-keys.json (mode 0600, folder 0700; only `./dispatch token` and the
+ * testkit read it) and their public halves in .stack/auth/jwks.json, the only thing the services get
+ * (AUTH_JWKS_FILE). Generated on the first `up`, never committed (.stack is git-ignored).
  */
-export function jwtSecretFile(stackDir: string): string {
+export function tokenKeyFiles(stackDir: string): KeyFiles {
+  return {
+    privateFile: path.join(stackDir, 'secrets', 'token-signing-keys.json'),
+    jwksFile: path.join(stackDir, 'auth', 'jwks.json'),
+  };
+}
+
+/** The HS256 secret of earlier versions; `up` deletes it (nothing accepts HS256 any more). */
+export function legacyJwtSecretFile(stackDir: string): string {
   return path.join(stackDir, 'secrets', 'jwt-secret');
 }
 
-/** 32 random bytes as base64url: 43 characters, above the services' 32-character minimum. */
-export function newJwtSecret(bytes: Buffer = randomBytes(32)): string {
-  return bytes.toString('base64url');
-}
-
-/** Reads the secret, creating it (mode 0600, folder 0700) when missing. */
-export function ensureJwtSecret(stackDir: string): { secret: string; created: boolean } {
-  const file = jwtSecretFile(stackDir);
-  if (existsSync(file)) return { secret: readJwtSecret(stackDir), created: false };
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  // 'wx': if a concurrent run created it first, fall back to reading theirs.
+/**
+ * `up`: makes sure the signing keys and the public JWKS exist (a first Ed25519 key when there is none;
+ * the JWKS rewritten when missing or stale), and deletes the old HS256 secret of an upgraded stack.
+ */
+export function ensureTokenKeys(stackDir: string): {
+  files: KeyFiles;
+  created: boolean;
+  removedLegacySecret: boolean;
+} {
+  const files = tokenKeyFiles(stackDir);
+  let created: boolean;
   try {
-    writeFileSync(file, `${newJwtSecret()}\n`, { mode: 0o600, flag: 'wx' });
+    ({ created } = ensureKeyFiles(files));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return { secret: readJwtSecret(stackDir), created: false };
+    throw new StackError(
+      `${(err as Error).message}; move it away and run ./dispatch up again to generate new keys`,
+    );
   }
-  chmodSync(file, 0o600); // the umask may have narrowed it further, never widened; make it exact
-  return { secret: readJwtSecret(stackDir), created: true };
+  const legacy = legacyJwtSecretFile(stackDir);
+  const removedLegacySecret = existsSync(legacy);
+  if (removedLegacySecret) rmSync(legacy, { force: true });
+  return { files, created, removedLegacySecret };
 }
 
-export function readJwtSecret(stackDir: string): string {
-  const file = jwtSecretFile(stackDir);
-  if (!existsSync(file)) {
-    throw new StackError(`no JWT secret at ${file}: run ./dispatch up (or pnpm stack up) first`);
+/** The signing keys, oldest first (the newest signs); says to run `up` when there are none. */
+export function readTokenKeys(stackDir: string): SigningKey[] {
+  const { privateFile } = tokenKeyFiles(stackDir);
+  if (!existsSync(privateFile)) {
+    throw new StackError(
+      `no token signing keys at ${privateFile}: run ./dispatch up (or pnpm stack up) first`,
+    );
   }
-  const secret = readFileSync(file, 'utf8').trim();
-  if (secret.length < 32) {
-    throw new StackError(`${file} holds fewer than 32 characters; delete it and run ./dispatch up again`);
+  try {
+    return readSigningKeys(privateFile);
+  } catch (err) {
+    throw new StackError(`${(err as Error).message}; move it away and run ./dispatch up again`);
   }
-  return secret;
+}
+
+/** The public JWKS the services read, after checking the keys exist. */
+export function readJwksFile(stackDir: string): string {
+  readTokenKeys(stackDir);
+  return tokenKeyFiles(stackDir).jwksFile;
+}
+
+/** `./dispatch token --rotate`: a new key signs from now on; the old ones stay public until retired. */
+export function rotateTokenKeys(stackDir: string): { added: SigningKey; keys: SigningKey[] } {
+  readTokenKeys(stackDir);
+  return rotateKeyFiles(tokenKeyFiles(stackDir));
+}
+
+/** `./dispatch token --retire`: every key but the newest is removed; its tokens are refused from then on. */
+export function retireTokenKeys(stackDir: string): { retired: SigningKey[]; kept: SigningKey } {
+  readTokenKeys(stackDir);
+  return retireKeyFiles(tokenKeyFiles(stackDir));
 }

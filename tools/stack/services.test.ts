@@ -27,6 +27,7 @@ describe('APP_SERVICES', () => {
       'payment-service': 8082,
       'inventory-service': 8083,
       'delivery-service': 8084,
+      'webhook-service': 8085,
     });
     expect(orderService.main).toBe('services/order-service/src/main.ts');
   });
@@ -34,9 +35,9 @@ describe('APP_SERVICES', () => {
 
 describe('serviceEnv', () => {
   const config = loadStackConfig({ KAFKA_BROKERS: '127.0.0.1:9092', PGPASSWORD: 'pw' });
-  const secret = 's'.repeat(43);
+  const secret = '/stack/auth/jwks.json';
 
-  it('gives the stack addresses, secret, port and own database over the inherited environment', () => {
+  it('gives the stack addresses, the public JWKS file, port and own database over the inherited environment', () => {
     const env = serviceEnv(orderService, config, secret, { PATH: '/bin', HOME: '/root' });
     expect(env).toMatchObject({
       PATH: '/bin',
@@ -52,8 +53,9 @@ describe('serviceEnv', () => {
       CASSANDRA_CONTACT_POINTS: '127.0.0.1:9042',
       CASSANDRA_LOCAL_DC: 'datacenter1',
       LOG_LEVEL: 'info',
-      AUTH_JWT_SECRET: secret,
+      AUTH_JWKS_FILE: secret,
     });
+    expect(env).not.toHaveProperty('AUTH_JWT_SECRET');
   });
 
   it('lifts the per-subject rate limits for the benchmark and the tests, unless the caller set them', () => {
@@ -65,14 +67,21 @@ describe('serviceEnv', () => {
     expect(serviceEnv(queryApi, config, secret, {}).SSE_MAX_STREAMS_PER_CUSTOMER).toBe('20');
   });
 
-  it('never passes on a database, keyspace or port the caller had set', () => {
+  it('never passes on a database, keyspace, port or token key source the caller had set', () => {
     const inherited = {
       PGDATABASE: 'scratch',
       CASSANDRA_KEYSPACE: 'scratch',
       PORT: '3000',
       LOG_LEVEL: 'debug',
+      AUTH_JWT_SECRET: 'an-old-hs256-secret-an-old-hs256-secret',
+      AUTH_JWKS_URL: 'https://idp.example/jwks',
+      AUTH_SIGNING_KEYS_FILE: '/somewhere/keys.json',
     };
     const env = serviceEnv(queryApi, config, secret, inherited);
+    expect(env.AUTH_JWT_SECRET).toBeUndefined();
+    expect(env.AUTH_JWKS_URL).toBeUndefined();
+    expect(env.AUTH_SIGNING_KEYS_FILE).toBeUndefined();
+    expect(env.AUTH_JWKS_FILE).toBe(secret);
     expect(env.PGDATABASE).toBeUndefined();
     expect(env.CASSANDRA_KEYSPACE).toBe('delivery_query');
     expect(env.PORT).toBe('8080');

@@ -43,6 +43,12 @@ export const APP_SERVICES: AppService[] = [
   // A local stack has few drivers and short test orders: a paid order waits 20 s (not the
   // production default of 2 min) for a free driver before delivery.failed NO_DRIVER_AVAILABLE.
   appService('delivery-service', 8084, { PGDATABASE: 'delivery_db', DRIVER_WAIT_MS: '20000' }),
+  // Local development: receivers on this machine (loopback, plain http) are allowed; never in a cluster.
+  appService('webhook-service', 8085, {
+    PGDATABASE: 'webhook_db',
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    WEBHOOK_ALLOW_HTTP: 'true',
+  }),
 ];
 
 export function findAppService(name: string): AppService | undefined {
@@ -80,18 +86,27 @@ export function findServices(repoRoot: string): ServiceLayout {
 
 /**
  * The environment a service (or an extra instance of it) runs with: the launcher's own
- * environment (PATH, HOME, ...) with the stack addresses, LOG_LEVEL, the local JWT secret,
- * its port and its database laid over it. A PGDATABASE or keyspace the caller happens to
- * have set never leaks into a service that does not own it.
+ * environment (PATH, HOME, ...) with the stack addresses, LOG_LEVEL, the local issuer's public
+ * JWKS (AUTH_JWKS_FILE; never a signing key), its port and its database laid over it. A PGDATABASE
+ * or keyspace the caller happens to have set never leaks into a service that does not own it, nor
+ * does a token secret or another key source.
  */
 export function serviceEnv(
   service: AppService,
   config: StackConfig,
-  jwtSecret: string,
+  jwksFile: string,
   inherited: NodeJS.ProcessEnv,
   port: number = service.port,
 ): NodeJS.ProcessEnv {
-  const { PGDATABASE: _db, CASSANDRA_KEYSPACE: _ks, PORT: _port, ...rest } = inherited;
+  const {
+    PGDATABASE: _db,
+    CASSANDRA_KEYSPACE: _ks,
+    PORT: _port,
+    AUTH_JWT_SECRET: _secret,
+    AUTH_JWKS_URL: _url,
+    AUTH_SIGNING_KEYS_FILE: _keys,
+    ...rest
+  } = inherited;
   return {
     ...rest,
     ...Object.fromEntries(addressEnv(config)),
@@ -101,7 +116,7 @@ export function serviceEnv(
     // their admin work (completions, read-model checks, polling) with one token.
     RATE_LIMIT_READ: inherited.RATE_LIMIT_READ ?? '100000',
     RATE_LIMIT_WRITE: inherited.RATE_LIMIT_WRITE ?? '100000',
-    AUTH_JWT_SECRET: jwtSecret,
+    AUTH_JWKS_FILE: jwksFile,
     PORT: String(port),
     ...service.env,
   };
@@ -169,7 +184,7 @@ export function readySummary(services: AppService[]): string {
   const queryApi = services.some((s) => s.name === 'query-api');
   lines.push(
     '',
-    'Tokens (HS256, signed with .stack/secrets/jwt-secret):',
+    'Tokens (EdDSA, signed with .stack/secrets/token-signing-keys.json; services hold only .stack/auth/jwks.json):',
     '  ./dispatch token --sub customer-1                 a customer (sub = customerId)',
     '  ./dispatch token --sub ops --role admin --ttl 8h  an admin (inventory, DLQ endpoints)',
   );
