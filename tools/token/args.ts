@@ -50,13 +50,9 @@ const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_4
 const KEY_COMMANDS = ['--rotate', '--retire', '--keys'] as const;
 
 function describeSeconds(seconds: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3_600],
-    ['m', 60],
-  ] as const) {
-    if (seconds % size === 0) return `${seconds / size}${unit}`;
-  }
+  if (seconds % 86_400 === 0 && seconds > 86_400) return `${seconds / 86_400}d`;
+  if (seconds % 3_600 === 0) return `${seconds / 3_600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
   return `${seconds}s`;
 }
 
