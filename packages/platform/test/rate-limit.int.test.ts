@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, stackAddresses } from '@dispatch/testkit';
+import { createTestIssuer, eventually, stackAddresses } from '@dispatch/testkit';
 import { Redis } from 'ioredis';
-import { authenticate, createTokenVerifier, signToken } from '../src/auth';
+import { authenticate, createTokenVerifier } from '../src/auth';
 import { rateLimit } from '../src/rate-limit';
 import { type RunningService, startService } from '../src/service';
 
 const addresses = stackAddresses();
-const auth = {
-  AUTH_JWT_SECRET: `rate-limit-test-${randomUUID()}`,
-  AUTH_JWT_ISSUER: 'dispatch',
-  AUTH_JWT_AUDIENCE: 'dispatch-api',
-};
-const verify = createTokenVerifier(auth);
-const tokenOf = (subject: string) => signToken(auth, { subject, roles: ['customer'] });
+const issuer = createTestIssuer();
+const verify = createTokenVerifier({
+  AUTH_JWKS_FILE: issuer.jwksFile,
+  AUTH_JWT_ISSUER: issuer.claims.issuer,
+  AUTH_JWT_AUDIENCE: issuer.claims.audience,
+});
+const tokenOf = (subject: string) => issuer.sign(subject, 'customer');
 /** Nothing listens here: a Redis that is down. */
 const DEAD_REDIS_URL = 'redis://127.0.0.1:6390';
 

@@ -1,11 +1,11 @@
 import { ConfigError, parseConfig } from '@dispatch/platform';
 import { configSchema, SERVICE_NAME } from './config';
 
-const secret = 'a-test-secret-that-is-long-enough-000';
+const jwks = '/etc/dispatch/jwks.json';
 
 describe('delivery-service config', () => {
-  it('has local defaults for everything but the auth secret', () => {
-    const config = parseConfig(SERVICE_NAME, configSchema, { AUTH_JWT_SECRET: secret });
+  it('has local defaults for everything but the token keys', () => {
+    const config = parseConfig(SERVICE_NAME, configSchema, { AUTH_JWKS_FILE: jwks });
     expect(config).toMatchObject({
       PORT: 8084,
       PGDATABASE: 'delivery_db',
@@ -20,7 +20,7 @@ describe('delivery-service config', () => {
 
   it('reads overrides from the environment', () => {
     const config = parseConfig(SERVICE_NAME, configSchema, {
-      AUTH_JWT_SECRET: secret,
+      AUTH_JWKS_FILE: jwks,
       PGDATABASE: 'delivery_it_x',
       DRIVER_WAIT_MS: '250',
       DEPOT_LAT: '48.85',
@@ -34,7 +34,7 @@ describe('delivery-service config', () => {
     });
   });
 
-  it('names every bad variable, including a missing auth secret', () => {
+  it('names every bad variable, including missing token keys', () => {
     let error: unknown;
     try {
       parseConfig(SERVICE_NAME, configSchema, {
@@ -47,11 +47,11 @@ describe('delivery-service config', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const variables = (error as ConfigError).problems.map((p) => p.variable).sort();
-    expect(variables).toEqual(['ASSIGN_RETRY_MS', 'AUTH_JWT_SECRET', 'DEPOT_LAT', 'DRIVER_SPEED_KMH']);
+    expect(variables).toEqual(['ASSIGN_RETRY_MS', 'AUTH_JWKS_URL', 'DEPOT_LAT', 'DRIVER_SPEED_KMH']);
   });
 
-  it('requires AUTH_JWT_SECRET or AUTH_JWKS_URL', () => {
-    expect(() => parseConfig(SERVICE_NAME, configSchema, {})).toThrow(/AUTH_JWT_SECRET/);
+  it('requires AUTH_JWKS_FILE or AUTH_JWKS_URL', () => {
+    expect(() => parseConfig(SERVICE_NAME, configSchema, {})).toThrow(/AUTH_JWKS_URL/);
     expect(() =>
       parseConfig(SERVICE_NAME, configSchema, { AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }),
     ).not.toThrow();

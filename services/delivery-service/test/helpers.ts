@@ -16,7 +16,7 @@ import {
   parseConfig,
   runMigrations,
 } from '@dispatch/platform';
-import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import { createTestIssuer, dropTestDatabase, stackAddresses } from '@dispatch/testkit';
 import pg, { type Pool } from 'pg';
 import type { Clock } from '../src/clock';
 import { configSchema, type DeliveryConfig, SERVICE_NAME } from '../src/config';
@@ -50,12 +50,15 @@ export class ManualClock implements Clock {
   }
 }
 
+/** The tests' own token issuer: the service under test gets only its public JWKS file. */
+export const TEST_ISSUER = createTestIssuer();
+
 /** The service's config as the environment would give it, with test overrides (all strings, like env vars). */
 export function testConfig(overrides: Record<string, string> = {}): DeliveryConfig {
   return parseConfig(SERVICE_NAME, configSchema, {
     ...process.env,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    AUTH_JWT_SECRET: `test-secret-${randomUUID()}-${randomUUID()}`,
+    ...TEST_ISSUER.env,
     ...overrides,
   });
 }

@@ -5,7 +5,6 @@ import {
   type EventProducer,
   ensureTopics,
   type RunningService,
-  signToken,
   startService,
 } from '@dispatch/platform';
 import { eventually } from '@dispatch/testkit';
@@ -19,6 +18,7 @@ import {
   outboxOf,
   paymentAuthorized,
   suffix,
+  TEST_ISSUER,
   type TestDatabase,
   testConfig,
   testLogger,
@@ -26,7 +26,7 @@ import {
 
 /**
  * The service as it runs: started in-process with startService on port 0, a fresh database, a test
- * JWT secret, and Kafka topics of its own (so it never reads other tests' orders from the shared
+ * token issuer (the service gets its public JWKS only), and Kafka topics of its own (so it never reads other tests' orders from the shared
  * raw topics). Events go in through real Kafka; effects are read over HTTP and from the outbox.
  */
 describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
@@ -75,10 +75,8 @@ describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
       host: '127.0.0.1',
     });
     base = `http://127.0.0.1:${service.port}`;
-    const secret = config.AUTH_JWT_SECRET ?? '';
-    const auth = { ...config, AUTH_JWT_SECRET: secret };
-    adminToken = await signToken(auth, { subject: 'admin-1', roles: ['admin'] });
-    customerToken = await signToken(auth, { subject: 'customer-1', roles: ['customer'] });
+    adminToken = await TEST_ISSUER.sign('admin-1', 'admin');
+    customerToken = await TEST_ISSUER.sign('customer-1', 'customer');
   });
 
   afterAll(async () => {

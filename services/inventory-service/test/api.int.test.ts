@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { parseConfig, type RunningService, signToken, startService } from '@dispatch/platform';
-import { type CatalogueItem, stackAddresses } from '@dispatch/testkit';
+import { parseConfig, type RunningService, startService } from '@dispatch/platform';
+import { generateSigningKey, signToken } from '@dispatch/platform/token-issuer';
+import { type CatalogueItem, createTestIssuer, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { inventoryConfigSchema } from '../src/config';
 import { inventoryService } from '../src/service';
@@ -21,11 +21,11 @@ interface Problem {
 type ItemView = CatalogueItem;
 
 /**
- * The service started in-process the way main.ts starts it (own fresh database, test JWT secret),
+ * The service started in-process the way main.ts starts it (own fresh database, a token issuer of its own whose public JWKS file the service gets),
  * without Kafka consumers: a test instance must not join the real consumer group.
  */
 describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', () => {
-  const secret = randomBytes(32).toString('hex');
+  const issuer = createTestIssuer();
   const database = uniqueName('it_inventory_api');
   const addresses = stackAddresses();
   const config = parseConfig('inventory-service', inventoryConfigSchema, {
@@ -37,13 +37,8 @@ describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', 
     PGUSER: addresses.pg.user,
     PGPASSWORD: addresses.pg.password,
     PGDATABASE: database,
-    AUTH_JWT_SECRET: secret,
+    ...issuer.env,
   });
-  const tokenConfig = {
-    AUTH_JWT_SECRET: secret,
-    AUTH_JWT_ISSUER: config.AUTH_JWT_ISSUER,
-    AUTH_JWT_AUDIENCE: config.AUTH_JWT_AUDIENCE,
-  };
 
   let service: RunningService;
   let base: string;
@@ -57,13 +52,14 @@ describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', 
       host: '127.0.0.1',
     });
     base = `http://127.0.0.1:${service.port}`;
-    adminToken = await signToken(tokenConfig, { subject: 'admin-1', roles: ['admin'] });
-    customerToken = await signToken(tokenConfig, { subject: 'customer-1', roles: ['customer'] });
+    adminToken = await issuer.sign('admin-1', 'admin');
+    customerToken = await issuer.sign('customer-1', 'customer');
   });
 
   afterAll(async () => {
     await service?.stop();
     await dropDatabase(database);
+    issuer.cleanup();
   });
 
   async function call(
@@ -107,10 +103,10 @@ describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', 
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
 
-      const forged = await signToken(
-        { ...tokenConfig, AUTH_JWT_SECRET: randomBytes(32).toString('hex') },
-        { subject: 'admin-1', roles: ['admin'] },
-      );
+      const forged = await signToken(generateSigningKey(), issuer.claims, {
+        subject: 'admin-1',
+        roles: ['admin'],
+      });
       expect((await call(method, path, { body, token: forged })).status).toBe(401);
       expect((await call(method, path, { body, token: 'not-a-jwt' })).status).toBe(401);
 

@@ -1,23 +1,22 @@
-import { randomBytes } from 'node:crypto';
 import { orderServiceEnv } from './config';
 
-const secret = { AUTH_JWT_SECRET: randomBytes(32).toString('hex') };
+const tokenKeys = { AUTH_JWKS_FILE: '/etc/dispatch/jwks.json' };
 
 function issuesFor(env: Record<string, string>): string[] {
-  const result = orderServiceEnv.safeParse({ ...secret, ...env });
+  const result = orderServiceEnv.safeParse({ ...tokenKeys, ...env });
   return result.success ? [] : [...new Set(result.error.issues.map((issue) => issue.path.join('.')))];
 }
 
 describe('saga deadline configuration', () => {
   it('defaults to a 15-minute deadline swept every 30 seconds', () => {
-    const config = orderServiceEnv.parse(secret);
+    const config = orderServiceEnv.parse(tokenKeys);
     expect(config.SAGA_DEADLINE_MS).toBe(900_000);
     expect(config.SAGA_SWEEP_INTERVAL_MS).toBe(30_000);
   });
 
   it('reads both from the environment', () => {
     const config = orderServiceEnv.parse({
-      ...secret,
+      ...tokenKeys,
       SAGA_DEADLINE_MS: '60000',
       SAGA_SWEEP_INTERVAL_MS: '500',
     });
@@ -37,11 +36,11 @@ describe('saga deadline configuration', () => {
     expect(issuesFor({ [name]: value })).toEqual([name]);
   });
 
-  it('is reported together with a missing auth secret, so one start lists every problem', () => {
+  it('is reported together with missing token keys, so one start lists every problem', () => {
     const result = orderServiceEnv.safeParse({ SAGA_DEADLINE_MS: '999' });
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((issue) => issue.path.join('.')).sort()).toEqual([
-      'AUTH_JWT_SECRET',
+      'AUTH_JWKS_URL',
       'SAGA_DEADLINE_MS',
     ]);
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseEnvelope, Topics } from '@dispatch/contracts';
 import { createKafka, type KafkaClient, readDlq } from '@dispatch/platform';
+import { generateSigningKey, signClaims } from '@dispatch/platform/token-issuer';
 import { eventually, stackAddresses } from '@dispatch/testkit';
 import { requestHash } from '../src/domain/idempotency';
 import {
@@ -11,6 +12,7 @@ import {
   orderBody,
   request,
   startTestOrderService,
+  TEST_ISSUER,
   type TestOrderService,
   tableState,
   testLogger,
@@ -18,6 +20,8 @@ import {
 } from './helpers';
 
 const PROBLEM = 'https://dispatch.dev/problems/';
+const now = () => Math.floor(Date.now() / 1000);
+const claimsOf = (sub: string) => ({ sub, roles: ['customer'], iss: 'dispatch', aud: 'dispatch-api' });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 let svc: TestOrderService;
@@ -121,9 +125,27 @@ describe('POST /api/orders refuses bad input and writes nothing', () => {
       code: 'unauthorized',
     },
     {
-      name: 'a token signed with another secret',
+      name: 'a token signed with a key the service does not trust',
+      token: () => tokenFor({ subject: owner, roles: ['customer'] }, { key: generateSigningKey() }),
+      body: valid,
+      status: 401,
+      code: 'unauthorized',
+    },
+    {
+      name: 'a token signed with an HS256 shared secret',
       token: () =>
-        tokenFor({ subject: owner, roles: ['customer'] }, { secret: 'another-secret-another-secret-123456' }),
+        signClaims(
+          { hs256Secret: 'a-shared-secret-a-shared-secret-0123456789' },
+          { ...claimsOf(owner), iat: now(), exp: now() + 3600 },
+          { kid: TEST_ISSUER.currentKey().kid },
+        ),
+      body: valid,
+      status: 401,
+      code: 'unauthorized',
+    },
+    {
+      name: 'a token without exp',
+      token: () => signClaims(TEST_ISSUER.currentKey(), { ...claimsOf(owner), iat: now() }),
       body: valid,
       status: 401,
       code: 'unauthorized',

@@ -10,15 +10,16 @@ import {
   parseConfig,
   type RunningService,
   runMigrations,
-  signToken,
   startService,
 } from '@dispatch/platform';
-import { commitGroupAtEnd, dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import { type SigningKey, signToken } from '@dispatch/platform/token-issuer';
+import { commitGroupAtEnd, createTestIssuer, dropTestDatabase, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { type OrderServiceConfig, orderServiceEnv } from '../src/config';
 import { orderService } from '../src/service';
 
-export const TEST_JWT_SECRET = `order-service-test-secret-${randomBytes(16).toString('hex')}`;
+/** The tests' own token issuer: the service under test gets its public JWKS file only. */
+export const TEST_ISSUER = createTestIssuer();
 const ISSUER = 'dispatch';
 const AUDIENCE = 'dispatch-api';
 
@@ -128,7 +129,7 @@ export async function startTestOrderService(env: Record<string, string> = {}): P
     ...process.env,
     PGDATABASE: database,
     KAFKA_GROUP_ID: groupId,
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    AUTH_JWKS_FILE: TEST_ISSUER.jwksFile,
     AUTH_JWKS_URL: undefined,
     AUTH_JWT_ISSUER: ISSUER,
     AUTH_JWT_AUDIENCE: AUDIENCE,
@@ -159,14 +160,11 @@ export function customerId(): string {
 
 export async function tokenFor(
   principal: Principal,
-  opts: { expiresIn?: string; secret?: string; issuer?: string; audience?: string } = {},
+  opts: { expiresIn?: string; key?: SigningKey; issuer?: string; audience?: string } = {},
 ): Promise<string> {
   return signToken(
-    {
-      AUTH_JWT_SECRET: opts.secret ?? TEST_JWT_SECRET,
-      AUTH_JWT_ISSUER: opts.issuer ?? ISSUER,
-      AUTH_JWT_AUDIENCE: opts.audience ?? AUDIENCE,
-    },
+    opts.key ?? TEST_ISSUER.currentKey(),
+    { issuer: opts.issuer ?? ISSUER, audience: opts.audience ?? AUDIENCE },
     principal,
     opts.expiresIn ?? '1h',
   );

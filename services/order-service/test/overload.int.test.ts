@@ -19,7 +19,7 @@ import {
   type HttpReply,
   orderBody,
   request,
-  TEST_JWT_SECRET,
+  TEST_ISSUER,
   type TestDatabase,
   testLogger,
 } from './helpers';
@@ -54,7 +54,7 @@ async function startApp(pool: Pool, admission: Partial<AdmissionOptions>): Promi
         metrics: createOrderMetrics(platform),
         logger: testLogger,
         verifyToken: createTokenVerifier({
-          AUTH_JWT_SECRET: TEST_JWT_SECRET,
+          AUTH_JWKS_FILE: TEST_ISSUER.jwksFile,
           AUTH_JWT_ISSUER: 'dispatch',
           AUTH_JWT_AUDIENCE: 'dispatch-api',
         }),

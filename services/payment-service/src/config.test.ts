@@ -1,11 +1,11 @@
 import { parseConfig } from '@dispatch/platform';
 import { longestGatewayCallMs, paymentEnvSchema } from './config';
 
-const secret = { AUTH_JWT_SECRET: 'x'.repeat(32) };
+const tokenKeys = { AUTH_JWKS_FILE: '/etc/dispatch/jwks.json' };
 
 describe('payment config', () => {
   it('has the documented defaults', () => {
-    const config = parseConfig('payment-service', paymentEnvSchema, secret);
+    const config = parseConfig('payment-service', paymentEnvSchema, tokenKeys);
     expect(config).toMatchObject({
       PORT: 8082,
       PGDATABASE: 'payment_db',
@@ -21,19 +21,19 @@ describe('payment config', () => {
 
   it('reads CONSUMER_CONCURRENCY and bounds it', () => {
     expect(
-      parseConfig('payment-service', paymentEnvSchema, { ...secret, CONSUMER_CONCURRENCY: '12' }),
+      parseConfig('payment-service', paymentEnvSchema, { ...tokenKeys, CONSUMER_CONCURRENCY: '12' }),
     ).toMatchObject({
       CONSUMER_CONCURRENCY: 12,
     });
     expect(() =>
-      parseConfig('payment-service', paymentEnvSchema, { ...secret, CONSUMER_CONCURRENCY: '0' }),
+      parseConfig('payment-service', paymentEnvSchema, { ...tokenKeys, CONSUMER_CONCURRENCY: '0' }),
     ).toThrow(/CONSUMER_CONCURRENCY/);
   });
 
   it('rejects a lock TTL that a gateway call with retries could outlive', () => {
     expect(() =>
       parseConfig('payment-service', paymentEnvSchema, {
-        ...secret,
+        ...tokenKeys,
         GATEWAY_TIMEOUT_MS: '1000',
         GATEWAY_RETRIES: '3',
         GATEWAY_BACKOFF_MAX_MS: '500',

@@ -22,7 +22,7 @@ import {
   type Redis,
   runMigrations,
 } from '@dispatch/platform';
-import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import { createTestIssuer, dropTestDatabase, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { type PaymentConfig, paymentEnvSchema } from '../src/config';
@@ -36,7 +36,8 @@ export const addresses = stackAddresses();
 /** A port nothing listens on: Redis "down" without stopping the machine's Redis, which others share. */
 export const DEAD_REDIS_URL = 'redis://127.0.0.1:6390';
 
-export const TEST_JWT_SECRET = 'payment-service-test-secret-0123456789abcdef';
+/** The tests' own token issuer: the service under test gets only its public JWKS file. */
+export const TEST_ISSUER = createTestIssuer();
 
 export function testLogger(name = 'payment-test'): Logger {
   return createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -45,7 +46,7 @@ export function testLogger(name = 'payment-test'): Logger {
 /** Short gateway timings so the failure paths run in well under a second. */
 export function testConfig(env: Record<string, string> = {}): PaymentConfig {
   return parseConfig('payment-service', paymentEnvSchema, {
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    ...TEST_ISSUER.env,
     REDIS_URL: addresses.redisUrl,
     GATEWAY_TIMEOUT_MS: '150',
     GATEWAY_RETRIES: '2',

@@ -4,7 +4,6 @@ import {
   createKafka,
   type EventProducer,
   type RunningService,
-  signToken,
   startService,
 } from '@dispatch/platform';
 import { eventually } from '@dispatch/testkit';
@@ -18,7 +17,7 @@ import {
   dropDatabase,
   orderScenario,
   outboxEvents,
-  TEST_JWT_SECRET,
+  TEST_ISSUER,
   testConfig,
   testLogger,
   uniqueName,
@@ -40,11 +39,6 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
   const database = uniqueName('it_payment_svc');
   const orderPrefix = `order-svc-${uniqueName('t')}`;
   const gateway = new SimulatedGateway();
-  const auth = {
-    AUTH_JWT_ISSUER: 'dispatch',
-    AUTH_JWT_AUDIENCE: 'dispatch-api',
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
-  };
   /** eventIds of the events this test published: the only ones its service instance acts on. */
   const published = new Set<string>();
   let service: RunningService;
@@ -153,8 +147,8 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
     expect(inbox.rowCount).toBe(0);
 
     // Operators can look the payment up (admin only).
-    const admin = await signToken(auth, { subject: 'admin-1', roles: ['admin'] });
-    const customer = await signToken(auth, { subject: approved.customerId, roles: ['customer'] });
+    const admin = await TEST_ISSUER.sign('admin-1', 'admin');
+    const customer = await TEST_ISSUER.sign(approved.customerId, 'customer');
     const found = await fetch(`${base}/api/payments/${approved.orderId}`, {
       headers: { authorization: `Bearer ${admin}` },
     });

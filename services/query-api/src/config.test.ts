@@ -1,11 +1,11 @@
 import { ConfigError, parseConfig } from '@dispatch/platform';
 import { keyspaceReplication, queryApiBaseEnv, queryApiEnv } from './config';
 
-const secret = { AUTH_JWT_SECRET: 'x'.repeat(32) };
+const tokenKeys = { AUTH_JWKS_FILE: '/etc/dispatch/jwks.json' };
 
 describe('query-api config', () => {
-  it('has local defaults for everything but the auth secret', () => {
-    const config = parseConfig('query-api', queryApiEnv, secret);
+  it('has local defaults for everything but the token keys', () => {
+    const config = parseConfig('query-api', queryApiEnv, tokenKeys);
     expect(config).toMatchObject({
       PORT: 8080,
       CASSANDRA_KEYSPACE: 'delivery_query',
@@ -15,15 +15,15 @@ describe('query-api config', () => {
       READ_MODEL_REFRESH_MS: 5_000,
     });
     expect(keyspaceReplication(config)).toEqual({ class: 'SimpleStrategy', replicationFactor: 1 });
-    expect(() => parseConfig('query-api', queryApiEnv, {})).toThrow(/AUTH_JWT_SECRET/);
-    // The rebuild command needs no secret.
+    expect(() => parseConfig('query-api', queryApiEnv, {})).toThrow(/AUTH_JWKS_URL/);
+    // The rebuild command needs no token keys.
     expect(parseConfig('query-api', queryApiBaseEnv, {}).CASSANDRA_KEYSPACE).toBe('delivery_query');
   });
 
   it('keeps room for the generation suffix in the keyspace name and names every bad variable', () => {
     const attempt = () =>
       parseConfig('query-api', queryApiEnv, {
-        ...secret,
+        ...tokenKeys,
         CASSANDRA_KEYSPACE: 'k'.repeat(41),
         SSE_MAX_STREAMS: '0',
         SSE_MAX_STREAMS_PER_CUSTOMER: '0',
@@ -37,7 +37,7 @@ describe('query-api config', () => {
 
   it('uses the local data center for NetworkTopologyStrategy', () => {
     const config = parseConfig('query-api', queryApiEnv, {
-      ...secret,
+      ...tokenKeys,
       CASSANDRA_REPLICATION_STRATEGY: 'NetworkTopologyStrategy',
       CASSANDRA_REPLICATION_FACTOR: '3',
       CASSANDRA_LOCAL_DC: 'eu1',

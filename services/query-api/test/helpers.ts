@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import {
   type AnyEvent,
@@ -16,9 +16,8 @@ import {
   type EventProducer,
   type Principal,
   parseConfig,
-  signToken,
 } from '@dispatch/platform';
-import { stackAddresses } from '@dispatch/testkit';
+import { createTestIssuer, stackAddresses } from '@dispatch/testkit';
 
 import type { Client } from 'cassandra-driver';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
@@ -26,9 +25,8 @@ import { type QueryApiConfig, queryApiEnv, SERVICE_NAME } from '../src/config';
 import type { OrderResponse } from '../src/domain/order-response';
 import { type QueryApi, startQueryApi } from '../src/service';
 
-export const TEST_JWT_SECRET = `query-api-test-secret-${randomBytes(16).toString('hex')}`;
-const ISSUER = 'dispatch';
-const AUDIENCE = 'dispatch-api';
+/** The tests' own token issuer: the service under test gets only its public JWKS file. */
+export const TEST_ISSUER = createTestIssuer();
 
 export const testLogger = createLogger('query-api-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 const addresses = stackAddresses();
@@ -77,7 +75,7 @@ export function shortId(): string {
 
 /**
  * The service's config for a test: a fresh control keyspace (one per test file, Cassandra DDL is
- * slow), a fresh consumer group, the test secret, short timers.
+ * slow), a fresh consumer group, the test issuer's public JWKS, short timers.
  */
 export function testConfig(overrides: Record<string, string> = {}): QueryApiConfig {
   const config = parseConfig(SERVICE_NAME, queryApiEnv, {
@@ -86,7 +84,7 @@ export function testConfig(overrides: Record<string, string> = {}): QueryApiConf
     CASSANDRA_LOCAL_DC: addresses.cassandraLocalDc,
     CASSANDRA_KEYSPACE: `qa_${shortId()}`,
     KAFKA_GROUP_ID: `query-api-test-${shortId()}`,
-    AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    ...TEST_ISSUER.env,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     READ_MODEL_REFRESH_MS: '250',
     SSE_POLL_MS: '500',
@@ -231,10 +229,7 @@ export async function dropKeyspaces(controlKeyspace: string): Promise<void> {
 }
 
 export async function tokenFor(subject: string, roles: Principal['roles'] = ['customer']): Promise<string> {
-  return signToken(
-    { AUTH_JWT_SECRET: TEST_JWT_SECRET, AUTH_JWT_ISSUER: ISSUER, AUTH_JWT_AUDIENCE: AUDIENCE },
-    { subject, roles },
-  );
+  return TEST_ISSUER.sign(subject, roles);
 }
 
 export interface JsonResponse<T = Record<string, unknown>> {

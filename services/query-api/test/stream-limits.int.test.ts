@@ -1,15 +1,9 @@
 import { type AnyEvent, sampleEvents } from '@dispatch/contracts';
-import { signToken } from '@dispatch/platform';
 import { eventually, openSse, type SseClient } from '@dispatch/testkit';
-import { shortId, TEST_JWT_SECRET, testConfig, tokenFor, useLiveQueryApi } from './helpers';
+import { shortId, TEST_ISSUER, testConfig, tokenFor, useLiveQueryApi } from './helpers';
 
 /** A customer token that expires `ttl` from now ('3s'). */
-const shortLivedToken = (subject: string, ttl: string) =>
-  signToken(
-    { AUTH_JWT_SECRET: TEST_JWT_SECRET, AUTH_JWT_ISSUER: 'dispatch', AUTH_JWT_AUDIENCE: 'dispatch-api' },
-    { subject, roles: ['customer'] },
-    ttl,
-  );
+const shortLivedToken = (subject: string, ttl: string) => TEST_ISSUER.sign(subject, 'customer', { ttl });
 
 describe('order streams per customer and token expiry (real Kafka, Cassandra and Redis)', () => {
   const config = testConfig({ SSE_MAX_STREAMS_PER_CUSTOMER: '2', SSE_HEARTBEAT_MS: '200' });

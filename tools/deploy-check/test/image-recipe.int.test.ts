@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, sym
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { eventually, stackAddresses } from '@dispatch/testkit';
+import { createTestIssuer, eventually, stackAddresses } from '@dispatch/testkit';
 import pg from 'pg';
 import { argDefaults, execForm, finalInstruction, readDockerfile } from '../src/dockerfile';
 import { isIgnored, parseDockerignore } from '../src/dockerignore';
@@ -61,6 +61,7 @@ describe(`the Dockerfile recipe for ${SERVICE}, without Docker`, () => {
   const database = `image_recipe_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   let service: ChildProcess | undefined;
   let log = '';
+  const issuer = createTestIssuer();
 
   afterAll(async () => {
     service?.kill('SIGKILL');
@@ -69,6 +70,7 @@ describe(`the Dockerfile recipe for ${SERVICE}, without Docker`, () => {
     await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await client.end();
     rmSync(work, { recursive: true, force: true });
+    issuer.cleanup();
   });
 
   test('builds, starts, answers its health check and drains on the stop signal', async () => {
@@ -112,7 +114,8 @@ describe(`the Dockerfile recipe for ${SERVICE}, without Docker`, () => {
       PGPASSWORD: addresses.pg.password,
       PGDATABASE: database,
       REDIS_URL: addresses.redisUrl,
-      AUTH_JWT_SECRET: `image-recipe-${randomUUID()}`,
+      // Public keys only, as the image gets them in a cluster (a mounted JWKS file).
+      AUTH_JWKS_FILE: issuer.jwksFile,
     };
     const [cmd, ...args] = execForm(finalInstruction(instructions, 'CMD')!.args);
     service = spawn(cmd!, args, { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
