@@ -2,7 +2,8 @@
 #
 # One image per service, chosen with a build argument:
 #   docker build --build-arg SERVICE=order-service -t dispatch/order-service .
-# SERVICE is one of query-api, order-service, payment-service, inventory-service, delivery-service.
+# SERVICE is one of query-api, order-service, payment-service, inventory-service, delivery-service,
+# webhook-service.
 #
 # The services run their TypeScript through tsx, as they do locally (workspace packages are
 # consumed from source). So the image ships, for one service: its sources (with its SQL
@@ -43,7 +44,7 @@ ENV TMPDIR=/tmp
 # No curl in the image: node's fetch asks the service's liveness endpoint on $PORT (or the
 # service's default port when PORT is not set).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
-  CMD ["node", "-e", "const d={'query-api':8080,'order-service':8081,'payment-service':8082,'inventory-service':8083,'delivery-service':8084};const p=process.env.PORT||d[process.env.SERVICE];fetch('http://127.0.0.1:'+p+'/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const d={'query-api':8080,'order-service':8081,'payment-service':8082,'inventory-service':8083,'delivery-service':8084,'webhook-service':8085};const p=process.env.PORT||d[process.env.SERVICE];fetch('http://127.0.0.1:'+p+'/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The services drain consumers, HTTP and the outbox on SIGTERM (SHUTDOWN_TIMEOUT_MS, default 20 s).
 STOPSIGNAL SIGTERM
 CMD ["node", "--import", "tsx", "src/main.ts"]

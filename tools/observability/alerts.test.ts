@@ -47,6 +47,8 @@ describe('dashboards/alerts.yml', () => {
         'PaymentCircuitBreakerOpen',
         'PaymentFailureRatioHigh',
         'ReadModelApplyLagHigh',
+        'WebhookDeliveryBacklog',
+        'WebhookEndpointDisabled',
       ].sort(),
     );
   });

@@ -115,6 +115,6 @@ describe('Grafana dashboards (dashboards/grafana/*.json)', () => {
     ])
       expect(uses(new RegExp(metric))).toBe(true);
     expect(uses(/status_code=~"5\.\."/)).toBe(true);
-    expect(DASHBOARD_SPECS.length).toBe(6);
+    expect(DASHBOARD_SPECS.length).toBe(7);
   });
 });

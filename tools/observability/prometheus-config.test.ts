@@ -23,6 +23,7 @@ describe('dashboards/prometheus.yml', () => {
       'payment-service': ['payment-service:8082'],
       'inventory-service': ['inventory-service:8083'],
       'delivery-service': ['delivery-service:8084'],
+      'webhook-service': ['webhook-service:8085'],
       prometheus: ['localhost:9090'],
     });
   });

@@ -17,6 +17,7 @@ export const SERVICE_JOBS = [
   'payment-service',
   'inventory-service',
   'delivery-service',
+  'webhook-service',
 ] as const;
 
 interface ScrapeConfig {

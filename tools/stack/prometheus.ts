@@ -22,7 +22,7 @@ export function prometheusConfigFile(paths: StackPaths): string {
   return path.join(paths.confDir(PROMETHEUS_NAME), 'prometheus.yml');
 }
 
-/** The rendered config for this checkout: 15 s scrapes of 127.0.0.1:8080-8084 and of itself. */
+/** The rendered config for this checkout: 15 s scrapes of 127.0.0.1:8080-8085 and of itself. */
 export function renderStackPrometheusConfig(paths: StackPaths, port = PROMETHEUS_PORT): string {
   return renderLocalConfig(readCommittedConfig(path.join(paths.repoRoot, 'dashboards', 'prometheus.yml')), {
     selfAddress: `127.0.0.1:${port}`,

@@ -13,6 +13,7 @@ describe('stackTopics', () => {
       'dlq.payment-service',
       'dlq.delivery-service',
       'dlq.query-api',
+      'dlq.webhook-service',
     ]);
     expect(new Set(topics.map((t) => t.partitions))).toEqual(new Set([6]));
     expect(

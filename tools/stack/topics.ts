@@ -22,6 +22,7 @@ export const CONSUMING_SERVICES = [
   'payment-service',
   'delivery-service',
   'query-api',
+  'webhook-service',
 ];
 export const UNLIMITED_RETENTION = { 'retention.ms': '-1' };
 

@@ -16,6 +16,6 @@ describe('serviceUrl', () => {
   });
 
   it('knows the five services', () => {
-    expect(SERVICE_NAMES).toHaveLength(5);
+    expect(SERVICE_NAMES).toHaveLength(6);
   });
 });

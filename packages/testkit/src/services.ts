@@ -11,6 +11,7 @@ export const SERVICE_PORTS = {
   'payment-service': 8082,
   'inventory-service': 8083,
   'delivery-service': 8084,
+  'webhook-service': 8085,
 } as const;
 
 export type ServiceName = keyof typeof SERVICE_PORTS;

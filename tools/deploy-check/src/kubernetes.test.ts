@@ -179,6 +179,7 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
       'api /api/payments': 'payment-service',
       'api /api/drivers': 'delivery-service',
       'api /api/deliveries': 'delivery-service',
+      'api /api/webhooks': 'webhook-service',
       'query /api/orders': 'query-api',
     });
   });

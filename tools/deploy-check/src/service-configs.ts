@@ -3,6 +3,7 @@ import * as inventoryConfig from '../../../services/inventory-service/src/config
 import * as orderConfig from '../../../services/order-service/src/config';
 import * as paymentConfig from '../../../services/payment-service/src/config';
 import * as queryConfig from '../../../services/query-api/src/config';
+import * as webhookConfig from '../../../services/webhook-service/src/config';
 import { APP_SERVICES } from '../../stack/services';
 
 /** What the checks need of a service's zod environment schema (a z.object, maybe refined). */
@@ -28,6 +29,7 @@ export const CONFIG_EXPORTS: Record<string, { module: Record<string, unknown>; e
   'payment-service': { module: paymentConfig, exportName: 'paymentEnvSchema' },
   'inventory-service': { module: inventoryConfig, exportName: 'inventoryConfigSchema' },
   'delivery-service': { module: deliveryConfig, exportName: 'configSchema' },
+  'webhook-service': { module: webhookConfig, exportName: 'webhookConfigSchema' },
 };
 
 function isEnvSchema(value: unknown): value is EnvSchema {
