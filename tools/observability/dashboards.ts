@@ -11,7 +11,8 @@
 import { buildDashboard, type DashboardSpec, type GrafanaDashboard, type PanelSpec } from './grafana';
 
 const RATE = '$__rate_interval';
-const SERVICES_UP = 'up{job=~"query-api|order-service|payment-service|inventory-service|delivery-service|webhook-service"}';
+const SERVICES_UP =
+  'up{job=~"query-api|order-service|payment-service|inventory-service|delivery-service|webhook-service"}';
 
 /** `expr`, or a single 0 when it has no series yet. */
 function orZero(expr: string): string {
