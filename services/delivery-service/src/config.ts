@@ -46,7 +46,30 @@ export const configSchema = requireAuth(
     SCHEDULER_TICK_MS: ms(50).default(1_000),
     /** Deliveries handled per scheduler transaction. */
     SCHEDULER_BATCH_SIZE: ms(1).max(1_000).default(100),
+
+    /**
+     * The simulated driver fleet: `on` drives every assigned driver from the depot (DEPOT_LAT/LNG) to
+     * the address at DRIVER_SPEED_KMH, reports positions and completes on arrival. Off by default:
+     * the local stack and compose turn it on (a demo), a cluster keeps real drivers.
+     */
+    FLEET_SIMULATION: z.enum(['on', 'off']).default('off'),
+    /** How often the simulated drivers move and report (each move covers the time since the last). */
+    FLEET_TICK_MS: ms(100).max(60_000).default(1_000),
+    /**
+     * Time compression of the whole delivery-time model (handling, driving, ETA floor): 120 makes a
+     * 16-minute delivery take 8 s. Only with FLEET_SIMULATION=on, so a real fleet's ETAs are never scaled.
+     */
+    FLEET_SPEED_UP: z.coerce.number().min(1).max(3_600).default(1),
   }),
-);
+).superRefine((config, ctx) => {
+  if (config.FLEET_SPEED_UP !== 1 && config.FLEET_SIMULATION !== 'on') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['FLEET_SPEED_UP'],
+      message:
+        'FLEET_SPEED_UP compresses time for the simulated fleet only: set FLEET_SIMULATION=on or leave it at 1',
+    });
+  }
+});
 
 export type DeliveryConfig = z.output<typeof configSchema>;

@@ -15,6 +15,8 @@ export interface DeliveryMetrics {
   assignments: Counter<'outcome'>;
   etaUpdates: Counter;
   completed: Counter;
+  /** Driver positions recorded, by who reported them (the driver API or the simulated fleet). */
+  positions: Counter<'source'>;
   /** order.cancelled that arrived after a driver was assigned, ignored. */
   lateCancellations: Counter;
   /** From payment.authorized's occurredAt to the commit of delivery.assigned / delivery.failed. */
@@ -62,12 +64,18 @@ export function createDeliveryMetrics(platform: PlatformMetrics, pool: Pool): De
     }),
     etaUpdates: new Counter({
       name: 'delivery_eta_updates_total',
-      help: 'eta.updated events emitted (at assignment and by the ETA refresh).',
+      help: 'eta.updated events emitted (at assignment, by the ETA refresh and by position reports).',
       registers,
     }),
     completed: new Counter({
       name: 'delivery_completed_total',
       help: 'Deliveries completed.',
+      registers,
+    }),
+    positions: new Counter({
+      name: 'delivery_driver_positions_total',
+      help: 'Driver positions recorded on active deliveries, by source: api (POST /api/drivers/{id}/position) or fleet (the simulated fleet).',
+      labelNames: ['source'],
       registers,
     }),
     lateCancellations: new Counter({

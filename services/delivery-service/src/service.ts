@@ -10,11 +10,14 @@ import type { Pool } from 'pg';
 import { type Clock, systemClock } from './clock';
 import { type DeliveryConfig, SERVICE_NAME } from './config';
 import type { EtaModel } from './domain/eta';
+import { compressTime } from './domain/movement';
+import { type FleetSettings, FleetSimulator } from './fleet';
 import { CONSUMED_TOPICS, createBatchHandler, HANDLED_EVENT_TYPES } from './handlers';
 import { registerRoutes } from './http/routes';
 import { createDeliveryMetrics, type DeliveryMetrics } from './metrics';
 import { DeliveryScheduler, type SchedulerOptions } from './scheduler';
 import type { AssignmentSettings } from './use-cases/assign';
+import type { PositionSettings } from './use-cases/report-position';
 
 export const MIGRATIONS_DIR = path.resolve(__dirname, 'migrations');
 
@@ -32,12 +35,34 @@ export interface DeliveryServiceOptions {
   consume?: boolean;
 }
 
+/**
+ * The delivery-time model every estimate of this instance uses (assignment, refresh, positions, the
+ * simulated fleet). FLEET_SPEED_UP compresses it as a whole (the config allows that only with the
+ * simulation on), so the ETAs published for the sped-up demo fleet stay true.
+ */
 export function etaModelOf(config: DeliveryConfig): EtaModel {
+  return compressTime(
+    {
+      depot: { lat: config.DEPOT_LAT, lng: config.DEPOT_LNG },
+      speedKmh: config.DRIVER_SPEED_KMH,
+      handlingMs: config.HANDLING_TIME_MS,
+      minRemainingMs: config.ETA_MIN_REMAINING_MS,
+    },
+    config.FLEET_SPEED_UP,
+  );
+}
+
+export function positionSettingsOf(config: DeliveryConfig): PositionSettings {
+  return { etaModel: etaModelOf(config), changeThresholdMs: config.ETA_CHANGE_THRESHOLD_MS };
+}
+
+/** The simulated fleet's settings, or undefined when FLEET_SIMULATION is off. */
+export function fleetSettingsOf(config: DeliveryConfig): FleetSettings | undefined {
+  if (config.FLEET_SIMULATION !== 'on') return undefined;
   return {
-    depot: { lat: config.DEPOT_LAT, lng: config.DEPOT_LNG },
-    speedKmh: config.DRIVER_SPEED_KMH,
-    handlingMs: config.HANDLING_TIME_MS,
-    minRemainingMs: config.ETA_MIN_REMAINING_MS,
+    ...positionSettingsOf(config),
+    tickMs: config.FLEET_TICK_MS,
+    batchSize: config.SCHEDULER_BATCH_SIZE,
   };
 }
 
@@ -76,6 +101,7 @@ export function deliveryService(
         clock,
         verify,
         metrics: deliveryMetrics(ctx.metrics, pool),
+        positions: positionSettingsOf(config),
         onDriverFreed: () => scheduler?.wake(),
       });
     },
@@ -106,7 +132,18 @@ export function deliveryService(
         metrics: deliveryMetrics(ctx.metrics, pool),
       });
       scheduler.start();
-      return [scheduler];
+      const fleet = fleetSettingsOf(config);
+      if (!fleet) return [scheduler];
+      const simulator = new FleetSimulator({
+        pool,
+        clock,
+        logger: ctx.logger.child({ task: 'fleet-simulator' }),
+        metrics: deliveryMetrics(ctx.metrics, pool),
+        settings: fleet,
+        onDriverFreed: () => scheduler?.wake(),
+      });
+      simulator.start();
+      return [scheduler, simulator];
     },
   };
 }

@@ -180,6 +180,7 @@ describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
       '/api/deliveries/{orderId}/complete',
       '/api/drivers',
       '/api/drivers/{driverId}',
+      '/api/drivers/{driverId}/position',
     ]);
     expect(doc.body.paths['/api/drivers/{driverId}'].put.requestBody).toBeDefined();
   });

@@ -14,6 +14,7 @@ import type { DeliveryMetrics } from '../metrics';
 import { findDeliveryByOrder } from '../store/deliveries';
 import { getDriver, listDrivers, upsertDriver } from '../store/drivers';
 import { completeDelivery } from '../use-cases/complete';
+import { type PositionSettings, reportDriverPosition } from '../use-cases/report-position';
 import {
   deliverySchema,
   driverPageSchema,
@@ -21,6 +22,8 @@ import {
   driverSchema,
   listDriversQuerySchema,
   orderParamsSchema,
+  positionBodySchema,
+  positionResponseSchema,
   putDriverBodySchema,
 } from './schemas';
 import { deliveryView, driverView } from './views';
@@ -30,6 +33,8 @@ export interface RouteDeps {
   clock: Clock;
   verify: TokenVerifier;
   metrics: DeliveryMetrics;
+  /** The ETA model and threshold position reports recompute and publish the ETA with. */
+  positions: PositionSettings;
   /** Wakes the scheduler when a driver may have become free, so waiting deliveries need not wait a tick. */
   onDriverFreed?: () => void;
 }
@@ -78,6 +83,23 @@ export const openApiSpec: OpenApiSpec = {
         200: { description: 'The driver.', schema: driverSchema },
         ...problems,
         404: { description: 'No such driver.' },
+      },
+    },
+    {
+      method: 'post',
+      path: '/api/drivers/:driverId/position',
+      summary:
+        "A driver app reports the driver's position: stored on the active delivery, the ETA is recomputed from it (remaining distance at the average speed) and eta.updated is emitted when it moved by more than ETA_CHANGE_THRESHOLD_MS or the driver left the depot. The simulated fleet uses the same use-case.",
+      auth: 'admin',
+      params: driverParamsSchema,
+      body: positionBodySchema,
+      responses: {
+        200: { description: 'Recorded.', schema: positionResponseSchema },
+        ...problems,
+        404: { description: 'No such driver.' },
+        409: {
+          description: 'The driver is not on an active delivery (problem type driver-not-on-delivery).',
+        },
       },
     },
     {
@@ -140,6 +162,20 @@ export function registerRoutes(app: Express, deps: RouteDeps): void {
     const driver = await getDriver(deps.pool, driverId);
     if (!driver) throw new NotFoundError(`No driver ${driverId}.`);
     res.json(driverView(driver));
+  });
+
+  app.post('/api/drivers/:driverId/position', ...admin, async (req, res) => {
+    const { driverId } = validate(driverParamsSchema, req.params);
+    const position = validate(positionBodySchema, req.body);
+    const report = await reportDriverPosition(deps.pool, deps.clock, deps.positions, driverId, position);
+    deps.metrics.positions.inc({ source: 'api' });
+    if (report.etaPublished) deps.metrics.etaUpdates.inc();
+    res.json({
+      driverId,
+      delivery: deliveryView(report.delivery),
+      etaPublished: report.etaPublished,
+      arrived: report.arrived,
+    });
   });
 
   app.get('/api/deliveries/:orderId', ...admin, async (req, res) => {

@@ -29,6 +29,10 @@ export function deliveryView(d: Delivery): z.output<typeof deliverySchema> {
     assignedAt: iso(d.assignedAt),
     completedAt: iso(d.completedAt),
     failureReason: d.failureReason,
+    driverPosition:
+      d.driverPosition && d.positionAt
+        ? { lat: d.driverPosition.lat, lng: d.driverPosition.lng, at: d.positionAt.toISOString() }
+        : null,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),
   };

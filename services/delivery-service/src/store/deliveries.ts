@@ -23,6 +23,9 @@ export interface Delivery {
   failedAt: Date | null;
   failureReason: string | null;
   cancelledAt: Date | null;
+  /** The driver's last reported position (null before the first report) and when it was reported. */
+  driverPosition: LatLng | null;
+  positionAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -48,6 +51,9 @@ interface DeliveryRow {
   failed_at: Date | null;
   failure_reason: string | null;
   cancelled_at: Date | null;
+  driver_lat: number | null;
+  driver_lng: number | null;
+  position_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -55,7 +61,7 @@ interface DeliveryRow {
 const COLUMNS = `delivery_id, order_id, status, correlation_id, payment_event_id, payment_authorized_at,
   last_event_id, destination_lat, destination_lng, assign_deadline, next_attempt_at, driver_id, driver_name,
   assigned_at, estimated_delivery_time, eta_checked_at, completed_at, failed_at, failure_reason, cancelled_at,
-  created_at, updated_at`;
+  driver_lat, driver_lng, position_at, created_at, updated_at`;
 
 function toDelivery(row: DeliveryRow): Delivery {
   return {
@@ -81,6 +87,11 @@ function toDelivery(row: DeliveryRow): Delivery {
     failedAt: row.failed_at,
     failureReason: row.failure_reason,
     cancelledAt: row.cancelled_at,
+    driverPosition:
+      row.driver_lat !== null && row.driver_lng !== null
+        ? { lat: row.driver_lat, lng: row.driver_lng }
+        : null,
+    positionAt: row.position_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -258,12 +269,13 @@ export async function markCompleted(
 /**
  * Locks active deliveries whose ETA was last computed at or before `checkedBefore`, stalest first,
  * skipping those another instance is refreshing. An instance that reads a row right after another
- * committed its refresh sees the new eta_checked_at on re-check and leaves it.
+ * committed its refresh sees the new eta_checked_at on re-check and leaves it. Only deliveries without
+ * a reported position: once the driver reports, the ETA follows the position (reportPosition).
  */
 export async function lockDueEtaRefresh(tx: Db, checkedBefore: Date, limit: number): Promise<Delivery[]> {
   const result = await tx.query<DeliveryRow>(
     `SELECT ${COLUMNS} FROM deliveries
-      WHERE status IN ('ASSIGNED', 'EN_ROUTE') AND eta_checked_at <= $1
+      WHERE status IN ('ASSIGNED', 'EN_ROUTE') AND eta_checked_at <= $1 AND position_at IS NULL
       ORDER BY eta_checked_at, delivery_id
       LIMIT $2
       FOR UPDATE SKIP LOCKED`,
@@ -302,4 +314,69 @@ export async function countOpenDeliveries(
   );
   const n = (status: DeliveryStatus) => result.rows.find((row) => row.status === status)?.n ?? 0;
   return { awaitingOrder: n('AWAITING_ORDER'), pending: n('PENDING'), active: n('ASSIGNED') + n('EN_ROUTE') };
+}
+
+/**
+ * Locks the active delivery a driver is on (by the delivery's own driver_id, so the driver row is not
+ * locked first: every writer locks a delivery before its driver). Undefined when the driver is on none.
+ */
+export async function lockActiveDeliveryOfDriver(tx: Db, driverId: string): Promise<Delivery | undefined> {
+  const result = await tx.query<DeliveryRow>(
+    `SELECT ${COLUMNS} FROM deliveries WHERE driver_id = $1 AND status IN ('ASSIGNED', 'EN_ROUTE') FOR UPDATE`,
+    [driverId],
+  );
+  return result.rows[0] ? toDelivery(result.rows[0]) : undefined;
+}
+
+/**
+ * The simulator's work: locks active deliveries that have not moved since `movedBefore` (or never),
+ * least recently moved first, skipping rows another instance is moving right now (SKIP LOCKED). A row
+ * another instance moved while this query waited has a newer position_at, which the FOR UPDATE
+ * re-check sees, so it is not moved twice in one tick; that is what keeps two instances from driving
+ * the same driver.
+ */
+export async function lockDueSimulation(tx: Db, movedBefore: Date, limit: number): Promise<Delivery[]> {
+  const result = await tx.query<DeliveryRow>(
+    `SELECT ${COLUMNS} FROM deliveries
+      WHERE status IN ('ASSIGNED', 'EN_ROUTE') AND (position_at IS NULL OR position_at <= $1)
+      ORDER BY position_at NULLS FIRST, delivery_id
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED`,
+    [movedBefore, limit],
+  );
+  return result.rows.map(toDelivery);
+}
+
+/**
+ * Records a reported position of an active delivery's driver; with `published`, also the ETA and phase
+ * that went out in an eta.updated (and that event as the delivery's latest).
+ */
+export async function recordPosition(
+  tx: Db,
+  deliveryId: string,
+  position: LatLng,
+  now: Date,
+  published?: { estimatedDeliveryTime: Date; phase: DeliveryPhase; lastEventId: string },
+): Promise<Delivery> {
+  const result = await tx.query<DeliveryRow>(
+    `UPDATE deliveries
+        SET driver_lat = $2, driver_lng = $3, position_at = $4, eta_checked_at = $4, updated_at = $4,
+            estimated_delivery_time = COALESCE($5, estimated_delivery_time),
+            status = COALESCE($6, status),
+            last_event_id = COALESCE($7, last_event_id)
+      WHERE delivery_id = $1 AND status IN ('ASSIGNED', 'EN_ROUTE')
+      RETURNING ${COLUMNS}`,
+    [
+      deliveryId,
+      position.lat,
+      position.lng,
+      now,
+      published?.estimatedDeliveryTime ?? null,
+      published?.phase ?? null,
+      published?.lastEventId ?? null,
+    ],
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error(`delivery ${deliveryId} was not active`);
+  return toDelivery(row);
 }
