@@ -42,7 +42,15 @@ export const APP_SERVICES: AppService[] = [
   appService('inventory-service', 8083, { PGDATABASE: 'inventory_db' }),
   // A local stack has few drivers and short test orders: a paid order waits 20 s (not the
   // production default of 2 min) for a free driver before delivery.failed NO_DRIVER_AVAILABLE.
-  appService('delivery-service', 8084, { PGDATABASE: 'delivery_db', DRIVER_WAIT_MS: '20000' }),
+  // The simulated fleet drives every assigned driver and completes on arrival, 120 times faster than
+  // real time, so a quick-start order (2.4 km, 10 min handling) is DELIVERED about 8 s after assignment.
+  appService('delivery-service', 8084, {
+    PGDATABASE: 'delivery_db',
+    DRIVER_WAIT_MS: '20000',
+    FLEET_SIMULATION: 'on',
+    FLEET_SPEED_UP: '120',
+    FLEET_TICK_MS: '500',
+  }),
   // Local development: receivers on this machine (loopback, plain http) are allowed; never in a cluster.
   appService('webhook-service', 8085, {
     PGDATABASE: 'webhook_db',
