@@ -29,7 +29,7 @@ export const TOKEN_USAGE = `Usage: ./dispatch token --sub <customerId> [--role c
        ./dispatch token --rotate | --retire | --keys
 
 Prints a JWT (EdDSA, with the kid of its key) signed with the local stack's private key
-(.stack/secrets/token-signing-keys.json, mode 0600, created by ./dispatch up). The services hold
+(.stack/secrets/token-signing-keys.json, mode 0600, created by ./dispatch up or here). The services hold
 only the public keys (.stack/auth/jwks.json) and accept it:
   --sub   the subject; for a customer, the customerId they act as (1-128 characters)
   --role  customer (default) or admin (inventory, DLQ endpoints)

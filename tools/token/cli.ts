@@ -2,7 +2,7 @@ import { authEnv } from '@dispatch/platform';
 import { signToken } from '@dispatch/platform/token-issuer';
 import { runCli } from '../cli/flags';
 import { stackPaths } from '../stack/paths';
-import { readTokenKeys, retireTokenKeys, rotateTokenKeys } from '../stack/secrets';
+import { ensureTokenKeys, readTokenKeys, retireTokenKeys, rotateTokenKeys } from '../stack/secrets';
 import { parseTokenArgs, TOKEN_USAGE, TokenUsageError } from './args';
 
 /**
@@ -10,7 +10,7 @@ import { parseTokenArgs, TOKEN_USAGE, TokenUsageError } from './args';
  * newest private key `up` generated (the services hold only the public JWKS). Issuer, audience and
  * the maximum lifetime are the services' own defaults (authEnv), or AUTH_JWT_ISSUER /
  * AUTH_JWT_AUDIENCE / AUTH_MAX_TOKEN_LIFETIME when set, as the services read them.
- * `--rotate`, `--retire` and `--keys` manage the keys.
+ * `--rotate`, `--retire` and `--keys` manage the keys; all of them create the keys first if missing.
  */
 async function main(argv: string[]): Promise<number> {
   const maxLifetime = authEnv.AUTH_MAX_TOKEN_LIFETIME.parse(process.env.AUTH_MAX_TOKEN_LIFETIME);
@@ -21,6 +21,12 @@ async function main(argv: string[]): Promise<number> {
   }
   // DISPATCH_STACK_DIR: another stack's folder, as the testkit reads it (tests of this command).
   const stackDir = process.env.DISPATCH_STACK_DIR ?? stackPaths().stackDir;
+  // The same keys `up` makes, made here when missing (e.g. for docker compose, without the local stack).
+  if (ensureTokenKeys(stackDir).created) {
+    process.stderr.write(
+      'generated the local token signing key (.stack/secrets/token-signing-keys.json, mode 0600) and its public JWKS (.stack/auth/jwks.json)\n',
+    );
+  }
   switch (args.command) {
     case 'rotate': {
       const { added, keys } = rotateTokenKeys(stackDir);

@@ -107,7 +107,8 @@ export interface KeyFiles {
 
 /** Writes through a temporary file and a rename, so a reader never sees half a file. */
 function writeAtomically(file: string, text: string, mode: number): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // A folder for private keys is its owner's only; one for public keys may be read by anyone.
+  mkdirSync(path.dirname(file), { recursive: true, mode: mode & 0o044 ? 0o755 : 0o700 });
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(temporary, text, { mode, flag: 'wx' });
   chmodSync(temporary, mode); // the umask may have narrowed it; make it exact

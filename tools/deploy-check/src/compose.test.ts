@@ -20,7 +20,7 @@ import { configProblems, SERVICE_CONFIGS } from './service-configs';
 
 /** What an operator exports before `docker compose up` (docs/deploy.md); test values only. */
 const OPERATOR_ENV = {
-  AUTH_JWT_SECRET: 'compose-check-secret-compose-check-secret-0123',
+  AUTH_JWKS_PATH: '.stack/auth/jwks.json',
   POSTGRES_PASSWORD: 'compose-check-password',
   GRAFANA_ADMIN_PASSWORD: 'compose-check-grafana',
 };
@@ -75,18 +75,36 @@ describe('docker-compose.yml', () => {
     }
     expect(error).toBeInstanceOf(InterpolationError);
     expect((error as InterpolationError).problems.map((p) => p.variable).sort()).toEqual([
-      'AUTH_JWT_SECRET',
+      'AUTH_JWKS_PATH',
       'GRAFANA_ADMIN_PASSWORD',
       'POSTGRES_PASSWORD',
     ]);
     // Every secret-bearing variable is a required reference in the file itself, never a value.
     const raw = parse(text) as ComposeFile;
-    const secretKeys = ['AUTH_JWT_SECRET', 'PGPASSWORD', 'POSTGRES_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD'];
+    const secretKeys = ['PGPASSWORD', 'POSTGRES_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD'];
     for (const [name, service] of Object.entries(raw.services)) {
       for (const [key, value] of Object.entries(serviceEnvironment(service))) {
         if (secretKeys.includes(key)) expect(`${name} ${key}=${value}`).toMatch(/=\$\{[A-Z_]+:\?[^}]+\}$/);
       }
     }
+  });
+
+  test.each(SERVICE_CONFIGS)(
+    '$name: verifies tokens with the public JWKS only — no token secret, no signing key',
+    ({ name }) => {
+      const service = compose.services[name]!;
+      const env = serviceEnvironment(service);
+      expect(env.AUTH_JWKS_FILE).toBe('/etc/dispatch/auth/jwks.json');
+      expect(env).not.toHaveProperty('AUTH_JWT_SECRET');
+      expect(env).not.toHaveProperty('AUTH_SIGNING_KEYS_FILE');
+      expect(service.configs).toEqual([{ source: 'token-jwks', target: '/etc/dispatch/auth/jwks.json' }]);
+      expect(JSON.stringify(service)).not.toMatch(/secrets\/token-signing-keys|jwt-secret/);
+    },
+  );
+
+  test('the token-jwks config is the operator-given public JWKS file', () => {
+    expect(compose.configs?.['token-jwks']).toEqual({ file: '.stack/auth/jwks.json' });
+    expect(text).toMatch(/token-jwks:\n\s+file: \$\{AUTH_JWKS_PATH:\?/);
   });
 
   test.each(SERVICE_CONFIGS)('$name: built from the Dockerfile with SERVICE=$name', ({ name }) => {

@@ -15,7 +15,7 @@ describe('configProblems', () => {
   test('names variables the service does not read, and values it would reject', () => {
     expect(
       configProblems(order.schema, {
-        AUTH_JWT_SECRET: 'x'.repeat(40),
+        AUTH_JWKS_FILE: '/etc/dispatch/auth/jwks.json',
         KAFKA_BROKER: 'kafka:9092',
         KAFKA_BROKERS: 'kafka',
       }),
@@ -25,8 +25,11 @@ describe('configProblems', () => {
     ]);
   });
 
-  test('a missing auth secret fails through the schema refinement', () => {
+  test('missing token keys fail through the schema refinement; the old HS256 secret is refused', () => {
     expect(requiredEnvKeys(order.schema)).toEqual([]);
-    expect(configProblems(order.schema, {}).join('\n')).toMatch(/AUTH_JWT_SECRET/);
+    expect(configProblems(order.schema, {}).join('\n')).toMatch(/AUTH_JWKS_URL: set exactly one/);
+    expect(
+      configProblems(order.schema, { AUTH_JWKS_FILE: '/etc/dispatch/auth/jwks.json', AUTH_JWT_SECRET: 'x'.repeat(40) }),
+    ).toEqual([expect.stringMatching(/^AUTH_JWT_SECRET: HS256 shared secrets are no longer accepted/)]);
   });
 });
