@@ -40,7 +40,7 @@ export interface Container {
     seccompProfile?: { type: string };
     privileged?: boolean;
   };
-  volumeMounts?: { name: string; mountPath: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 
 export interface PodSpec {

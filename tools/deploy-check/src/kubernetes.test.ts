@@ -28,9 +28,10 @@ function template(file: string, values: Record<string, string> = {}): KubeObject
 }
 const SECRETS_TEMPLATE = 'base/secret.template.yaml';
 const INFRA_TEMPLATE = 'overlays/prod/dispatch-infra.template.yaml';
+/** The issuer's public keys, a ConfigMap the operator creates (token-jwks.template.yaml). */
+const JWKS_TEMPLATE = 'base/token-jwks.template.yaml';
 /** Stand-ins for the values the operator generates (the templates leave them empty). */
 const OPERATOR_SECRETS = {
-  AUTH_JWT_SECRET: 'k8s-check-secret-k8s-check-secret-k8s-check',
   PGPASSWORD: 'k8s-check-password',
 };
 
@@ -56,7 +57,17 @@ test('the Secret templates are valid Secrets without values for the secrets', ()
     expect(validator.validate(secret!)).toEqual([]);
   }
   const secrets = parseManifests(readFileSync(path.join(K8S_DIR, SECRETS_TEMPLATE), 'utf8'))[0]!;
-  expect(Object.values(secrets.stringData as Record<string, string>)).toEqual(['', '']);
+  expect(Object.values(secrets.stringData as Record<string, string>)).toEqual(['']);
+});
+
+test('the token JWKS template is a valid ConfigMap holding an empty, public-only JWKS', () => {
+  const [jwks] = parseManifests(readFileSync(path.join(K8S_DIR, JWKS_TEMPLATE), 'utf8'));
+  expect(validator.validate(jwks!)).toEqual([]);
+  expect(jwks).toMatchObject({
+    kind: 'ConfigMap',
+    metadata: { name: 'dispatch-token-jwks', namespace: 'dispatch' },
+  });
+  expect(JSON.parse((jwks!.data as Record<string, string>)['jwks.json']!)).toEqual({ keys: [] });
 });
 
 describe.each(OVERLAYS)('k8s/$name', (overlay) => {
@@ -97,6 +108,41 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
       expect(configProblems(s.schema, env)).toEqual([]);
     },
   );
+
+  test.each(SERVICE_CONFIGS)(
+    '$name: verifies tokens with the public JWKS only, mounted read-only; no token secret or signing key',
+    (s) => {
+      const c = container(s.name);
+      const { env } = resolveEnv(c, valueSources(objects, overlay.external));
+      expect(env).toMatchObject({
+        AUTH_JWKS_FILE: '/etc/dispatch/auth/jwks.json',
+        AUTH_JWT_ISSUER: 'dispatch',
+        AUTH_JWT_AUDIENCE: 'dispatch-api',
+        AUTH_MAX_TOKEN_LIFETIME: '24h',
+      });
+      expect(env).not.toHaveProperty('AUTH_JWT_SECRET');
+      const mount = (c.volumeMounts ?? []).find((m) => m.name === 'token-jwks');
+      expect(mount).toEqual({ name: 'token-jwks', mountPath: '/etc/dispatch/auth', readOnly: true });
+      const pod = (deployment(s.name)!.spec as { template: { spec: { volumes: Record<string, unknown>[] } } })
+        .template.spec;
+      expect(pod.volumes.find((v) => v.name === 'token-jwks')).toEqual({
+        name: 'token-jwks',
+        configMap: { name: 'dispatch-token-jwks', optional: true },
+      });
+    },
+  );
+
+  test('no rendered object or template carries a token secret or private key material', () => {
+    const texts = [
+      ...objects.map((o) => JSON.stringify(o)),
+      ...[SECRETS_TEMPLATE, INFRA_TEMPLATE, JWKS_TEMPLATE].map((f) =>
+        readFileSync(path.join(K8S_DIR, f), 'utf8'),
+      ),
+    ];
+    for (const text of texts) {
+      expect(text).not.toMatch(/AUTH_JWT_SECRET|PRIVATE KEY|"d"\s*:|token-signing-keys/);
+    }
+  });
 
   test('every pod is non-root, unprivileged, RuntimeDefault seccomp; services and jobs read-only', () => {
     const problems = workloads(objects).flatMap((w) =>
