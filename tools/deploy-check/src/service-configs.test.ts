@@ -29,7 +29,10 @@ describe('configProblems', () => {
     expect(requiredEnvKeys(order.schema)).toEqual([]);
     expect(configProblems(order.schema, {}).join('\n')).toMatch(/AUTH_JWKS_URL: set exactly one/);
     expect(
-      configProblems(order.schema, { AUTH_JWKS_FILE: '/etc/dispatch/auth/jwks.json', AUTH_JWT_SECRET: 'x'.repeat(40) }),
+      configProblems(order.schema, {
+        AUTH_JWKS_FILE: '/etc/dispatch/auth/jwks.json',
+        AUTH_JWT_SECRET: 'x'.repeat(40),
+      }),
     ).toEqual([expect.stringMatching(/^AUTH_JWT_SECRET: HS256 shared secrets are no longer accepted/)]);
   });
 });
