@@ -10,7 +10,16 @@ import {
   serviceUrl,
   tokenFor,
 } from '@dispatch/testkit';
-import { admin, createItem, expectStatus, http, orderBody, readOrder, uniqueId } from './support/api';
+import {
+  admin,
+  createItem,
+  expectStatus,
+  FAR_FROM_DEPOT_ADDRESS,
+  http,
+  orderBody,
+  readOrder,
+  uniqueId,
+} from './support/api';
 import {
   type CollectedSpan,
   dbSystemOf,
@@ -46,7 +55,8 @@ const TRACED: ServiceName[] = [
 ];
 
 /** The events whose processing each service must show in the order's trace (the happy path). */
-const PROCESSED_IN_TRACE: Record<ServiceName, string[]> = {
+/** (webhook-service is not traced here: it is not a step of the saga.) */
+const PROCESSED_IN_TRACE: Partial<Record<ServiceName, string[]>> = {
   'inventory-service': ['order.created'],
   'payment-service': ['order.created', 'inventory.reserved'],
   'delivery-service': ['order.created', 'payment.authorized'],
@@ -181,7 +191,14 @@ describe('distributed tracing', () => {
     const customerId = uniqueId('e2e-trace-customer');
     const created = await http<{ orderId: string }>('POST', `${serviceUrl('order-service')}/api/orders`, {
       token: await tokenFor(customerId),
-      body: orderBody(customerId, [{ itemId: item.itemId, quantity: 1, unitPrice: '9.90' }]),
+      // Far away: the local stack's simulated fleet is still driving while the test waits for
+      // DELIVERY_ASSIGNED and reads the trace; afterAll completes the delivery.
+      body: orderBody(
+        customerId,
+        [{ itemId: item.itemId, quantity: 1, unitPrice: '9.90' }],
+        'EUR',
+        FAR_FROM_DEPOT_ADDRESS,
+      ),
       headers: { traceparent: context.header },
     });
     expectStatus(created, 201, 'POST /api/orders');
@@ -222,7 +239,9 @@ describe('distributed tracing', () => {
     for (const service of TRACED) {
       const consumerSpans = spans.filter((s) => s.service === service && s.kind === 'CONSUMER');
       expect(consumerSpans.every((s) => /^raw\.[a-z]+-events process$/.test(s.name))).toBe(true);
-      expect(processedEvents(spans, service)).toEqual(expect.arrayContaining(PROCESSED_IN_TRACE[service]));
+      expect(processedEvents(spans, service)).toEqual(
+        expect.arrayContaining(PROCESSED_IN_TRACE[service] ?? []),
+      );
     }
 
     // ...and the stores' client spans under them.
