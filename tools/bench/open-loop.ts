@@ -7,6 +7,7 @@ import {
   type CatalogueItem,
   createItem,
   type Driver,
+  FAR_FROM_DEPOT_ADDRESS,
   listDrivers,
   mapConcurrently,
   metricSum,
@@ -303,7 +304,14 @@ async function runStep(ctx: Context, rate: number): Promise<StepResult> {
     const customer = customers[index % customers.length]!;
     const item = items[index % items.length]!;
     const body = JSON.stringify(
-      orderBody(customer.customerId, [{ itemId: item.itemId, quantity: 1, unitPrice: item.unitPrice }]),
+      // Far from the depot: drivers stay busy until the run completes them, as without the simulated
+      // fleet, so the results compare with earlier runs.
+      orderBody(
+        customer.customerId,
+        [{ itemId: item.itemId, quantity: 1, unitPrice: item.unitPrice }],
+        'EUR',
+        FAR_FROM_DEPOT_ADDRESS,
+      ),
     );
     const post = client
       .request('POST', ordersUrl, { token: customer.token, body, timeoutMs: POST_TIMEOUT_MS })

@@ -115,12 +115,39 @@ export interface CreatedOrder {
   createdAt: string;
 }
 
-export function orderBody(customerId: string, items: OrderLine[], currency = 'EUR') {
+/** The tests' usual address: 2.4 km from the depot, delivered by the local stack's fleet ~8 s after assignment. */
+export const NEAR_DEPOT_ADDRESS = {
+  line1: '1 Test Street',
+  city: 'London',
+  postcode: 'EC1A 1BB',
+  lat: 51.52,
+  lng: -0.1,
+};
+
+/**
+ * An address ~530 km from the depot (Edinburgh). The local stack's simulated fleet (120× real time)
+ * needs over 10 minutes to get there, so an order sent here stays DELIVERY_ASSIGNED for as long as a
+ * test needs it to, and it is the test that completes it (POST …/complete), as before the fleet.
+ */
+export const FAR_FROM_DEPOT_ADDRESS = {
+  line1: '1 Far Street',
+  city: 'Edinburgh',
+  postcode: 'EH1 1AA',
+  lat: 55.9533,
+  lng: -3.1883,
+};
+
+export function orderBody(
+  customerId: string,
+  items: OrderLine[],
+  currency = 'EUR',
+  deliveryAddress: typeof NEAR_DEPOT_ADDRESS = NEAR_DEPOT_ADDRESS,
+) {
   return {
     customerId,
     currency,
     items,
-    deliveryAddress: { line1: '1 Test Street', city: 'London', postcode: 'EC1A 1BB', lat: 51.52, lng: -0.1 },
+    deliveryAddress,
     paymentMethod: { type: 'card', token: 'tok_visa' },
   };
 }

@@ -1,9 +1,4 @@
-import {
-  type AnyEvent,
-  type OrderStatus,
-  parseEnvelope,
-  serializeEnvelope,
-} from '@dispatch/contracts';
+import { type AnyEvent, type OrderStatus, parseEnvelope, serializeEnvelope } from '@dispatch/contracts';
 import {
   createEventProducer,
   createKafka,
@@ -69,8 +64,12 @@ export async function placeOrderPaidWith(
   items: OrderLine[],
   cardToken: CardToken,
   token?: string,
+  deliveryAddress?: Parameters<typeof orderBody>[3],
 ): Promise<CreatedOrder> {
-  const body = { ...orderBody(customerId, items), paymentMethod: { type: 'card', token: cardToken } };
+  const body = {
+    ...orderBody(customerId, items, 'EUR', deliveryAddress),
+    paymentMethod: { type: 'card', token: cardToken },
+  };
   const answer = await postOrder(customerId, body, { token: token ?? (await tokenFor(customerId)) });
   expectStatus(answer, 201, 'POST /api/orders');
   return answer.body;
