@@ -28,3 +28,4 @@ export {
 export { openSse, type SseClient, type SseFrame } from './sse';
 export { type StackAddresses, stackAddresses } from './stack';
 export { createTestIssuer, localSigningKey, localSigningKeysFile, type TestIssuer, tokenFor } from './tokens';
+export { type ReceivedRequest, type Responder, WebhookReceiver } from './webhook-receiver';

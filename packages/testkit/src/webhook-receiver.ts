@@ -17,10 +17,10 @@ export type Responder = (
 ) => { status: number; headers?: Record<string, string> };
 
 /**
- * A real HTTP receiver on loopback: every request is recorded with its raw body (what a signature is
+ * A real HTTP receiver on loopback (webhook tests): every request is recorded with its raw body (what a signature is
  * computed over), and each path answers as its responder says (200 by default).
  */
-export class Receiver {
+export class WebhookReceiver {
   readonly requests: ReceivedRequest[] = [];
   private readonly responders = new Map<string, Responder>();
   private constructor(
@@ -28,8 +28,8 @@ export class Receiver {
     readonly base: string,
   ) {}
 
-  static async start(): Promise<Receiver> {
-    let receiver: Receiver | undefined;
+  static async start(): Promise<WebhookReceiver> {
+    let receiver: WebhookReceiver | undefined;
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -50,7 +50,7 @@ export class Receiver {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    receiver = new Receiver(server, `http://127.0.0.1:${port}`);
+    receiver = new WebhookReceiver(server, `http://127.0.0.1:${port}`);
     return receiver;
   }
 

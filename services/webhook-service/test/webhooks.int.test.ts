@@ -20,13 +20,14 @@ import {
   createTestIssuer,
   dropTestDatabase,
   eventually,
+  type ReceivedRequest,
   stackAddresses,
+  WebhookReceiver,
 } from '@dispatch/testkit';
 import { type WebhookConfig, webhookConfigSchema } from '../src/config';
 import { pinnedLookup, sendWebhook } from '../src/dispatch/send';
 import { EVENT_ID_HEADER, parseSignatureHeader, verifySignature } from '../src/domain/signature';
 import { webhookService } from '../src/service';
-import { type ReceivedRequest, Receiver } from './receiver';
 
 jest.setTimeout(120_000);
 
@@ -92,7 +93,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   let service: RunningService;
   let base: string;
   let admin: string;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   let producer: EventProducer;
 
   const start = async () => {
@@ -104,7 +105,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     await commitGroupAtEnd(groupId, RAW_TOPICS);
     await start();
     admin = await issuer.sign('ops', 'admin');
-    receiver = await Receiver.start();
+    receiver = await WebhookReceiver.start();
     producer = createEventProducer(
       createKafka({ brokers: addresses.kafkaBrokers, clientId: groupId, logger }),
       {
@@ -452,9 +453,9 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
 });
 
 describe('the connection-time SSRF check (real sockets)', () => {
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   beforeAll(async () => {
-    receiver = await Receiver.start();
+    receiver = await WebhookReceiver.start();
   });
   afterAll(() => receiver.close());
 
