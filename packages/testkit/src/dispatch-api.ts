@@ -147,7 +147,8 @@ export function orderBody(
     customerId,
     currency,
     items,
-    deliveryAddress,
+    // A copy: callers (the hostile-input corpus) mutate the body they get.
+    deliveryAddress: { ...deliveryAddress },
     paymentMethod: { type: 'card', token: 'tok_visa' },
   };
 }
