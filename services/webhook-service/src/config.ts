@@ -49,6 +49,8 @@ export const webhookConfigSchema = requireAuth(
     WEBHOOK_DISABLE_MIN_FAILING_MS: ms(0).default(6 * 3_600_000),
     /** An event whose cause never arrives is released to the endpoints after this long. */
     WEBHOOK_HOLD_MAX_MS: ms(0).default(60_000),
+    /** Finished deliveries (with their attempts) and their events are kept this long, then dropped. */
+    WEBHOOK_RETENTION_MS: ms(60_000).default(30 * 86_400_000),
     /** How long a rotated-out secret keeps signing, unless the rotation asks otherwise. */
     WEBHOOK_ROTATION_OVERLAP_DEFAULT_MS: ms(0)
       .max(7 * 86_400_000)

@@ -18,6 +18,7 @@ import { addWebhookRoutes } from './http/routes';
 import { createWebhookMetrics, type WebhookMetrics } from './metrics';
 import { queueStats } from './store/endpoints';
 import { MIGRATIONS_DIR } from './store/migrations';
+import { pruneFinished } from './store/retention';
 
 export interface WebhookServiceOptions {
   /** Consume Kafka (default true). */
@@ -119,9 +120,20 @@ export function webhookService(config: WebhookConfig, opts: WebhookServiceOption
             onQueued: wake,
           }),
       });
+      const prune = startPeriodicTask({
+        name: 'webhook-retention',
+        intervalMs: 600_000,
+        logger: ctx.logger.child({ task: 'webhook-retention' }),
+        run: async () => {
+          const dropped = await pruneFinished(pool, config.WEBHOOK_RETENTION_MS);
+          if (dropped.deliveries + dropped.events + dropped.orders > 0) {
+            ctx.logger.info(dropped, 'dropped finished webhook deliveries past their retention');
+          }
+        },
+      });
       // Deliveries already due (queued before a restart) go out at once.
       dispatcher.wake();
-      return [dispatcher, sweep];
+      return [dispatcher, sweep, prune];
     },
   };
 }

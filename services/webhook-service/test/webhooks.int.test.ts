@@ -28,6 +28,7 @@ import { type WebhookConfig, webhookConfigSchema } from '../src/config';
 import { pinnedLookup, sendWebhook } from '../src/dispatch/send';
 import { EVENT_ID_HEADER, parseSignatureHeader, verifySignature } from '../src/domain/signature';
 import { webhookService } from '../src/service';
+import { pruneFinished } from '../src/store/retention';
 
 jest.setTimeout(120_000);
 
@@ -449,6 +450,27 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     });
     expect(receiver.at('/redirected')).toHaveLength(0);
     await call('PATCH', `/api/webhooks/${hook.id}`, { enabled: false });
+  });
+
+  it('drops finished deliveries and their events past the retention, never pending ones', async () => {
+    const pool = service.ctx.pool!;
+    const count = async (sql: string) => Number((await pool.query<{ n: string }>(sql)).rows[0]!.n);
+    const pending = await count("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'");
+    expect(
+      await count("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'delivered'"),
+    ).toBeGreaterThan(0);
+    // Everything finished is older than 0 ms; run until a pass finds nothing more.
+    for (;;) {
+      const dropped = await pruneFinished(pool, 0, 100);
+      if (dropped.deliveries + dropped.events + dropped.orders === 0) break;
+    }
+    expect(await count("SELECT count(*) AS n FROM webhook_deliveries WHERE state <> 'pending'")).toBe(0);
+    expect(await count("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'")).toBe(pending);
+    const unreferenced = `SELECT count(*) AS n FROM webhook_events e WHERE e.released_at IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.event_id)`;
+    expect(await count(unreferenced)).toBe(0);
+    // The events of pending deliveries stay.
+    expect(await count('SELECT count(DISTINCT event_id) AS n FROM webhook_deliveries')).toBeGreaterThan(0);
   });
 });
 
