@@ -452,6 +452,29 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     await call('PATCH', `/api/webhooks/${hook.id}`, { enabled: false });
   });
 
+  it('two instances share the queue: every delivery is sent once', async () => {
+    const second = await startService({
+      ...webhookService(config, { consumers: false }),
+      port: 0,
+      host: '127.0.0.1',
+    });
+    try {
+      const hook = await register('/shared', ['order.created']);
+      receiver.on('/shared', () => ({ status: 200 }));
+      const events = Array.from({ length: 24 }, () => sampleEvents('happy')[0]!);
+      await publish(events);
+      await eventually(async () => {
+        const listed = await deliveries(hook.id);
+        expect(listed.filter((d) => d.state === 'delivered')).toHaveLength(24);
+      });
+      const got = of('/shared', events).map(eventIdOf);
+      expect(got.sort()).toEqual(events.map((e) => e.eventId).sort());
+      expect((await deliveries(hook.id)).every((d) => d.attemptCount === 1)).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('drops finished deliveries and their events past the retention, never pending ones', async () => {
     const pool = service.ctx.pool!;
     const count = async (sql: string) => Number((await pool.query<{ n: string }>(sql)).rows[0]!.n);
