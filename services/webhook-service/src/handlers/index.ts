@@ -1,8 +1,8 @@
 import { consumedTopics } from '@dispatch/contracts';
 import { type BatchHandler, type Logger, pgBatchHandler, withTransaction } from '@dispatch/platform';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { WebhookMetrics } from '../metrics';
-import { listEnabledEndpoints } from '../store/endpoints';
+import { type Endpoint, listEnabledEndpoints } from '../store/endpoints';
 import { admitEvent, lockOrders, releaseStale, staleHeldOrders } from '../store/events';
 
 export const CONSUMED_TOPICS = [...consumedTopics('webhook-service')];
@@ -18,7 +18,8 @@ export function createBatchHandler(deps: {
   metrics: WebhookMetrics;
   onQueued?: () => void;
 }): BatchHandler {
-  let endpoints: Awaited<ReturnType<typeof listEnabledEndpoints>> = [];
+  // Per transaction: batches of different lanes run at once, each with its own read of the endpoints.
+  const endpointsOf = new WeakMap<PoolClient, Endpoint[]>();
   return pgBatchHandler({
     pool: deps.pool,
     inboxConsumer: 'webhook-service',
@@ -28,10 +29,10 @@ export function createBatchHandler(deps: {
         events.map((e) => e.orderId),
       );
       // Read once per batch, after the locks: a registration that committed before is seen.
-      endpoints = await listEnabledEndpoints(tx);
+      endpointsOf.set(tx, await listEnabledEndpoints(tx));
     },
     step: async ({ tx, event, afterCommit }) => {
-      const n = await admitEvent(tx, event, endpoints);
+      const n = await admitEvent(tx, event, endpointsOf.get(tx) ?? (await listEnabledEndpoints(tx)));
       if (n > 0) {
         afterCommit(() => {
           deps.metrics.eventsReleased.inc({ how: 'causal' }, n);
