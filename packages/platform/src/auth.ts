@@ -312,7 +312,7 @@ export function createTokenVerifier(cfg: AuthConfig, opts: TokenVerifierOptions 
     }
     if (typeof header.alg !== 'string' || !(TOKEN_ALGORITHMS as readonly string[]).includes(header.alg)) {
       throw refused(
-        `The token is signed with ${typeof header.alg === 'string' ? header.alg : 'no algorithm'}; only ${TOKEN_ALGORITHMS.join(' and ')} are accepted.`,
+        `The token is signed with ${typeof header.alg === 'string' ? header.alg.slice(0, 32) : 'no algorithm'}; only ${TOKEN_ALGORITHMS.join(' and ')} are accepted.`,
       );
     }
     if (typeof header.kid !== 'string' || !KID.test(header.kid)) {
