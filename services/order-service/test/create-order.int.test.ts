@@ -391,8 +391,16 @@ describe('POST /api/orders refuses bad input and writes nothing', () => {
       errors: ['items.0.unitPrice'],
     },
     {
-      name: 'unitPrice as a number',
-      body: withLine({ unitPrice: 12.5 }),
+      // A JSON number is accepted (the seed's shape), but only with at most two decimals.
+      name: 'unitPrice as a number with three decimals',
+      body: withLine({ unitPrice: 12.345 }),
+      status: 400,
+      code: 'validation-failed',
+      errors: ['items.0.unitPrice'],
+    },
+    {
+      name: 'unitPrice as a negative number',
+      body: withLine({ unitPrice: -12.5 }),
       status: 400,
       code: 'validation-failed',
       errors: ['items.0.unitPrice'],
@@ -775,6 +783,41 @@ describe('POST /api/orders creates an order', () => {
     expect(parsed.event.payload.totalAmount).toBe('25.00');
     expect(parsed.event.payload.items).toEqual(body.items);
     expect(parsed.event.payload.items[1]).not.toHaveProperty('unitPrice');
+  });
+
+  it("accepts the seed's money as JSON numbers: stored, answered and published as canonical strings", async () => {
+    const customer = customerId();
+    const body = {
+      ...orderBody(customer),
+      items: [
+        { itemId: 'it-order-service-beans', quantity: 2, unitPrice: 12.5 },
+        { itemId: 'it-order-service-frother', quantity: 1, unitPrice: 39.99 },
+      ],
+    };
+    const reply = await postOrder(body, await customerToken(customer));
+    expect(reply.status).toBe(201);
+    expect(reply.json).toMatchObject({ customerId: customer, totalAmount: '64.99', status: 'CREATED' });
+    const orderId = String(reply.json.orderId);
+
+    const lines = await svc.db.query(
+      'SELECT item_id, unit_price::text FROM order_lines WHERE order_id = $1 ORDER BY line_no',
+      [orderId],
+    );
+    expect(lines.rows).toEqual([
+      { item_id: 'it-order-service-beans', unit_price: '12.50' },
+      { item_id: 'it-order-service-frother', unit_price: '39.99' },
+    ]);
+    const outbox = await svc.db.query<{ payload: { payload: { items: unknown[]; totalAmount: unknown } } }>(
+      'SELECT payload FROM outbox WHERE message_key = $1',
+      [orderId],
+    );
+    expect(outbox.rows[0]?.payload.payload).toMatchObject({
+      totalAmount: '64.99',
+      items: [
+        { itemId: 'it-order-service-beans', quantity: 2, unitPrice: '12.50' },
+        { itemId: 'it-order-service-frother', quantity: 1, unitPrice: '39.99' },
+      ],
+    });
   });
 
   it('lets an admin order for any customer', async () => {
