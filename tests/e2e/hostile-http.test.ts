@@ -143,6 +143,14 @@ const ROUTES: Route[] = [
   {
     service: 'delivery-service',
     method: 'POST',
+    template: '/api/drivers/{id}/position',
+    auth: 'admin',
+    id: (n) => `${RUN}-d${n}`,
+    body: () => ({ lat: 51.5, lng: -0.1 }),
+  },
+  {
+    service: 'delivery-service',
+    method: 'POST',
     template: '/api/deliveries/{id}/complete',
     auth: 'admin',
     id: (n) => `${RUN}-o${n}`,
