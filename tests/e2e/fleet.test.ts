@@ -1,4 +1,4 @@
-import { eventually, requireRunningServices, serviceUrl, tokenFor } from '../../packages/testkit/src';
+import { eventually, requireRunningServices, serviceUrl, tokenFor } from '@dispatch/testkit';
 import {
   admin,
   createItem,
