@@ -142,10 +142,19 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
+  // Each test's endpoints select only its own customer's orders: other tests (and the stack) publish
+  // order events on the same topics at the same time.
+  let customer = '';
+  beforeEach(() => {
+    customer = `customer-webhook-${shortId()}`;
+  });
+  const order = () => sampleEvents('happy', { customerId: customer });
+
   async function register(path: string, eventTypes: string[], extra: Record<string, unknown> = {}) {
     const res = await call<Webhook>('POST', '/api/webhooks', {
       url: receiver.url(path),
       eventTypes,
+      customerId: customer,
       ...extra,
     });
     expect(res.status).toBe(201);
@@ -232,8 +241,8 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
 
   it('delivers every selected event signed, with its event id, each order in causal order', async () => {
     const hook = await register('/signed', ['order.created', 'inventory.reserved', 'payment.authorized']);
-    const a = sampleEvents('happy').slice(0, 3); // order.created → inventory.reserved → payment.authorized
-    const b = sampleEvents('happy').slice(0, 3);
+    const a = order().slice(0, 3); // order.created → inventory.reserved → payment.authorized
+    const b = order().slice(0, 3);
     // Effects published before their causes (they sit on other topics): still delivered cause first.
     await publish([a[2]!, b[1]!, a[1]!]);
     await publish([a[0]!, b[0]!, b[2]!]);
@@ -260,7 +269,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   });
 
   it('selects by event type and customer', async () => {
-    const events = sampleEvents('happy').slice(0, 2);
+    const events = order().slice(0, 2);
     const customerId = (events[0]!.payload as { customerId: string }).customerId;
     const mine = await register('/mine', ['inventory.reserved'], { customerId });
     const others = await register('/others', ['inventory.reserved'], { customerId: 'customer-nobody' });
@@ -274,7 +283,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
 
   it('retries after 500s with backoff, and holds the order’s next event until the first is delivered', async () => {
     const hook = await register('/flaky', ['order.created', 'inventory.reserved']);
-    const events = sampleEvents('happy').slice(0, 2);
+    const events = order().slice(0, 2);
     receiver.on('/flaky', (r, nth) => ({
       status: nth <= 2 && eventIdOf(r) === events[0]!.eventId ? 500 : 200,
     }));
@@ -305,7 +314,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
 
   it('survives a restart mid-retry: the pending delivery goes out from the new process', async () => {
     const hook = await register('/restart', ['order.created']);
-    const [created] = sampleEvents('happy');
+    const [created] = order();
     let up = false;
     receiver.on('/restart', () => ({ status: up ? 204 : 503 }));
     await publish([created!]);
@@ -332,8 +341,8 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     const hook = await register('/gone', ['order.created']);
     const witness = await register('/witness', ['order.created']);
     receiver.on('/gone', () => ({ status: 410 }));
-    const [a] = sampleEvents('happy');
-    const [b] = sampleEvents('happy');
+    const [a] = order();
+    const [b] = order();
     await publish([a!]);
     await eventually(async () => {
       const res = await call<Webhook>('GET', `/api/webhooks/${hook.id}`);
@@ -360,7 +369,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   it('repeated failures disable the endpoint after the threshold', async () => {
     const hook = await register('/down', ['order.created']);
     receiver.on('/down', () => ({ status: 500 }));
-    await publish([sampleEvents('happy')[0]!]);
+    await publish([order()[0]!]);
     await eventually(
       async () => {
         const res = await call<Webhook & { consecutiveFailures: number }>('GET', `/api/webhooks/${hook.id}`);
@@ -382,7 +391,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).not.toBe(hook.secret);
     expect(new Date(rotated.body.previousSecretExpiresAt).getTime()).toBeGreaterThan(Date.now() + 3_500_000);
-    const [first] = sampleEvents('happy');
+    const [first] = order();
     await publish([first!]);
     const r1 = await eventually(() => {
       const [r] = of('/rotate', [first!]);
@@ -400,7 +409,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
       { overlapSeconds: 0 },
     );
     expect(again.body.previousSecretExpiresAt).toBeNull();
-    const [second] = sampleEvents('happy');
+    const [second] = order();
     await publish([second!]);
     const r2 = await eventually(() => {
       const [r] = of('/rotate', [second!]);
@@ -414,7 +423,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
 
   it('redelivers a delivered event as a new delivery with the same event id', async () => {
     const hook = await register('/redeliver', ['order.created']);
-    const [created] = sampleEvents('happy');
+    const [created] = order();
     await publish([created!]);
     const first = await eventually(async () => {
       const [d] = await deliveries(hook.id);
@@ -442,7 +451,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   it('never follows a redirect', async () => {
     const hook = await register('/redirect', ['order.created']);
     receiver.on('/redirect', () => ({ status: 302, headers: { location: receiver.url('/redirected') } }));
-    const [created] = sampleEvents('happy');
+    const [created] = order();
     await publish([created!]);
     await eventually(async () => {
       const [d] = await deliveries(hook.id);
@@ -461,7 +470,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     try {
       const hook = await register('/shared', ['order.created']);
       receiver.on('/shared', () => ({ status: 200 }));
-      const events = Array.from({ length: 24 }, () => sampleEvents('happy')[0]!);
+      const events = Array.from({ length: 24 }, () => order()[0]!);
       await publish(events);
       await eventually(async () => {
         const listed = await deliveries(hook.id);
@@ -477,6 +486,8 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
 
   it('drops finished deliveries and their events past the retention, never pending ones', async () => {
     const pool = service.ctx.pool!;
+    // Nothing new is queued or sent meanwhile: every endpoint disabled.
+    await pool.query("UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'admin'");
     const count = async (sql: string) => Number((await pool.query<{ n: string }>(sql)).rows[0]!.n);
     const pending = await count("SELECT count(*) AS n FROM webhook_deliveries WHERE state = 'pending'");
     expect(
