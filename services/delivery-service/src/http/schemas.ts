@@ -43,22 +43,6 @@ export const driverPageSchema = z.object({
 
 export const orderParamsSchema = z.object({ orderId: idSchema });
 
-/** POST /api/drivers/{driverId}/position: where the driver is now (WGS84 degrees), as a driver app sends it. */
-export const positionBodySchema = z.object({
-  lat: z.number().min(-90).max(90),
-  lng: z.number().min(-180).max(180),
-});
-
-export const positionResponseSchema = z.object({
-  driverId: z.string(),
-  /** The delivery the position was recorded on, with the ETA recomputed from the position. */
-  delivery: z.lazy(() => deliverySchema),
-  /** Whether this report published an eta.updated (the ETA moved past the threshold, or the driver left). */
-  etaPublished: z.boolean(),
-  /** Within 20 m of the address; completing is still a separate POST …/complete (the hand-over). */
-  arrived: z.boolean(),
-});
-
 export const deliverySchema = z.object({
   deliveryId: z.string(),
   orderId: z.string(),
@@ -74,4 +58,20 @@ export const deliverySchema = z.object({
   driverPosition: z.object({ lat: z.number(), lng: z.number(), at: z.iso.datetime() }).nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
+});
+
+/** POST /api/drivers/{driverId}/position: where the driver is now (WGS84 degrees), as a driver app sends it. */
+export const positionBodySchema = z.object({
+  lat: z.number().min(-90).max(90),
+  lng: z.number().min(-180).max(180),
+});
+
+export const positionResponseSchema = z.object({
+  driverId: z.string(),
+  /** The delivery the position was recorded on, with the ETA recomputed from the position. */
+  delivery: deliverySchema,
+  /** Whether this report published an eta.updated (the ETA moved past the threshold, or the driver left). */
+  etaPublished: z.boolean(),
+  /** Within 20 m of the address; completing is still a separate POST …/complete (the hand-over). */
+  arrived: z.boolean(),
 });

@@ -67,25 +67,21 @@ export async function recordLockedPosition(
     throw new Error(`active delivery ${delivery.deliveryId} lacks its assignment data`);
   }
   const nextEta = etaFromPosition({ now, assignedAt, position, destination }, settings.etaModel);
-  // Phase by time, as the depot model has it: a driver reporting from the depot is still handling.
-  const nextPhase = deliveryPhase(now, assignedAt, settings.etaModel);
+  // Phase by the clock, as the depot model has it, and only ever forward: a driver reporting from the
+  // depot after the handling time is EN_ROUTE, and a delivery once EN_ROUTE stays so.
+  const phase = status === 'EN_ROUTE' ? 'EN_ROUTE' : deliveryPhase(now, assignedAt, settings.etaModel);
   const publish = shouldPublishEta({
     lastPublishedEta: estimatedDeliveryTime,
     nextEta,
     lastPhase: status,
-    // The phase only ever moves forward (a late ASSIGNED report after EN_ROUTE changes nothing).
-    nextPhase: status === 'EN_ROUTE' ? 'EN_ROUTE' : nextPhase,
+    nextPhase: phase,
     thresholdMs: settings.changeThresholdMs,
   });
   const arrived = hasArrived(position, destination);
   if (!publish) {
-    return {
-      delivery: await recordPosition(tx, delivery.deliveryId, position, now),
-      etaPublished: false,
-      arrived,
-    };
+    const recorded = await recordPosition(tx, delivery.deliveryId, position, now);
+    return { delivery: recorded, etaPublished: false, arrived };
   }
-  const phase = status === 'EN_ROUTE' ? 'EN_ROUTE' : nextPhase;
   const event = etaUpdatedEvent(
     { orderId: delivery.orderId, correlationId: delivery.correlationId, causationId: delivery.lastEventId },
     { deliveryId: delivery.deliveryId, driverId, driverName, phase, estimatedDeliveryTime: nextEta },
