@@ -6,7 +6,14 @@ describe('parseChaosArgs', () => {
       durationMs: 60_000,
       intervalMs: 10_000,
       concurrency: 10,
-      victims: ['query-api', 'order-service', 'payment-service', 'inventory-service', 'delivery-service'],
+      victims: [
+        'query-api',
+        'order-service',
+        'payment-service',
+        'inventory-service',
+        'delivery-service',
+        'webhook-service',
+      ],
       faults: [],
       orderTimeoutMs: 300_000,
     });
@@ -50,7 +57,7 @@ describe('parseChaosArgs', () => {
     [['--interval', '0'], '--interval must be a whole number from 1 to 600, got "0"'],
     [
       ['--victims', 'kafka'],
-      '--victims takes services from query-api, order-service, payment-service, inventory-service, delivery-service; unknown: "kafka"',
+      '--victims takes services from query-api, order-service, payment-service, inventory-service, delivery-service, webhook-service; unknown: "kafka"',
     ],
     [['--victims', 'order-service,'], 'unknown: ""'],
     [['--kill', 'all'], 'unknown argument "--kill"'],
