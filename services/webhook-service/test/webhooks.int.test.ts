@@ -484,6 +484,47 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     }
   });
 
+  it('refuses private, loopback and link-local endpoint URLs without the local-development settings', async () => {
+    const strict = await startService({
+      ...webhookService(
+        { ...config, WEBHOOK_ALLOW_PRIVATE_TARGETS: false, WEBHOOK_ALLOW_HTTP: false },
+        { consumers: false, dispatcher: false },
+      ),
+      port: 0,
+      host: '127.0.0.1',
+    });
+    try {
+      const post = async (url: string, extra: Record<string, unknown> = {}) => {
+        const res = await fetch(`http://127.0.0.1:${strict.port}/api/webhooks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url, eventTypes: ['order.created'], ...extra }),
+        });
+        return {
+          status: res.status,
+          body: (await res.json()) as { errors?: { path: string; message: string }[] },
+        };
+      };
+      for (const url of [
+        'https://127.0.0.1/hook',
+        'https://[::1]/hook',
+        'https://169.254.169.254/latest/meta-data',
+        'https://10.1.2.3/hook',
+        'https://[::ffff:192.168.0.1]/hook',
+        'https://localhost/hook',
+        receiver.url('/plain-http'),
+      ]) {
+        const res = await post(url);
+        expect([url, res.status, res.body.errors?.[0]?.path]).toEqual([url, 400, 'url']);
+      }
+      // A public address passes the check (registered disabled: nothing is sent to it).
+      const ok = await post('https://93.184.215.14/hook', { enabled: false, customerId: customer });
+      expect(ok.status).toBe(201);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('drops finished deliveries and their events past the retention, never pending ones', async () => {
     const pool = service.ctx.pool!;
     // Nothing new is queued or sent meanwhile: every endpoint disabled.
