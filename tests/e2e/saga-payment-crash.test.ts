@@ -1,10 +1,4 @@
-import {
-  eventually,
-  killService,
-  requireRunningServices,
-  restartService,
-  tokenFor,
-} from '@dispatch/testkit';
+import { eventually, killService, requireRunningServices, restartService, tokenFor } from '@dispatch/testkit';
 import { createItem, mapConcurrently, uniqueId } from './support/api';
 import {
   type Driver,

@@ -53,4 +53,3 @@ export function pgHealthCheck(
 ): HealthCheck {
   return { name, check: async () => void (await pool.query('SELECT 1')) };
 }
-
