@@ -87,6 +87,46 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
     expect(problems).toEqual([]);
   });
 
+  test('NetworkPolicies: default deny; each service receives only from the ingress controller and Prometheus, on its port, and reaches only its servers', () => {
+    interface Policy {
+      podSelector: { matchLabels?: Record<string, string> };
+      policyTypes: string[];
+      ingress?: {
+        from: { namespaceSelector?: { matchLabels: Record<string, string> } }[];
+        ports: { port: number }[];
+      }[];
+      egress?: { ports: { port: number }[]; to?: unknown[] }[];
+    }
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    const spec = (name: string) => findObject(policies, 'NetworkPolicy', name)?.spec as Policy | undefined;
+    expect(spec('default-deny')).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    const needs: Record<string, number[]> = {
+      'query-api': [6379, 9042, 9092],
+      'order-service': [5432, 6379, 9092],
+      'payment-service': [5432, 6379, 9092],
+      'inventory-service': [5432, 6379, 9092],
+      'delivery-service': [5432, 6379, 9092],
+      'webhook-service': [443, 5432, 6379, 9092],
+    };
+    for (const service of SERVICE_CONFIGS) {
+      const policy = spec(service.name);
+      expect(policy?.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': service.name });
+      expect(policy?.policyTypes).toEqual(['Ingress', 'Egress']);
+      const sources = policy?.ingress?.flatMap((rule) =>
+        rule.from.map((f) => f.namespaceSelector?.matchLabels),
+      );
+      expect(sources).toEqual([
+        { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+        { 'kubernetes.io/metadata.name': 'monitoring' },
+      ]);
+      expect(policy?.ingress?.flatMap((rule) => rule.ports.map((p) => p.port))).toEqual([service.port]);
+      const reach = (policy?.egress ?? [])
+        .flatMap((rule) => rule.ports.map((p) => p.port))
+        .sort((a, b) => a - b);
+      expect([service.name, reach]).toEqual([service.name, needs[service.name]]);
+    }
+  });
+
   test('everything is in the dispatch namespace', () => {
     const elsewhere = objects.filter((o) => o.kind !== 'Namespace' && o.metadata.namespace !== 'dispatch');
     expect(elsewhere.map((o) => `${o.kind} ${o.metadata.name}`)).toEqual([]);
