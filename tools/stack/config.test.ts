@@ -22,7 +22,14 @@ describe('loadStackConfig', () => {
       password: '',
       local: true,
     });
-    expect(config.postgres.databases).toEqual(['order_db', 'inventory_db', 'payment_db', 'delivery_db']);
+    expect(config.postgres.databases).toEqual([
+      'order_db',
+      'inventory_db',
+      'payment_db',
+      'delivery_db',
+      'webhook_db',
+    ]);
+    expect(config.postgres.roleSecretsDir).toMatch(/\/\.stack\/secrets\/postgres$/);
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', local: true });
   });
 

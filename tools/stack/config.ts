@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { ConfigError } from './errors';
+import { stackPaths } from './paths';
 
 /**
  * Where each server is, from the same environment variables the tests read (see
@@ -16,6 +18,8 @@ export interface StackConfig {
     password: string;
     local: boolean;
     databases: string[];
+    /** Where each service role's generated password is (tools/stack/postgres-roles.ts). */
+    roleSecretsDir: string;
   };
   redis: { url: string; local: boolean };
 }
@@ -25,7 +29,7 @@ export const LOCAL_CASSANDRA_PORT = 9042;
 export const LOCAL_PG_PORT = 5432;
 export const LOCAL_REDIS_PORT = 6379;
 
-export const SERVICE_DATABASES = ['order_db', 'inventory_db', 'payment_db', 'delivery_db'];
+export const SERVICE_DATABASES = ['order_db', 'inventory_db', 'payment_db', 'delivery_db', 'webhook_db'];
 export const QUERY_KEYSPACE = 'delivery_query';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -112,6 +116,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       // A Unix-socket directory (PGHOST=/var/run/postgresql) is local too.
       local: (isLoopbackHost(pgHost) || pgHost.startsWith('/')) && pgPort === LOCAL_PG_PORT,
       databases: SERVICE_DATABASES,
+      roleSecretsDir: path.join(stackPaths().stackDir, 'secrets', 'postgres'),
     },
     redis: { url: redisUrl, local: isLocalRedisUrl(redisUrl) },
   };

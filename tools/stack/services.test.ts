@@ -34,8 +34,14 @@ describe('APP_SERVICES', () => {
 });
 
 describe('serviceEnv', () => {
-  const config = loadStackConfig({ KAFKA_BROKERS: '127.0.0.1:9092', PGPASSWORD: 'pw' });
+  const base = loadStackConfig({ KAFKA_BROKERS: '127.0.0.1:9092', PGPASSWORD: 'superuser-pw' });
+  const rolesDir = mkdtempSync(path.join(tmpdir(), 'service-env-'));
+  const config = { ...base, postgres: { ...base.postgres, roleSecretsDir: rolesDir } };
   const secret = '/stack/auth/jwks.json';
+  beforeAll(() => {
+    writeFileSync(path.join(rolesDir, 'order-service.password'), 'order-pw\n');
+  });
+  afterAll(() => rmSync(rolesDir, { recursive: true, force: true }));
 
   it('gives the stack addresses, the public JWKS file, port and own database over the inherited environment', () => {
     const env = serviceEnv(orderService, config, secret, { PATH: '/bin', HOME: '/root' });
@@ -46,8 +52,8 @@ describe('serviceEnv', () => {
       KAFKA_BROKERS: '127.0.0.1:9092',
       PGHOST: '127.0.0.1',
       PGPORT: '5432',
-      PGUSER: 'postgres',
-      PGPASSWORD: 'pw',
+      PGUSER: 'order_service',
+      PGPASSWORD: 'order-pw',
       PGDATABASE: 'order_db',
       REDIS_URL: 'redis://127.0.0.1:6379',
       CASSANDRA_CONTACT_POINTS: '127.0.0.1:9042',
@@ -56,6 +62,16 @@ describe('serviceEnv', () => {
       AUTH_JWKS_FILE: secret,
     });
     expect(env).not.toHaveProperty('AUTH_JWT_SECRET');
+  });
+
+  it("never hands the launcher's superuser to a service: its own role, or no PostgreSQL credentials", () => {
+    const inherited = { PGUSER: 'postgres', PGPASSWORD: 'superuser-pw' };
+    expect(serviceEnv(orderService, config, secret, inherited)).toMatchObject({
+      PGUSER: 'order_service',
+      PGPASSWORD: 'order-pw',
+    });
+    const queryEnv = serviceEnv(queryApi, config, secret, inherited);
+    expect([queryEnv.PGUSER, queryEnv.PGPASSWORD]).toEqual([undefined, undefined]);
   });
 
   it('lifts the per-subject rate limits for the benchmark and the tests, unless the caller set them', () => {

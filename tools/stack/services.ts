@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { addressEnv, QUERY_KEYSPACE, type StackConfig } from './config';
 import { describeError } from './errors';
+import { postgresRoleEnv } from './postgres-roles';
 
 /**
  * The five Dispatch services (docs/design.md §1). `pnpm stack up` starts, after the servers are
@@ -95,7 +96,8 @@ export function findServices(repoRoot: string): ServiceLayout {
 /**
  * The environment a service (or an extra instance of it) runs with: the launcher's own
  * environment (PATH, HOME, ...) with the stack addresses, LOG_LEVEL, the local issuer's public
- * JWKS (AUTH_JWKS_FILE; never a signing key), its port and its database laid over it. A PGDATABASE
+ * JWKS (AUTH_JWKS_FILE; never a signing key), its port, its database and its own PostgreSQL role
+ * (PGUSER/PGPASSWORD from postgres-roles.ts; never the launcher's superuser) laid over it. A PGDATABASE
  * or keyspace the caller happens to have set never leaks into a service that does not own it, nor
  * does a token secret or another key source.
  */
@@ -118,7 +120,7 @@ export function serviceEnv(
   return {
     ...rest,
     ...Object.fromEntries(addressEnv(config)),
-    PGPASSWORD: config.postgres.password,
+    ...postgresRoleEnv(service, config.postgres),
     LOG_LEVEL: inherited.LOG_LEVEL ?? 'info',
     // Per-subject limits lifted far above the production defaults: the benchmark and the tests do all
     // their admin work (completions, read-model checks, polling) with one token.
