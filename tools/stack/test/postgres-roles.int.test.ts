@@ -191,7 +191,7 @@ describe("the stack's own service roles (made by ./dispatch up)", () => {
     const { rows } = await as(superuser.user, 'postgres', (c) =>
       c.query(
         `SELECT r.rolname, r.rolsuper, r.rolcreatedb, r.rolcreaterole,
-                array(SELECT datname FROM pg_database WHERE datdba = r.oid ORDER BY datname) AS owns
+                array(SELECT datname::text FROM pg_database WHERE datdba = r.oid ORDER BY datname) AS owns
          FROM pg_roles r WHERE r.rolname = ANY($1) ORDER BY r.rolname`,
         [stackRoles.map((r) => r.role)],
       ),
