@@ -2,9 +2,13 @@
 -- used by `./dispatch up` (tools/stack/postgres-roles.ts), docker-compose's postgres-init and the
 -- Kubernetes Job dispatch-postgres-roles (k8s/base/postgres-roles-job.yaml).
 --
--- Run it as a superuser (or the cluster's admin role), connected to the service's database, with two
--- session settings: dispatch.role (the role's name) and dispatch.password (its password), e.g.
---   PGOPTIONS='-c dispatch.role=order_service -c dispatch.password=...' psql -d order_db -f service-role.sql
+-- Run it as a superuser, connected to the service's database (which must exist), with two session
+-- settings: dispatch.role (the role's name) and dispatch.password (its password). With psql:
+--   psql -v ON_ERROR_STOP=1 -d order_db -v role=order_service -v password="$PASSWORD" <<'SQL'
+--   SET dispatch.role = :'role';
+--   SET dispatch.password = :'password';
+--   \i service-role.sql
+--   SQL
 -- Idempotent: every run creates what is missing and sets attributes, password, ownership and
 -- privileges back to what is written here (so it is also how a password is rotated).
 SET lock_timeout = '30s';

@@ -18,11 +18,20 @@ import {
 import { REPO_ROOT, repoPath } from './paths';
 import { configProblems, SERVICE_CONFIGS } from './service-configs';
 
+/** Each service's own PostgreSQL login role, and the variable holding its password. */
+const PG_ROLES = SERVICE_CONFIGS.filter((s) => s.name !== 'query-api').map((s) => ({
+  service: s.name,
+  role: s.name.replaceAll('-', '_'),
+  database: `${s.name.replace('-service', '')}_db`,
+  variable: `${s.name.replaceAll('-', '_').toUpperCase()}_PGPASSWORD`,
+}));
+
 /** What an operator exports before `docker compose up` (docs/deploy.md); test values only. */
 const OPERATOR_ENV = {
   AUTH_JWKS_PATH: '.stack/auth/jwks.json',
   POSTGRES_PASSWORD: 'compose-check-password',
   GRAFANA_ADMIN_PASSWORD: 'compose-check-grafana',
+  ...Object.fromEntries(PG_ROLES.map((r) => [r.variable, `compose-check-${r.role}`])),
 };
 
 const text = readComposeText();
@@ -74,19 +83,52 @@ describe('docker-compose.yml', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(InterpolationError);
-    expect((error as InterpolationError).problems.map((p) => p.variable).sort()).toEqual([
-      'AUTH_JWKS_PATH',
-      'GRAFANA_ADMIN_PASSWORD',
-      'POSTGRES_PASSWORD',
-    ]);
+    expect([...new Set((error as InterpolationError).problems.map((p) => p.variable))].sort()).toEqual(
+      [
+        'AUTH_JWKS_PATH',
+        'GRAFANA_ADMIN_PASSWORD',
+        'POSTGRES_PASSWORD',
+        ...PG_ROLES.map((r) => r.variable),
+      ].sort(),
+    );
     // Every secret-bearing variable is a required reference in the file itself, never a value.
     const raw = parse(text) as ComposeFile;
-    const secretKeys = ['PGPASSWORD', 'POSTGRES_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD'];
+    const secretKeys = [
+      'PGPASSWORD',
+      'POSTGRES_PASSWORD',
+      'GF_SECURITY_ADMIN_PASSWORD',
+      ...PG_ROLES.map((r) => r.variable),
+    ];
     for (const [name, service] of Object.entries(raw.services)) {
       for (const [key, value] of Object.entries(serviceEnvironment(service))) {
         if (secretKeys.includes(key)) expect(`${name} ${key}=${value}`).toMatch(/=\$\{[A-Z_]+:\?[^}]+\}$/);
       }
     }
+  });
+
+  test.each(PG_ROLES)(
+    '$service: connects to PostgreSQL as its own role $role (never the superuser), with its own password',
+    ({ service, role, database, variable }) => {
+      const env = serviceEnvironment(compose.services[service]!);
+      expect(env).toMatchObject({ PGUSER: role, PGDATABASE: database, PGPASSWORD: OPERATOR_ENV[variable] });
+    },
+  );
+
+  test('postgres-init makes every service role with the shared SQL, as the superuser, with each password', () => {
+    const init = compose.services['postgres-init']!;
+    const env = serviceEnvironment(init);
+    expect(env.PGUSER).toBe('postgres');
+    for (const r of PG_ROLES) expect(env[r.variable]).toBe(OPERATOR_ENV[r.variable]);
+    const script = (init.command as string[]).join('\n');
+    for (const r of PG_ROLES) expect(script).toContain(`${r.role}:${r.database}`);
+    expect(script).toContain('\\i /etc/dispatch/postgres/service-role.sql');
+    expect(init.configs).toEqual([
+      { source: 'postgres-service-role', target: '/etc/dispatch/postgres/service-role.sql' },
+    ]);
+    expect(compose.configs?.['postgres-service-role']).toEqual({
+      file: './k8s/base/postgres/service-role.sql',
+    });
+    expect(existsSync(path.resolve(REPO_ROOT, 'k8s/base/postgres/service-role.sql'))).toBe(true);
   });
 
   test.each(SERVICE_CONFIGS)(
