@@ -28,6 +28,23 @@ function template(file: string, values: Record<string, string> = {}): KubeObject
 }
 const SECRETS_TEMPLATE = 'base/secret.template.yaml';
 const INFRA_TEMPLATE = 'overlays/prod/dispatch-infra.template.yaml';
+/** One Secret <service>-postgres per service with a database: its own PostgreSQL login. */
+const PG_ROLES_TEMPLATE = 'base/postgres-roles.template.yaml';
+const PG_ROLES = SERVICE_CONFIGS.filter((s) => s.name !== 'query-api').map((s) => ({
+  service: s.name,
+  secret: `${s.name}-postgres`,
+  role: s.name.replaceAll('-', '_'),
+}));
+/** The per-service Secrets as the operator creates them, with stand-in passwords. */
+function roleSecrets(): KubeObject[] {
+  return parseManifests(readFileSync(path.join(K8S_DIR, PG_ROLES_TEMPLATE), 'utf8')).map((secret) => ({
+    ...secret,
+    stringData: {
+      ...(secret.stringData as Record<string, string>),
+      PGPASSWORD: `k8s-check-${secret.metadata.name}`,
+    },
+  }));
+}
 /** The issuer's public keys, a ConfigMap the operator creates (token-jwks.template.yaml). */
 const JWKS_TEMPLATE = 'base/token-jwks.template.yaml';
 /** Stand-ins for the values the operator generates (the templates leave them empty). */
@@ -43,11 +60,15 @@ interface Overlay {
 }
 
 const OVERLAYS: Overlay[] = [
-  { name: 'dev', dir: 'overlays/dev', external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS)] },
+  {
+    name: 'dev',
+    dir: 'overlays/dev',
+    external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS), ...roleSecrets()],
+  },
   {
     name: 'prod',
     dir: 'overlays/prod',
-    external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS), template(INFRA_TEMPLATE)],
+    external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS), template(INFRA_TEMPLATE), ...roleSecrets()],
   },
 ];
 
@@ -58,6 +79,14 @@ test('the Secret templates are valid Secrets without values for the secrets', ()
   }
   const secrets = parseManifests(readFileSync(path.join(K8S_DIR, SECRETS_TEMPLATE), 'utf8'))[0]!;
   expect(Object.values(secrets.stringData as Record<string, string>)).toEqual(['']);
+});
+
+test('the PostgreSQL roles template: one valid Secret per service with its role name and no password', () => {
+  const secrets = parseManifests(readFileSync(path.join(K8S_DIR, PG_ROLES_TEMPLATE), 'utf8'));
+  for (const secret of secrets) expect(validator.validate(secret)).toEqual([]);
+  expect(secrets.map((s) => [s.metadata.name, s.metadata.namespace, s.stringData])).toEqual(
+    PG_ROLES.map((r) => [r.secret, 'dispatch', { PGUSER: r.role, PGPASSWORD: '' }]),
+  );
 });
 
 test('the token JWKS template is a valid ConfigMap holding an empty, public-only JWKS', () => {
@@ -108,6 +137,11 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
       'delivery-service': [5432, 6379, 9092],
       'webhook-service': [443, 5432, 6379, 9092],
     };
+    expect(spec('dispatch-postgres-roles')).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'dispatch-postgres-roles' } },
+      policyTypes: ['Egress'],
+      egress: [{ ports: [{ protocol: 'TCP', port: 5432 }] }],
+    });
     for (const service of SERVICE_CONFIGS) {
       const policy = spec(service.name);
       expect(policy?.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': service.name });
@@ -172,10 +206,50 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
     },
   );
 
+  test.each(PG_ROLES)(
+    '$service: logs in to PostgreSQL as its own role $role, from its own Secret, never the admin',
+    ({ service, secret, role }) => {
+      const c = container(service);
+      const refs = Object.fromEntries(
+        (c.env ?? []).filter((v) => v.name.startsWith('PG')).map((v) => [v.name, v.valueFrom?.secretKeyRef]),
+      );
+      expect(refs.PGUSER).toEqual({ name: secret, key: 'PGUSER' });
+      expect(refs.PGPASSWORD).toEqual({ name: secret, key: 'PGPASSWORD' });
+      const { env } = resolveEnv(c, valueSources(objects, overlay.external));
+      expect(env.PGUSER).toBe(role);
+      expect(env.PGPASSWORD).toBe(`k8s-check-${secret}`);
+    },
+  );
+
+  test("the PostgreSQL roles Job applies service-role.sql as the admin, with each service's role, password and database", () => {
+    const job = workloads(objects).find((w) => w.kind === 'Job' && w.name === 'dispatch-postgres-roles')!;
+    const c = job.pod.containers[0] as Container & { args: string[] };
+    const { env, problems } = resolveEnv(c, valueSources(objects, overlay.external));
+    expect(problems).toEqual([]);
+    expect(env.PGPASSWORD).toBe(OPERATOR_SECRETS.PGPASSWORD);
+    expect(env.PGDATABASE).toBe('postgres');
+    for (const r of PG_ROLES) {
+      const prefix = r.role.toUpperCase();
+      const own = resolveEnv(container(r.service), valueSources(objects, overlay.external)).env;
+      expect([env[`${prefix}_PGUSER`], env[`${prefix}_PGPASSWORD`], env[`${prefix}_PGDATABASE`]]).toEqual([
+        own.PGUSER,
+        own.PGPASSWORD,
+        own.PGDATABASE,
+      ]);
+      expect(c.args.join('\n')).toContain(prefix.replace('_SERVICE', ''));
+    }
+    expect(c.args.join('\n')).toContain('\\i /etc/dispatch/postgres/service-role.sql');
+    const volume = (job.pod.volumes ?? []).find((v) => v.name === 'sql') as { configMap: { name: string } };
+    const sql = findObject(objects, 'ConfigMap', volume.configMap.name)!;
+    expect((sql.data as Record<string, string>)['service-role.sql']).toBe(
+      readFileSync(path.join(K8S_DIR, 'base/postgres/service-role.sql'), 'utf8'),
+    );
+  });
+
   test('no rendered object or template carries a token secret or private key material', () => {
     const texts = [
       ...objects.map((o) => JSON.stringify(o)),
-      ...[SECRETS_TEMPLATE, INFRA_TEMPLATE, JWKS_TEMPLATE].map((f) =>
+      ...[SECRETS_TEMPLATE, INFRA_TEMPLATE, JWKS_TEMPLATE, PG_ROLES_TEMPLATE].map((f) =>
         readFileSync(path.join(K8S_DIR, f), 'utf8'),
       ),
     ];
