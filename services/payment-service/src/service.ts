@@ -17,7 +17,7 @@ import type { PaymentGateway } from './gateway/gateway';
 import { ResilientGateway } from './gateway/resilient-gateway';
 import { SimulatedGateway } from './gateway/simulated-gateway';
 import { CONSUMED_EVENT_TYPES, createPaymentHandler } from './handlers';
-import type { PaymentDeps } from './handlers/processor';
+import type { PaymentDeps } from './handlers/context';
 import { paymentRoutes } from './http/routes';
 import { createPaymentMetrics } from './metrics';
 import { DedupCache } from './redis/dedup-cache';

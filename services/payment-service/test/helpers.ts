@@ -28,7 +28,7 @@ import { Registry } from 'prom-client';
 import { type PaymentConfig, paymentEnvSchema } from '../src/config';
 import type { PaymentGateway } from '../src/gateway/gateway';
 import { createPaymentHandler } from '../src/handlers';
-import type { PaymentDeps } from '../src/handlers/processor';
+import type { PaymentDeps } from '../src/handlers/context';
 import { createPaymentDeps } from '../src/service';
 
 export const addresses = stackAddresses();

@@ -1,12 +1,12 @@
 import type { EventHandler } from '@dispatch/platform';
+import type { PaymentDeps } from './context';
 import { handleDeliveryFailed } from './delivery-failed';
 import { handleInventoryRejected } from './inventory-rejected';
 import { handleInventoryReserved } from './inventory-reserved';
 import { handleOrderCancelled } from './order-cancelled';
 import { handleOrderCreated } from './order-created';
-import type { PaymentDeps } from './processor';
 
-export { type PaymentDeps, resumeOrder } from './processor';
+export type { PaymentDeps } from './context';
 
 /**
  * The event types payment acts on, from order (token, cancellation), inventory (charge requests and

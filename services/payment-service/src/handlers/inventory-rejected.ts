@@ -1,7 +1,8 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import type { HandlerContext } from '@dispatch/platform';
 import { mergeInventoryRejected } from '../store/payment-store';
-import { type PaymentDeps, processOrderEvent } from './processor';
+import type { PaymentDeps } from './context';
+import { processOrderEvent } from './processor';
 
 /**
  * inventory.rejected: nothing was reserved, so nothing will ever be charged for this order. The only

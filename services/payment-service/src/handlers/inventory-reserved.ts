@@ -1,13 +1,20 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import type { HandlerContext } from '@dispatch/platform';
 import { mergeChargeRequest } from '../store/payment-store';
-import { type PaymentDeps, processOrderEvent } from './processor';
+import type { PaymentDeps } from './context';
+import { processOrderEvent } from './processor';
 
 /**
- * inventory.reserved asks for a charge of `amount`. The dedup layers, cheapest first:
- *   Redis fast path `payment:dedup:{orderId}` (hit → the charge is decided, skip everything);
- *   Redis lock per orderId, then the inbox, then the payments row with its unique orderId.
- * Without order.created (the card token) the request is stored and charged when order.created arrives.
+ * inventory.reserved asks for a charge of `amount`: the charge, answered with payment.authorized or
+ * payment.failed and never made twice. In order, cheapest first:
+ *   1. Redis fast path `payment:dedup:{orderId}` (layer 2): a hit means the charge is decided; skip it all.
+ *   2. Redis lock per orderId (layer 1, `processOrderEvent`): duplicates queue up instead of racing.
+ *   3. One transaction: the inbox, the request merged into the order's facts, the decision (domain
+ *      `nextStep`) and the PENDING payment under its unique orderId (layer 3, charge.ts `openCharge`).
+ *   4. After commit: the gateway call under the order's idempotency key, PENDING → AUTHORIZED | FAILED
+ *      with its event, then the fast-path key (charge.ts `driveCharge`).
+ * Lock busy or the charge in flight in another worker throw RetryableErrors (errors.ts): the consumer
+ * retries. Without order.created (the card token) the request is stored and charged when it arrives.
  */
 export async function handleInventoryReserved(
   deps: PaymentDeps,

@@ -1,7 +1,8 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import type { HandlerContext } from '@dispatch/platform';
 import { mergeClose } from '../store/payment-store';
-import { type PaymentDeps, processOrderEvent } from './processor';
+import type { PaymentDeps } from './context';
+import { processOrderEvent } from './processor';
 
 /**
  * order.cancelled closes the order for payment: an authorized payment is refunded (once, reason

@@ -1,7 +1,8 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import type { HandlerContext } from '@dispatch/platform';
 import { mergeOrderCreated } from '../store/payment-store';
-import { type PaymentDeps, processOrderEvent } from './processor';
+import type { PaymentDeps } from './context';
+import { processOrderEvent } from './processor';
 
 /**
  * order.created carries the card token. It is stored; if inventory.reserved was already handled (its

@@ -1,6 +1,7 @@
 import { type BackgroundTask, type Logger, startPeriodicTask } from '@dispatch/platform';
+import type { PaymentDeps } from '../handlers/context';
 import { OrderBusyError, PaymentInFlightError } from '../handlers/errors';
-import { type PaymentDeps, resumeOrder } from '../handlers/processor';
+import { resumeOrder } from '../handlers/processor';
 import { findAbandoned } from '../store/payment-store';
 
 /**
