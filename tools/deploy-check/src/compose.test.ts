@@ -27,7 +27,7 @@ const PG_ROLES = SERVICE_CONFIGS.filter((s) => s.name !== 'query-api').map((s) =
 }));
 
 /** What an operator exports before `docker compose up` (docs/deploy.md); test values only. */
-const OPERATOR_ENV = {
+const OPERATOR_ENV: Record<string, string> = {
   AUTH_JWKS_PATH: '.stack/auth/jwks.json',
   POSTGRES_PASSWORD: 'compose-check-password',
   GRAFANA_ADMIN_PASSWORD: 'compose-check-grafana',

@@ -239,7 +239,9 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
       expect(c.args.join('\n')).toContain(prefix.replace('_SERVICE', ''));
     }
     expect(c.args.join('\n')).toContain('\\i /etc/dispatch/postgres/service-role.sql');
-    const volume = (job.pod.volumes ?? []).find((v) => v.name === 'sql') as { configMap: { name: string } };
+    const volume = (job.pod.volumes ?? []).find((v) => v.name === 'sql') as unknown as {
+      configMap: { name: string };
+    };
     const sql = findObject(objects, 'ConfigMap', volume.configMap.name)!;
     expect((sql.data as Record<string, string>)['service-role.sql']).toBe(
       readFileSync(path.join(K8S_DIR, 'base/postgres/service-role.sql'), 'utf8'),
