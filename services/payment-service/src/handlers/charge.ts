@@ -4,14 +4,12 @@ import { enqueue, type Logger, observeStageLatency, withTransaction } from '@dis
 import type { ClientBase } from 'pg';
 import { decideCharge, type NoChargeReason, nextStep, type OrderFacts } from '../domain/payment';
 import { chargeIdempotencyKey } from '../gateway/gateway';
+import { clearCardToken, lockOrder, readCardToken } from '../store/order-store';
 import {
-  clearCardToken,
   completeCharge,
   findPayment,
   insertPayment,
-  lockOrder,
   type PaymentRow,
-  readCardToken,
   snapshotOf,
   startRefund,
 } from '../store/payment-store';

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import type { HandlerContext } from '@dispatch/platform';
-import { mergeClose } from '../store/payment-store';
+import { mergeClose } from '../store/order-store';
 import type { PaymentDeps } from './context';
 import { processOrderEvent } from './processor';
 

@@ -3,15 +3,8 @@ import type { AnyEvent } from '@dispatch/contracts';
 import { type Logger, recordInbox, withTransaction } from '@dispatch/platform';
 import type { ClientBase } from 'pg';
 import { type NextStep, nextStep } from '../domain/payment';
-import {
-  claimLease,
-  clearCardToken,
-  findPayment,
-  lockOrder,
-  type PaymentRow,
-  snapshotOf,
-  startRefund,
-} from '../store/payment-store';
+import { clearCardToken, lockOrder } from '../store/order-store';
+import { claimLease, findPayment, type PaymentRow, snapshotOf, startRefund } from '../store/payment-store';
 import { chargeDecided, driveCharge, openCharge } from './charge';
 import { INBOX_CONSUMER, type PaymentDeps } from './context';
 import { OrderBusyError, PaymentInFlightError } from './errors';

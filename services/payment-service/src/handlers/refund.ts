@@ -3,7 +3,8 @@ import { type AnyEvent, createEvent } from '@dispatch/contracts';
 import { enqueue, type Logger, observeStageLatency, withTransaction } from '@dispatch/platform';
 import type { CloseReason, OrderFacts } from '../domain/payment';
 import { refundIdempotencyKey } from '../gateway/gateway';
-import { completeRefund, lockOrder, type PaymentRow, releaseLease } from '../store/payment-store';
+import { lockOrder } from '../store/order-store';
+import { completeRefund, type PaymentRow, releaseLease } from '../store/payment-store';
 import { type PaymentDeps, PRODUCER } from './context';
 import { RefundDeferredError } from './errors';
 
