@@ -102,35 +102,3 @@ export function decideCharge(answer: ChargeAnswer): ChargeDecision {
       return { status: 'FAILED', failureReason: answer.reason };
   }
 }
-
-export class InvalidPaymentTransitionError extends Error {
-  constructor(from: string, to: string) {
-    super(`payment cannot go from ${from} to ${to}`);
-    this.name = 'InvalidPaymentTransitionError';
-  }
-}
-
-type PaymentState = PaymentStatus | 'REFUND_PENDING' | 'REFUNDED';
-
-const TRANSITIONS: Readonly<Record<PaymentState, readonly PaymentState[]>> = {
-  PENDING: ['AUTHORIZED', 'FAILED'],
-  AUTHORIZED: ['REFUND_PENDING'],
-  REFUND_PENDING: ['REFUNDED'],
-  FAILED: [],
-  REFUNDED: [],
-};
-
-/** The payment's life: PENDING → AUTHORIZED | FAILED; AUTHORIZED → REFUND_PENDING → REFUNDED. */
-export function canTransition(from: PaymentState, to: PaymentState): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-export function assertTransition(from: PaymentState, to: PaymentState): void {
-  if (!canTransition(from, to)) throw new InvalidPaymentTransitionError(from, to);
-}
-
-/** The state `canTransition` speaks of, from a payment row. */
-export function paymentState(payment: PaymentSnapshot): PaymentState {
-  if (payment.status !== 'AUTHORIZED' || payment.refundStatus === null) return payment.status;
-  return payment.refundStatus === 'PENDING' ? 'REFUND_PENDING' : 'REFUNDED';
-}
