@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { logRotationEnv } from '@dispatch/platform';
+import { hasStaleCassandraLogin } from './cassandra-auth';
 import type { StackConfig } from './config';
 import { NotReadyError, StackError } from './errors';
 import { runCommand } from './install';
@@ -99,8 +100,12 @@ async function ensureRunning(
   const marker = serviceMarker(service, paths);
   const check = httpReadyCheck(service, port);
   let existing = runningPid(paths.pidFile(name), marker);
-  if (existing !== undefined && hasStaleAuth(existing, jwksFile)) {
-    info(`${name}: runs with outdated token settings (pid ${existing}), restarting it`);
+  const staleCassandra =
+    existing !== undefined && hasStaleCassandraLogin(existing, service, config.cassandra);
+  if (existing !== undefined && (hasStaleAuth(existing, jwksFile) || staleCassandra)) {
+    info(
+      `${name}: runs with outdated ${staleCassandra ? 'Cassandra credentials' : 'token settings'} (pid ${existing}), restarting it`,
+    );
     const outcome = await stopProcess(existing, marker, SERVICE_STOP_GRACE_MS);
     if (outcome === 'killed') info(`  ${name} did not exit in time and was killed (SIGKILL)`);
     rmSync(paths.pidFile(name), { force: true });

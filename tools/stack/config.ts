@@ -10,7 +10,14 @@ import { stackPaths } from './paths';
  */
 export interface StackConfig {
   kafka: { brokers: string[]; local: boolean; partitions: number; replicationFactor: number };
-  cassandra: { contactPoints: string[]; localDc: string; local: boolean; keyspace: string };
+  cassandra: {
+    contactPoints: string[];
+    localDc: string;
+    local: boolean;
+    keyspace: string;
+    /** The generated role passwords (tools/stack/cassandra-auth.ts). */
+    secretsDir: string;
+  };
   postgres: {
     host: string;
     port: number;
@@ -107,6 +114,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       localDc: env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
       local: isLocalAddressList(contactPoints, LOCAL_CASSANDRA_PORT),
       keyspace: QUERY_KEYSPACE,
+      secretsDir: path.join(stackPaths().stackDir, 'secrets', 'cassandra'),
     },
     postgres: {
       host: pgHost,

@@ -1,6 +1,6 @@
-import { ensureDatabase } from '@dispatch/platform';
-import { Client as CassandraClient } from 'cassandra-driver';
+import { type CassandraCredentials, createCassandraClient, ensureDatabase } from '@dispatch/platform';
 import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from 'kafkajs';
+import { grantServiceKeyspaces } from './cassandra-auth';
 import type { StackConfig } from './config';
 import { ProvisioningError } from './errors';
 import { configsToAlter, planTopics, type TopicSpec } from './topics';
@@ -43,18 +43,32 @@ export function keyspaceReplication(
   return `{'class': 'NetworkTopologyStrategy', '${config.localDc}': ${rf}}`;
 }
 
-export async function ensureKeyspace(config: StackConfig['cassandra']): Promise<void> {
+/**
+ * query-api's control keyspace and its first read-model generation, created as the launcher's role
+ * (query-api's own role may not create keyspaces); with `grant` (the local Cassandra with
+ * authentication) its role is then granted them and every later generation (cassandra-auth.ts).
+ * Returns the grants made.
+ */
+export async function ensureKeyspace(
+  config: StackConfig['cassandra'],
+  credentials: CassandraCredentials | undefined,
+  grant: boolean,
+): Promise<string[]> {
   if (!IDENTIFIER.test(config.keyspace))
     throw new ProvisioningError(`bad keyspace name "${config.keyspace}"`);
-  const client = new CassandraClient({
+  const client = createCassandraClient({
     contactPoints: config.contactPoints,
     localDataCenter: config.localDc,
+    credentials,
   });
   await client.connect();
   try {
-    await client.execute(
-      `CREATE KEYSPACE IF NOT EXISTS ${config.keyspace} WITH replication = ${keyspaceReplication(config)}`,
-    );
+    for (const keyspace of [config.keyspace, `${config.keyspace}_g1`]) {
+      await client.execute(
+        `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${keyspaceReplication(config)}`,
+      );
+    }
+    return grant ? await grantServiceKeyspaces(client) : [];
   } finally {
     await client.shutdown();
   }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client as CassandraClient } from 'cassandra-driver';
+import type { CassandraCredentials } from '@dispatch/platform';
+import { auth, Client as CassandraClient } from 'cassandra-driver';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { isAuthenticationFailure } from './cassandra-auth';
 import type { StackConfig } from './config';
 import { describeError, NotReadyError } from './errors';
 
@@ -89,22 +91,47 @@ async function kafkaRoundTrip(brokers: string[]): Promise<string> {
   }
 }
 
-export function cassandraCheck(config: StackConfig['cassandra'], attemptMs = 15_000): ReadinessCheck {
+/**
+ * Cassandra answers CQL to one of `logins()` (tried in order; a refused login tries the next):
+ * with authentication, the admin role, or right after a first start the default superuser, which
+ * the node creates a few seconds after it opens its port.
+ */
+export function cassandraCheck(
+  config: StackConfig['cassandra'],
+  logins: () => (CassandraCredentials | undefined)[],
+  attemptMs = 15_000,
+): ReadinessCheck {
+  const attempt = async (credentials: CassandraCredentials | undefined) => {
+    const client = new CassandraClient({
+      contactPoints: config.contactPoints,
+      localDataCenter: config.localDc,
+      ...(credentials
+        ? { authProvider: new auth.PlainTextAuthProvider(credentials.username, credentials.password) }
+        : {}),
+      socketOptions: { connectTimeout: 2_000, readTimeout: 10_000 },
+    });
+    try {
+      await client.connect();
+      const result = await client.execute('SELECT release_version FROM system.local');
+      const as = credentials ? ` as ${credentials.username}` : '';
+      return `Cassandra ${String(result.first()?.get('release_version'))} answers CQL${as}`;
+    } finally {
+      await client.shutdown().catch(() => undefined);
+    }
+  };
   return () =>
     withTimeout(
       (async () => {
-        const client = new CassandraClient({
-          contactPoints: config.contactPoints,
-          localDataCenter: config.localDc,
-          socketOptions: { connectTimeout: 2_000, readTimeout: 10_000 },
-        });
-        try {
-          await client.connect();
-          const result = await client.execute('SELECT release_version FROM system.local');
-          return `Cassandra ${String(result.first()?.get('release_version'))} answers CQL`;
-        } finally {
-          await client.shutdown().catch(() => undefined);
+        let refused: unknown;
+        for (const credentials of logins()) {
+          try {
+            return await attempt(credentials);
+          } catch (err) {
+            if (!isAuthenticationFailure(err)) throw err;
+            refused = err;
+          }
         }
+        throw refused ?? new Error('no Cassandra login to try');
       })(),
       attemptMs,
       'Cassandra query',

@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   ensureKeyFiles,
@@ -83,4 +84,44 @@ export function rotateTokenKeys(stackDir: string): { added: SigningKey; keys: Si
 export function retireTokenKeys(stackDir: string): { retired: SigningKey[]; kept: SigningKey } {
   readTokenKeys(stackDir);
   return retireKeyFiles(tokenKeyFiles(stackDir));
+}
+
+/**
+ * A generated password in `file` (32 url-safe characters, written once), folder 0700 and file 0600
+ * again on every call. Returns it and whether it was generated just now.
+ */
+export function ensureGeneratedPassword(file: string): { password: string; created: boolean } {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  let created = false;
+  try {
+    writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    created = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  chmodSync(file, 0o600);
+  return { password: readGeneratedPassword(file), created };
+}
+
+/** The password in `file`; says to run `up` when it is missing. */
+export function readGeneratedPassword(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new StackError(`no password at ${file}: run ./dispatch up (or pnpm stack up) first`);
+    }
+    throw err;
+  }
+  const password = text.trim();
+  // Url-safe only: Cassandra's role statements take the password as a CQL string literal.
+  if (!/^[A-Za-z0-9_-]{16,}$/.test(password)) {
+    throw new StackError(
+      `${file} must hold one password of at least 16 letters, digits, - or _; delete it and run ./dispatch up`,
+    );
+  }
+  return password;
 }

@@ -19,6 +19,11 @@ export interface JvmServer {
   /** A string in the command line that identifies our process (the rendered config path). */
   marker(paths: StackPaths): string;
   prepare(paths: StackPaths, java: string): Promise<string[]>;
+  /**
+   * False when the config `prepare` rendered for the running process differs from what it would
+   * render now: `up` restarts the server. Servers without it are never restarted for their config.
+   */
+  configIsCurrent?(paths: StackPaths): boolean;
   readyTimeoutMs: number;
   stopGraceMs: number;
 }
@@ -89,12 +94,20 @@ export const kafkaServer: JvmServer = {
   },
 };
 
+function renderCassandraYaml(paths: StackPaths): string {
+  return absolutizeStackPaths(readInfra(paths, 'cassandra', 'cassandra.yaml'), paths.stackDir);
+}
+
 export const cassandraServer: JvmServer = {
   name: 'cassandra',
   title: 'Cassandra',
   mavenProfile: 'cassandra',
   port: LOCAL_CASSANDRA_PORT,
   marker: (paths) => path.join(paths.confDir('cassandra'), 'cassandra.yaml'),
+  configIsCurrent(paths) {
+    const rendered = path.join(paths.confDir('cassandra'), 'cassandra.yaml');
+    return existsSync(rendered) && readFileSync(rendered, 'utf8') === renderCassandraYaml(paths);
+  },
   // First boot creates the system keyspaces; later boots replay the commit log.
   readyTimeoutMs: 180_000,
   stopGraceMs: 30_000,
@@ -104,10 +117,7 @@ export const cassandraServer: JvmServer = {
     mkdirSync(conf, { recursive: true });
     mkdirSync(paths.dataDir('cassandra'), { recursive: true });
     const yaml = path.join(conf, 'cassandra.yaml');
-    writeFileSync(
-      yaml,
-      absolutizeStackPaths(readInfra(paths, 'cassandra', 'cassandra.yaml'), paths.stackDir),
-    );
+    writeFileSync(yaml, renderCassandraYaml(paths));
     const logback = path.join(conf, 'logback.xml');
     copyFileSync(path.join(paths.infraDir, 'cassandra', 'logback.xml'), logback);
 

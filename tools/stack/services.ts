@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { cassandraRoleEnv } from './cassandra-auth';
 import { addressEnv, QUERY_KEYSPACE, type StackConfig } from './config';
 import { describeError } from './errors';
 import { postgresRoleEnv } from './postgres-roles';
@@ -121,6 +122,7 @@ export function serviceEnv(
     ...rest,
     ...Object.fromEntries(addressEnv(config)),
     ...postgresRoleEnv(service, config.postgres),
+    ...cassandraRoleEnv(service, config.cassandra, inherited),
     LOG_LEVEL: inherited.LOG_LEVEL ?? 'info',
     // Per-subject limits lifted far above the production defaults: the benchmark and the tests do all
     // their admin work (completions, read-model checks, polling) with one token.

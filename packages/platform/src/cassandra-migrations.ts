@@ -276,9 +276,7 @@ export async function runCassandraMigrations(opts: RunCassandraMigrationsOptions
 
   const admin = createCassandraClient({ ...opts.cassandra });
   try {
-    await admin.execute(
-      `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replicationCql(opts.replication)}`,
-    );
+    await ensureKeyspace(admin, keyspace, opts.replication, opts.cassandra.credentials?.username);
     await admin.execute(
       `CREATE TABLE IF NOT EXISTS ${keyspace}.schema_migrations ` +
         '(version int PRIMARY KEY, file_name text, checksum text, applied_at timestamp)',
@@ -339,6 +337,38 @@ export async function runCassandraMigrations(opts: RunCassandraMigrationsOptions
     }
   } finally {
     await client.shutdown();
+  }
+}
+
+/**
+ * Creates the keyspace when it is missing. Cassandra checks CREATE on all keyspaces even for
+ * CREATE KEYSPACE IF NOT EXISTS, so an existing keyspace is looked up first: a service role that
+ * may only use its own (existing) keyspaces then never issues it.
+ */
+async function ensureKeyspace(
+  client: Client,
+  keyspace: string,
+  replication: KeyspaceReplication,
+  role: string | undefined,
+): Promise<void> {
+  const existing = await client.execute(
+    'SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?',
+    [keyspace.toLowerCase()],
+  );
+  if (existing.rowLength > 0) return;
+  try {
+    await client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS ${keyspace} WITH replication = ${replicationCql(replication)}`,
+    );
+  } catch (err) {
+    if ((err as { code?: number }).code === types.responseErrorCodes.unauthorized) {
+      throw new CassandraMigrationError(
+        `keyspace ${keyspace} does not exist and role ${role ?? '(anonymous)'} may not create it: ` +
+          'an operator role creates it and grants the service its permissions ' +
+          '(locally ./dispatch up; in a cluster the Cassandra init job)',
+      );
+    }
+    throw err;
   }
 }
 

@@ -113,10 +113,47 @@ export const pgEnv = {
   PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
 };
 
+/**
+ * Where Cassandra is and, with authentication on (PasswordAuthenticator), the role to log in as:
+ * CASSANDRA_USERNAME and CASSANDRA_PASSWORD together or neither (a schema spreading these is
+ * wrapped in `requireCassandraCredentialPair`).
+ */
 export const cassandraEnv = {
   CASSANDRA_CONTACT_POINTS: commaList.default(['127.0.0.1:9042']),
   CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
+  CASSANDRA_USERNAME: z.string().min(1).optional(),
+  CASSANDRA_PASSWORD: z.string().min(1).optional(),
 };
+
+interface CassandraCredentialEnv {
+  CASSANDRA_USERNAME?: string | undefined;
+  CASSANDRA_PASSWORD?: string | undefined;
+}
+
+/** Refuses a config with only one of CASSANDRA_USERNAME and CASSANDRA_PASSWORD. */
+export function requireCassandraCredentialPair<S extends z.ZodType<CassandraCredentialEnv>>(schema: S): S {
+  return schema.refine(
+    (env) => (env.CASSANDRA_USERNAME === undefined) === (env.CASSANDRA_PASSWORD === undefined),
+    {
+      path: ['CASSANDRA_PASSWORD'],
+      message:
+        'set both CASSANDRA_USERNAME and CASSANDRA_PASSWORD (a role with authentication on), or neither',
+      // Also when other variables are bad, so one run lists every problem.
+      when: (payload) => {
+        const env = payload.value as Record<string, unknown>;
+        return (env.CASSANDRA_USERNAME === undefined) !== (env.CASSANDRA_PASSWORD === undefined);
+      },
+    },
+  );
+}
+
+/** The login of a config that spreads `cassandraEnv`, or undefined for an anonymous session. */
+export function cassandraCredentials(
+  config: CassandraCredentialEnv,
+): { username: string; password: string } | undefined {
+  if (config.CASSANDRA_USERNAME === undefined || config.CASSANDRA_PASSWORD === undefined) return undefined;
+  return { username: config.CASSANDRA_USERNAME, password: config.CASSANDRA_PASSWORD };
+}
 
 /** PGDATABASE, defaulting to the service's own database (tests and clusters override it). */
 export function pgDatabaseEnv(defaultName: string) {

@@ -11,6 +11,7 @@ const addresses = stackAddresses();
 const cassandra = {
   contactPoints: addresses.cassandraContactPoints,
   localDataCenter: addresses.cassandraLocalDc,
+  credentials: addresses.cassandraCredentials,
 };
 const replication = { class: 'SimpleStrategy', replicationFactor: 1 } as const;
 

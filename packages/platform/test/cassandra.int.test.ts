@@ -13,6 +13,7 @@ describe('Cassandra (real server)', () => {
     client = createCassandraClient({
       contactPoints: addresses.cassandraContactPoints,
       localDataCenter: addresses.cassandraLocalDc,
+      credentials: addresses.cassandraCredentials,
     });
     try {
       await client.connect();

@@ -1,3 +1,8 @@
+export {
+  cassandraTestCredentials,
+  LOCAL_CASSANDRA_ADMIN_ROLE,
+  localCassandraAdminPasswordFile,
+} from './cassandra-auth';
 export { dropTestDatabase } from './databases';
 export * from './dispatch-api';
 export { type EventuallyOptions, eventually } from './eventually';

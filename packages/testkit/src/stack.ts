@@ -1,3 +1,6 @@
+import type { CassandraCredentials } from '@dispatch/platform';
+import { cassandraTestCredentials } from './cassandra-auth';
+
 /**
  * Addresses of the real servers tests talk to. They come from the environment
  * (set by `tools/stack`), with the local launcher's defaults, so the same tests
@@ -7,6 +10,8 @@ export interface StackAddresses {
   kafkaBrokers: string[];
   cassandraContactPoints: string[];
   cassandraLocalDc: string;
+  /** Admin login (see cassandra-auth.ts); undefined for a Cassandra without authentication. */
+  cassandraCredentials: CassandraCredentials | undefined;
   pg: { host: string; port: number; user: string; password: string };
   redisUrl: string;
 }
@@ -18,6 +23,7 @@ export function stackAddresses(env: NodeJS.ProcessEnv = process.env): StackAddre
       .split(',')
       .map((s) => s.trim()),
     cassandraLocalDc: env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+    cassandraCredentials: cassandraTestCredentials(env),
     pg: {
       host: env.PGHOST ?? '127.0.0.1',
       port: Number(env.PGPORT ?? 5432),

@@ -82,6 +82,9 @@ export function testConfig(overrides: Record<string, string> = {}): QueryApiConf
     KAFKA_BROKERS: addresses.kafkaBrokers.join(','),
     CASSANDRA_CONTACT_POINTS: addresses.cassandraContactPoints.join(','),
     CASSANDRA_LOCAL_DC: addresses.cassandraLocalDc,
+    // As admin: each test file creates keyspaces of its own.
+    CASSANDRA_USERNAME: addresses.cassandraCredentials?.username,
+    CASSANDRA_PASSWORD: addresses.cassandraCredentials?.password,
     CASSANDRA_KEYSPACE: `qa_${shortId()}`,
     KAFKA_GROUP_ID: `query-api-test-${shortId()}`,
     ...TEST_ISSUER.env,
@@ -212,6 +215,7 @@ export function cassandraClient(): Client {
   return createCassandraClient({
     contactPoints: addresses.cassandraContactPoints,
     localDataCenter: addresses.cassandraLocalDc,
+    credentials: addresses.cassandraCredentials,
   });
 }
 

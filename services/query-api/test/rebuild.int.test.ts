@@ -146,6 +146,9 @@ describe('rebuild (real Kafka and Cassandra)', () => {
     const env = {
       ...process.env,
       CASSANDRA_KEYSPACE: config.CASSANDRA_KEYSPACE,
+      ...(config.CASSANDRA_USERNAME && config.CASSANDRA_PASSWORD
+        ? { CASSANDRA_USERNAME: config.CASSANDRA_USERNAME, CASSANDRA_PASSWORD: config.CASSANDRA_PASSWORD }
+        : {}),
       LOG_LEVEL: 'silent',
     };
     const status = await run('pnpm', ['exec', 'tsx', 'src/cli/rebuild.ts', '--status'], {

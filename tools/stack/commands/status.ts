@@ -1,4 +1,5 @@
 import { runningInstances, serviceMarker } from '../app-services';
+import { readinessLogins } from '../cassandra-auth';
 import type { StackConfig } from '../config';
 import { describeError } from '../errors';
 import type { StackPaths } from '../paths';
@@ -36,7 +37,7 @@ export async function status(config: StackConfig, paths: StackPaths): Promise<bo
       address: config.cassandra.contactPoints.join(','),
       managedBy: managed('cassandra', config.cassandra.local, false),
       pid: runningPid(paths.pidFile('cassandra'), cassandraServer.marker(paths)),
-      check: cassandraCheck(config.cassandra, 10_000),
+      check: cassandraCheck(config.cassandra, () => readinessLogins(config.cassandra), 10_000),
     },
     {
       name: 'postgres',

@@ -1,13 +1,28 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServices } from '../app-services';
+import {
+  CASSANDRA_ADMIN_ROLE,
+  ensureCassandraRoles,
+  launcherCassandraCredentials,
+  localConfigRequiresAuthentication,
+  readinessLogins,
+} from '../cassandra-auth';
 import type { StackConfig } from '../config';
 import { describeError, StackError } from '../errors';
 import { installJars, jarsAreCurrent } from '../install';
 import { checkJava, javaBinary } from '../java';
 import type { StackPaths } from '../paths';
 import { ensureServiceRoles, serviceRoles } from '../postgres-roles';
-import { isRunning, recordStarted, runningPid, startDetached, tailFile, withLock } from '../processes';
+import {
+  isRunning,
+  recordStarted,
+  runningPid,
+  startDetached,
+  stopProcess,
+  tailFile,
+  withLock,
+} from '../processes';
 import { info, step } from '../progress';
 import { startStackPrometheus } from '../prometheus';
 import { ensureDatabases, ensureKeyspace, ensureTopics } from '../provision';
@@ -52,7 +67,11 @@ export async function up(config: StackConfig, paths: StackPaths, options: UpOpti
       // 1. Kafka and Cassandra from jars: install, then launch both before waiting (they boot in parallel).
       const jvmServers = [
         { server: kafkaServer, local: config.kafka.local, check: kafkaCheck(config.kafka.brokers) },
-        { server: cassandraServer, local: config.cassandra.local, check: cassandraCheck(config.cassandra) },
+        {
+          server: cassandraServer,
+          local: config.cassandra.local,
+          check: cassandraCheck(config.cassandra, () => readinessLogins(config.cassandra)),
+        },
       ];
       const localJvm = jvmServers.filter((entry) => entry.local);
       const java = javaBinary();
@@ -132,7 +151,30 @@ export async function up(config: StackConfig, paths: StackPaths, options: UpOpti
         if (generated.length > 0)
           info(`  generated passwords in .stack/secrets/postgres for ${generated.join(', ')}`);
       });
-      await step(`Cassandra: keyspace ${config.cassandra.keyspace}`, () => ensureKeyspace(config.cassandra));
+      let cassandraAuth = false;
+      if (config.cassandra.local) {
+        await step('Cassandra: admin and service roles', async () => {
+          const result = await ensureCassandraRoles(
+            config.cassandra,
+            localConfigRequiresAuthentication(
+              readFileSync(path.join(paths.infraDir, 'cassandra', 'cassandra.yaml'), 'utf8'),
+            ),
+          );
+          cassandraAuth = result.authentication;
+          if (!result.authentication) info('  authentication is off in its config: no roles');
+          if (result.adminCreated) info(`  created the superuser ${CASSANDRA_ADMIN_ROLE}`);
+          if (result.defaultRoleDisabled) info('  the default cassandra role can no longer log in');
+          for (const file of result.generated) info(`  generated ${path.relative(paths.repoRoot, file)}`);
+        });
+      }
+      await step(`Cassandra: keyspace ${config.cassandra.keyspace}`, async () => {
+        const granted = await ensureKeyspace(
+          config.cassandra,
+          launcherCassandraCredentials(config.cassandra),
+          cassandraAuth,
+        );
+        if (granted.length > 0) info(`  granted ${granted.join(', ')}`);
+      });
       await step(`Kafka: topics (${config.kafka.partitions} partitions each)`, async () => {
         const result = await ensureTopics(config.kafka, stackTopics(config.kafka.partitions));
         if (result.created.length > 0) info(`  created ${result.created.join(', ')}`);
@@ -171,7 +213,16 @@ async function launchJvmServer(
 ): Promise<Pending> {
   const marker = server.marker(paths);
   const logFile = paths.logFile(server.name);
-  const existing = runningPid(paths.pidFile(server.name), marker);
+  let existing = runningPid(paths.pidFile(server.name), marker);
+  if (existing !== undefined && server.configIsCurrent?.(paths) === false) {
+    // The committed config changed since it started (e.g. authentication switched on): restart it.
+    const outcome = await step(
+      `${server.title}: infra/local config changed since it started (pid ${existing}), restarting it`,
+      () => stopProcess(existing!, marker, server.stopGraceMs),
+    );
+    if (outcome === 'killed') info(`  ${server.title} did not stop in time and was killed (SIGKILL)`);
+    existing = undefined;
+  }
   if (existing !== undefined) {
     info(`${server.title}: already running (pid ${existing}), not restarting`);
     return {

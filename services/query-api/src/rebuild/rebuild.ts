@@ -7,6 +7,7 @@ import {
   createKafka,
   type EndOffsets,
   fetchEndOffsets,
+  grantServiceKeyspace,
   type Logger,
   type LogRecord,
   readTopicsUntil,
@@ -22,7 +23,8 @@ import { ReadModelStore } from '../store/read-model-store';
  * Rebuilds the read model from the log into a fresh generation and switches to it atomically.
  *
  *  1. reserve generation N (a lightweight transaction on the control row) and create keyspace
- *     `<keyspace>_g<N>` with the current migrations;
+ *     `<keyspace>_g<N>` with the current migrations (as an operator role: live instances' role may
+ *     not create keyspaces, so it is granted this one, REBUILD_GRANT_ROLE);
  *  2. mark N as building: from their next refresh on, live instances write every event they apply
  *     to N as well as to the active generation;
  *  3. wait three refresh periods, so every live instance has seen step 2 (an instance whose view
@@ -80,6 +82,14 @@ export async function rebuildReadModel(opts: RebuildOptions): Promise<RebuildRep
 
     try {
       await migrateGenerationKeyspace(config, keyspace, logger);
+      // Before live instances hear of the generation: they write to it from their next refresh on.
+      if (config.REBUILD_GRANT_ROLE !== undefined) {
+        await grantServiceKeyspace(client, keyspace, config.REBUILD_GRANT_ROLE);
+        logger.info(
+          { keyspace, role: config.REBUILD_GRANT_ROLE },
+          'rebuild: service role granted the keyspace',
+        );
+      }
       await generations.startBuilding(generation, replacing);
       const graceMs = 3 * config.READ_MODEL_REFRESH_MS;
       logger.info(
