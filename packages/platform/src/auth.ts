@@ -388,9 +388,3 @@ export function principalOf(res: Response): Principal {
   if (!principal) throw new UnauthorizedError();
   return principal;
 }
-
-/** A customer may act only on their own resources; an admin on any. */
-export function assertOwnerOrAdmin(principal: Principal, ownerId: string): void {
-  if (principal.roles.includes('admin') || principal.subject === ownerId) return;
-  throw new ForbiddenError('This belongs to another customer.');
-}
