@@ -4,7 +4,7 @@
  * for the stack itself. The superuser of the test environment (PGUSER) provisions and cleans up.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger, runMigrations } from '@dispatch/platform';
@@ -18,9 +18,13 @@ const logger = createLogger('postgres-roles-test', process.env.LOG_LEVEL ?? 'sil
 const superuser = stackAddresses().pg;
 const ORDER_MIGRATIONS = path.resolve(__dirname, '../../../services/order-service/src/migrations');
 
-/** Runs `fn` on a session as `user` (the local server trusts loopback, so no password is checked). */
+/** Each service role's password, for servers that check them (the local one trusts loopback). */
+const passwords = new Map<string, string>();
+
+/** Runs `fn` on a session as `user`. */
 async function as<T>(user: string, database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...superuser, user, database });
+  const password = user === superuser.user ? superuser.password : (passwords.get(user) ?? '');
+  const client = new pg.Client({ ...superuser, user, password, database });
   await client.connect();
   try {
     return await fn(client);
@@ -59,6 +63,7 @@ describe('service roles on scratch databases', () => {
       await runMigrations({ databaseUrl: { ...superuser, database }, logger, platform: true });
     }
     await ensureServiceRoles(postgres, roles);
+    for (const r of roles) passwords.set(r.role, readRolePassword(secretsDir, r.service));
   });
 
   afterAll(async () => {
@@ -130,7 +135,12 @@ describe('service roles on scratch databases', () => {
 
     // As the service starts: the platform's migrations (done already) and then its own, new ones.
     const applied = await runMigrations({
-      databaseUrl: { ...superuser, user: mine.role, database: mine.database },
+      databaseUrl: {
+        ...superuser,
+        user: mine.role,
+        password: passwords.get(mine.role)!,
+        database: mine.database,
+      },
       logger,
       dir: ORDER_MIGRATIONS,
     });
@@ -186,6 +196,18 @@ describe('service roles on scratch databases', () => {
 
 describe("the stack's own service roles (made by ./dispatch up)", () => {
   const stackRoles = serviceRoles(APP_SERVICES);
+  beforeAll(() => {
+    // Compose exports ORDER_SERVICE_PGPASSWORD, ...; `up` writes .stack/secrets/postgres/<service>.password.
+    const config = loadStackConfig(process.env).postgres;
+    for (const r of stackRoles) {
+      const exported = process.env[`${r.role.toUpperCase()}_PGPASSWORD`];
+      const file = path.join(config.roleSecretsDir, `${r.service}.password`);
+      passwords.set(
+        r.role,
+        exported ?? (existsSync(file) ? readRolePassword(config.roleSecretsDir, r.service) : ''),
+      );
+    }
+  });
 
   it('exist as plain logins, each owning only its own database', async () => {
     const { rows } = await as(superuser.user, 'postgres', (c) =>
@@ -223,7 +245,18 @@ describe("the stack's own service roles (made by ./dispatch up)", () => {
     }
   });
 
-  it("the service's own role reads its own tables", async () => {
+  it("order-service's role migrates order_db as the service does at start, then reads its tables", async () => {
+    // Idempotent: what order-service runs at every start (nothing new when it already ran).
+    await runMigrations({
+      databaseUrl: {
+        ...superuser,
+        user: 'order_service',
+        password: passwords.get('order_service')!,
+        database: 'order_db',
+      },
+      logger,
+      dir: ORDER_MIGRATIONS,
+    });
     const rows = await as('order_service', 'order_db', async (c) => {
       await c.query('SELECT count(*) FROM orders');
       return (await c.query('SELECT current_user AS who')).rows;
