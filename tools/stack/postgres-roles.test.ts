@@ -48,17 +48,20 @@ describe('role passwords', () => {
 
   it('keeps a password someone put there (rotation), and narrows its mode again', () => {
     ensureRolePassword(dir, 'order-service');
-    writeFileSync(rolePasswordFile(dir, 'order-service'), 'rotated-by-hand\n', { mode: 0o644 });
-    expect(ensureRolePassword(dir, 'order-service')).toEqual({ password: 'rotated-by-hand', created: false });
+    writeFileSync(rolePasswordFile(dir, 'order-service'), 'rotated-by-hand-0001\n', { mode: 0o644 });
+    expect(ensureRolePassword(dir, 'order-service')).toEqual({
+      password: 'rotated-by-hand-0001',
+      created: false,
+    });
     expect(statSync(rolePasswordFile(dir, 'order-service')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(rolePasswordFile(dir, 'order-service'), 'utf8')).toBe('rotated-by-hand\n');
+    expect(readFileSync(rolePasswordFile(dir, 'order-service'), 'utf8')).toBe('rotated-by-hand-0001\n');
   });
 
   it('says to run up when a password is missing, and refuses an empty one', () => {
     expect(() => readRolePassword(dir, 'order-service')).toThrow(/run \.\/dispatch up/);
     ensureRolePassword(dir, 'order-service');
     writeFileSync(rolePasswordFile(dir, 'order-service'), '\n');
-    expect(() => readRolePassword(dir, 'order-service')).toThrow(/one password without spaces/);
+    expect(() => readRolePassword(dir, 'order-service')).toThrow(/must hold one password/);
   });
 });
 

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { clientConfig, ensureDatabase, type PgConfig } from '@dispatch/platform';
 import pg from 'pg';
 import type { StackConfig } from './config';
-import { ProvisioningError, StackError } from './errors';
+import { ProvisioningError } from './errors';
 import { REPO_ROOT } from './paths';
+import { ensureGeneratedPassword, readGeneratedPassword } from './secrets';
 import type { AppService } from './services';
 
 /**
@@ -49,47 +49,17 @@ export function rolePasswordFile(secretsDir: string, service: string): string {
   return path.join(secretsDir, `${service}.password`);
 }
 
-/**
- * The role's password from its file, generated (32 url-safe characters) when there is none. Folder
- * and file are made private again on every call.
- */
+/** The role's password, generated into its file when there is none (secrets.ts). */
 export function ensureRolePassword(
   secretsDir: string,
   service: string,
 ): { password: string; created: boolean } {
-  mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
-  chmodSync(secretsDir, 0o700);
-  const file = rolePasswordFile(secretsDir, service);
-  let created = false;
-  try {
-    writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-    created = true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  chmodSync(file, 0o600);
-  return { password: readRolePassword(secretsDir, service), created };
+  return ensureGeneratedPassword(rolePasswordFile(secretsDir, service));
 }
 
 /** The role's password; says to run `up` when it has not been generated yet. */
 export function readRolePassword(secretsDir: string, service: string): string {
-  const file = rolePasswordFile(secretsDir, service);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new StackError(
-        `no PostgreSQL password for ${service} at ${file}: run ./dispatch up (or pnpm stack up) first`,
-      );
-    }
-    throw err;
-  }
-  const password = text.trim();
-  if (password === '' || /\s/.test(password)) {
-    throw new StackError(`${file} must hold one password without spaces; delete it and run ./dispatch up`);
-  }
-  return password;
+  return readGeneratedPassword(rolePasswordFile(secretsDir, service));
 }
 
 /**

@@ -39,7 +39,7 @@ describe('serviceEnv', () => {
   const config = { ...base, postgres: { ...base.postgres, roleSecretsDir: rolesDir } };
   const secret = '/stack/auth/jwks.json';
   beforeAll(() => {
-    writeFileSync(path.join(rolesDir, 'order-service.password'), 'order-pw\n');
+    writeFileSync(path.join(rolesDir, 'order-service.password'), 'order-role-password-0001\n');
   });
   afterAll(() => rmSync(rolesDir, { recursive: true, force: true }));
 
@@ -53,7 +53,7 @@ describe('serviceEnv', () => {
       PGHOST: '127.0.0.1',
       PGPORT: '5432',
       PGUSER: 'order_service',
-      PGPASSWORD: 'order-pw',
+      PGPASSWORD: 'order-role-password-0001',
       PGDATABASE: 'order_db',
       REDIS_URL: 'redis://127.0.0.1:6379',
       CASSANDRA_CONTACT_POINTS: '127.0.0.1:9042',
@@ -68,7 +68,7 @@ describe('serviceEnv', () => {
     const inherited = { PGUSER: 'postgres', PGPASSWORD: 'superuser-pw' };
     expect(serviceEnv(orderService, config, secret, inherited)).toMatchObject({
       PGUSER: 'order_service',
-      PGPASSWORD: 'order-pw',
+      PGPASSWORD: 'order-role-password-0001',
     });
     const queryEnv = serviceEnv(queryApi, config, secret, inherited);
     expect([queryEnv.PGUSER, queryEnv.PGPASSWORD]).toEqual([undefined, undefined]);
