@@ -257,9 +257,11 @@ export async function ensureCassandraRoles(
       );
     }
     try {
-      await initial.execute(
+      await roleStatement(
+        initial,
         `CREATE ROLE IF NOT EXISTS ${CASSANDRA_ADMIN_ROLE} WITH PASSWORD = ${passwordLiteral(admin.password)} ` +
           'AND SUPERUSER = true AND LOGIN = true',
+        `creating role ${CASSANDRA_ADMIN_ROLE}`,
       );
       adminCreated = true;
     } finally {
@@ -271,14 +273,7 @@ export async function ensureCassandraRoles(
   try {
     const defaultRoleDisabled = await disableDefaultSuperuser(client);
     for (const { service, role } of CASSANDRA_SERVICE_ROLES) {
-      const password = passwordLiteral(secret(service));
-      await client.execute(
-        `CREATE ROLE IF NOT EXISTS ${role} WITH PASSWORD = ${password} AND LOGIN = true AND SUPERUSER = false`,
-      );
-      // An existing role gets the file's password (rotation: a new file, then up).
-      await client.execute(
-        `ALTER ROLE ${role} WITH PASSWORD = ${password} AND LOGIN = true AND SUPERUSER = false`,
-      );
+      await ensureServiceRole(cassandra, client, role, secret(service));
     }
     return { authentication: true, generated, adminCreated, defaultRoleDisabled };
   } finally {
@@ -294,11 +289,63 @@ async function disableDefaultSuperuser(client: Client): Promise<boolean> {
     ])
   ).first();
   if (!row || (row.get('can_login') !== true && row.get('is_superuser') !== true)) return false;
-  await client.execute(
+  await roleStatement(
+    client,
     `ALTER ROLE ${DEFAULT_SUPERUSER.username} WITH PASSWORD = ${passwordLiteral(randomBytes(24).toString('base64url'))} ` +
       'AND SUPERUSER = false AND LOGIN = false',
+    'disabling the default cassandra role',
   );
   return true;
+}
+
+/**
+ * A LOGIN role without superuser whose password is `password`. An existing role's password is set
+ * only when it logs in with another one (rotation: a new file, then up): Cassandra refuses a second
+ * password change within a few seconds.
+ */
+async function ensureServiceRole(
+  cassandra: StackConfig['cassandra'],
+  admin: Client,
+  role: string,
+  password: string,
+): Promise<void> {
+  const row = (
+    await admin.execute('SELECT can_login, is_superuser FROM system_auth.roles WHERE role = ?', [role])
+  ).first();
+  if (!row) {
+    await roleStatement(
+      admin,
+      `CREATE ROLE IF NOT EXISTS ${role} WITH PASSWORD = ${passwordLiteral(password)} AND LOGIN = true AND SUPERUSER = false`,
+      `creating role ${role}`,
+    );
+    return;
+  }
+  if (row.get('can_login') !== true || row.get('is_superuser') !== false) {
+    await roleStatement(
+      admin,
+      `ALTER ROLE ${role} WITH LOGIN = true AND SUPERUSER = false`,
+      `fixing role ${role}`,
+    );
+  }
+  const own = await tryLogin(cassandra, { username: role, password });
+  if (own) {
+    await own.shutdown();
+    return;
+  }
+  await roleStatement(
+    admin,
+    `ALTER ROLE ${role} WITH PASSWORD = ${passwordLiteral(password)}`,
+    `setting the password of role ${role}`,
+  );
+}
+
+/** Runs a role statement; its error says what failed but never carries the statement (a password). */
+async function roleStatement(client: Client, cql: string, what: string): Promise<void> {
+  try {
+    await client.execute(cql);
+  } catch (err) {
+    throw new ProvisioningError(`Cassandra: ${what} failed: ${(err as Error).message}`);
+  }
 }
 
 /**
