@@ -5,13 +5,13 @@
 # SERVICE is one of query-api, order-service, payment-service, inventory-service, delivery-service,
 # webhook-service.
 #
-# The services run their TypeScript through tsx, as they do locally (workspace packages are
-# consumed from source). So the image ships, for one service: its sources (with its SQL
-# migrations), the workspace packages it uses (with packages/platform/migrations next to their
-# src), production dependencies only (pnpm deploy --prod), and tsx at the lockfile's version.
-# tools/deploy-check checks that the versions below match package.json and pnpm-lock.yaml.
+# The services are compiled JavaScript (tools/build: `tsc -b` with source maps, SQL migrations
+# copied next to the code). So the image ships, for one service: its dist/ (with its migrations),
+# the dist/ of the workspace packages it uses (with packages/platform/migrations next to it), and
+# production dependencies only (pnpm deploy --prod). No TypeScript, tsx or dev dependencies.
+# tools/deploy-check checks that the versions below match package.json and .node-version.
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 ARG SERVICE
@@ -22,29 +22,29 @@ ENV CI=true
 WORKDIR /repo
 COPY . .
 RUN test -f "services/${SERVICE}/src/main.ts" || { echo "no service named ${SERVICE}" >&2; exit 1; }
+# Every dependency, dev ones too: the build needs typescript and tsx.
+RUN --mount=type=cache,id=pnpm-store,target=/root/.local/share/pnpm/store \
+    pnpm install --frozen-lockfile
+# The service and the packages it references, to their dist/.
+RUN pnpm build "services/${SERVICE}"
 # --legacy: copy workspace packages as they are instead of requiring inject-workspace-packages.
 RUN --mount=type=cache,id=pnpm-store,target=/root/.local/share/pnpm/store \
     pnpm --filter "@dispatch/${SERVICE}" deploy --prod --legacy /out
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE
-ARG TSX_VERSION=4.23.15
 ENV NODE_ENV=production \
     SERVICE=${SERVICE}
-RUN npm install --global "tsx@${TSX_VERSION}" && npm cache clean --force
 WORKDIR /app
 # Owned by root and only readable by the service user: the code cannot be changed at run time.
 COPY --from=build /out ./
-# `node --import tsx` resolves tsx from /app, as the local launcher's `node --import tsx <main>` does.
-RUN ln -s "$(npm root --global)/tsx" node_modules/tsx
 # The node image's unprivileged user, numeric so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
-# tsx keeps its transpile cache under $TMPDIR; with a read-only root filesystem mount /tmp writable.
-ENV TMPDIR=/tmp
 # No curl in the image: node's fetch asks the service's liveness endpoint on $PORT (or the
 # service's default port when PORT is not set).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
   CMD ["node", "-e", "const d={'query-api':8080,'order-service':8081,'payment-service':8082,'inventory-service':8083,'delivery-service':8084,'webhook-service':8085};const p=process.env.PORT||d[process.env.SERVICE];fetch('http://127.0.0.1:'+p+'/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The services drain consumers, HTTP and the outbox on SIGTERM (SHUTDOWN_TIMEOUT_MS, default 20 s).
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# Source maps on: stack traces name the .ts files and lines.
+CMD ["node", "--enable-source-maps", "dist/main.js"]

@@ -2,6 +2,8 @@
 // servers; integration tests (test/*.int.test.ts) and end-to-end tests
 // (tests/e2e) talk to the real stack whose addresses come from the environment.
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+// Workspace packages from their TypeScript sources, not their compiled dist/ (package.json "exports").
+const testEnvironmentOptions = { customExportConditions: ['@dispatch/source', 'node', 'node-addons'] };
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -10,6 +12,7 @@ module.exports = {
       displayName: 'unit',
       transform,
       testEnvironment: 'node',
+      testEnvironmentOptions,
       testMatch: ['<rootDir>/{packages,services,tools}/**/src/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
     },
@@ -17,6 +20,7 @@ module.exports = {
       displayName: 'integration',
       transform,
       testEnvironment: 'node',
+      testEnvironmentOptions,
       testMatch: ['<rootDir>/{packages,services,tools}/*/test/**/*.int.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/jest.setup-integration.js'],
     },
@@ -24,6 +28,7 @@ module.exports = {
       displayName: 'e2e',
       transform,
       testEnvironment: 'node',
+      testEnvironmentOptions,
       testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/jest.setup-e2e.js'],
     },

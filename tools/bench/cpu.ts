@@ -175,7 +175,7 @@ function targets(): Target[] {
         name,
         kind: 'pidFile',
         file: path.join(pids, `${name}.pid`),
-        marker: `services/${name}/src/main.ts`,
+        marker: `services/${name}/`,
         fallbackScan: false,
       }),
     ),

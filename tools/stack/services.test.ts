@@ -29,7 +29,8 @@ describe('APP_SERVICES', () => {
       'delivery-service': 8084,
       'webhook-service': 8085,
     });
-    expect(orderService.main).toBe('services/order-service/src/main.ts');
+    expect(orderService.main).toBe('services/order-service/dist/main.js');
+    expect(orderService.source).toBe('services/order-service/src/main.ts');
   });
 });
 

@@ -11,17 +11,20 @@ import { postgresRoleEnv } from './postgres-roles';
  * working while only some are written), waits for its readiness endpoint, records it in
  * .stack/started.json, and `down` stops it before the servers.
  *
- * Each runs as `node --import tsx <main>` from the repo root (tsx is a root devDependency;
- * workspace imports resolve from the service's own node_modules), so the pid file holds the
- * service's own pid and SIGTERM reaches its graceful shutdown.
+ * Each is compiled first (`tsc -b`, tools/build) and runs as `node --enable-source-maps <main>`
+ * (its dist/main.js) from the repo root, on Node 24 (tools/stack/node.ts); workspace imports
+ * resolve to the packages' compiled dist/ through the service's own node_modules. The pid file
+ * holds the service's own pid, so SIGTERM reaches its graceful shutdown.
  */
 export interface AppService {
   /** Also the name of its log (.stack/logs/<name>.log), pid file, and pnpm package @dispatch/<name>. */
   name: string;
   /** Package folder, relative to the repo root. */
   dir: string;
-  /** Entry point, relative to the repo root. */
+  /** Compiled entry point, relative to the repo root (what runs). */
   main: string;
+  /** Its TypeScript source, relative to the repo root (what tells the service exists). */
+  source: string;
   port: number;
   /** Answers 200 once the service can do work (docs/design.md §1: GET /health/ready). */
   readyPath: string;
@@ -31,7 +34,15 @@ export interface AppService {
 
 function appService(name: string, port: number, env: Record<string, string>): AppService {
   const dir = `services/${name}`;
-  return { name, dir, main: `${dir}/src/main.ts`, port, readyPath: '/health/ready', env };
+  return {
+    name,
+    dir,
+    main: `${dir}/dist/main.js`,
+    source: `${dir}/src/main.ts`,
+    port,
+    readyPath: '/health/ready',
+    env,
+  };
 }
 
 /** In start order; the read side first so it sees the first events as they appear. */
@@ -88,7 +99,7 @@ export function findServices(repoRoot: string): ServiceLayout {
   const layout: ServiceLayout = { present: [], unfinished: [] };
   for (const service of APP_SERVICES) {
     if (!existsSync(path.join(repoRoot, service.dir, 'package.json'))) continue;
-    if (existsSync(path.join(repoRoot, service.main))) layout.present.push(service);
+    if (existsSync(path.join(repoRoot, service.source))) layout.present.push(service);
     else layout.unfinished.push(service);
   }
   return layout;

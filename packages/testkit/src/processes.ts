@@ -70,7 +70,8 @@ function readPid(file: string): number | undefined {
 
 /** The entry point in a service's command line: how we know a pid is really that service. */
 function serviceMarker(name: ServiceName): string {
-  return path.join(REPO_ROOT, 'services', name, 'src', 'main.ts');
+  // In the compiled entry point (dist/main.js) and in the tsx one (src/main.ts) of older instances.
+  return path.join(REPO_ROOT, 'services', name) + path.sep;
 }
 
 function isAlive(pid: number, marker: string): boolean {

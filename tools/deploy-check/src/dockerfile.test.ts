@@ -1,6 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Compose/Dockerfile variable syntax, not templates
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { APP_SERVICES } from '../../stack/services';
 import { argDefaults, execForm, finalInstruction, parseDockerfile, readDockerfile } from './dockerfile';
 import { isIgnored, parseDockerignore } from './dockerignore';
@@ -22,22 +21,27 @@ describe('parseDockerfile', () => {
 });
 
 describe('Dockerfile', () => {
-  test('is multi-stage on Node 22 LTS, every stage from the same base', () => {
+  test('is multi-stage on the Node major .node-version pins (24 LTS), every stage from the same base', () => {
     const froms = instructions.filter((i) => i.keyword === 'FROM').map((i) => i.args.split(/\s+/)[0]);
     expect(froms.length).toBeGreaterThanOrEqual(2);
     expect(new Set(froms)).toEqual(new Set(['${NODE_IMAGE}']));
-    expect(args.get('NODE_IMAGE')).toMatch(/^node:22(\.|-|$)/);
+    const major = readFileSync(repoPath('.node-version'), 'utf8').trim().split('.')[0];
+    expect(major).toBe('24');
+    expect(args.get('NODE_IMAGE')).toMatch(new RegExp(`^node:${major}(\\.|-|$)`));
   });
 
-  test('installs the pnpm version package.json pins and the tsx version the lockfile pins', () => {
+  test('installs the pnpm version package.json pins, and no tsx in the runtime stage', () => {
     const rootPackage = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
       packageManager: string;
     };
     expect(`pnpm@${args.get('PNPM_VERSION')}`).toBe(rootPackage.packageManager);
-    const lock = parse(readFileSync(repoPath('pnpm-lock.yaml'), 'utf8')) as {
-      importers: Record<string, { devDependencies?: Record<string, { version: string }> }>;
-    };
-    expect(args.get('TSX_VERSION')).toBe(lock.importers['.']?.devDependencies?.tsx?.version);
+    const runtime = instructions.filter((i) => i.stage === 1);
+    expect(runtime.filter((i) => /tsx/.test(i.args))).toEqual([]);
+  });
+
+  test('compiles the service in the build stage (pnpm build, tools/build)', () => {
+    const build = instructions.find((i) => i.keyword === 'RUN' && i.args.startsWith('pnpm build '));
+    expect(build?.args).toBe('pnpm build "services/${SERVICE}"');
   });
 
   test('ships production dependencies only (pnpm deploy --prod of the chosen service)', () => {
@@ -45,16 +49,15 @@ describe('Dockerfile', () => {
     expect(deploy?.args).toMatch(/pnpm --filter "@dispatch\/\$\{SERVICE\}" deploy --prod/);
   });
 
-  test('runs as a numeric non-root user, stops on SIGTERM, starts the service with tsx', () => {
+  test('runs as a numeric non-root user, stops on SIGTERM, starts the compiled service with source maps', () => {
     const user = finalInstruction(instructions, 'USER')?.args ?? '';
     expect(user).toMatch(/^\d+(:\d+)?$/);
     expect(Number(user.split(':')[0])).toBeGreaterThan(0);
     expect(finalInstruction(instructions, 'STOPSIGNAL')?.args).toBe('SIGTERM');
     expect(execForm(finalInstruction(instructions, 'CMD')!.args)).toEqual([
       'node',
-      '--import',
-      'tsx',
-      'src/main.ts',
+      '--enable-source-maps',
+      'dist/main.js',
     ]);
   });
 
@@ -80,6 +83,13 @@ describe('.dockerignore', () => {
       'package.json',
       'pnpm-lock.yaml',
       'pnpm-workspace.yaml',
+      '.npmrc',
+      '.node-version',
+      'tsconfig.base.json',
+      'tsconfig.build.json',
+      'tools/build/build.ts',
+      'tools/build/cli.ts',
+      'packages/platform/tsconfig.json',
       'patches/kafkajs@2.2.4.patch',
       'tools/package.json',
       'tests/e2e/package.json',
@@ -89,6 +99,7 @@ describe('.dockerignore', () => {
       'packages/contracts/src/index.ts',
       ...APP_SERVICES.flatMap((s) => [
         `${s.dir}/package.json`,
+        `${s.dir}/tsconfig.json`,
         `${s.dir}/src/main.ts`,
         `${s.dir}/src/migrations/x.sql`,
       ]),
@@ -105,6 +116,8 @@ describe('.dockerignore', () => {
       'services/order-service/test/api.int.test.ts',
       'packages/platform/src/config.test.ts',
       'tools/stack/cli.ts',
+      'tools/build/build.test.ts',
+      'services/order-service/dist/main.js',
       'tests/e2e/order-saga.test.ts',
       'tests/e2e/support/api.ts',
       'docs/deploy.md',

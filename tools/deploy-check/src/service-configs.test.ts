@@ -4,7 +4,7 @@ import { repoPath } from './paths';
 import { CONFIG_EXPORTS, configProblems, requiredEnvKeys, SERVICE_CONFIGS } from './service-configs';
 
 test.each(APP_SERVICES)('$name: the checks use the schema its src/main.ts loads', (service) => {
-  const main = readFileSync(repoPath(service.main), 'utf8');
+  const main = readFileSync(repoPath(service.source), 'utf8');
   const loaded = /loadConfig\(\s*[^,]+,\s*([A-Za-z0-9_]+)\s*\)/.exec(main)?.[1];
   expect(loaded).toBe(CONFIG_EXPORTS[service.name]?.exportName);
 });

@@ -1,18 +1,18 @@
 /**
- * The Dockerfile's recipe, run without Docker (our machines have no engine): the build context
- * as .dockerignore leaves it, the build stage's `pnpm deploy` command, tsx linked in as the
- * runtime stage does, the image's CMD started against the real stack, its HEALTHCHECK command,
- * and its STOPSIGNAL. It proves that what the image ships is enough to migrate, serve and drain.
+ * The Dockerfile's recipe, run without Docker: the build context as .dockerignore leaves it, the
+ * build stage's pnpm commands (install, build, deploy), the image's CMD started from what was
+ * deployed against the real stack, its HEALTHCHECK command, and its STOPSIGNAL. It proves that what
+ * the image ships (compiled JavaScript, no sources) is enough to migrate, serve and drain.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestIssuer, eventually, stackAddresses } from '@dispatch/testkit';
 import pg from 'pg';
-import { argDefaults, execForm, finalInstruction, readDockerfile } from '../src/dockerfile';
+import { execForm, finalInstruction, readDockerfile } from '../src/dockerfile';
 import { isIgnored, parseDockerignore } from '../src/dockerignore';
 import { REPO_ROOT, repoPath } from '../src/paths';
 
@@ -76,32 +76,43 @@ describe(`the Dockerfile recipe for ${SERVICE}, without Docker`, () => {
   test('builds, starts, answers its health check and drains on the stop signal', async () => {
     copyBuildContext(context);
 
-    // Build stage: the RUN line with `deploy`, SERVICE substituted, /out → our folder.
-    const deploy = instructions.find((i) => i.keyword === 'RUN' && i.args.includes(' deploy '))!;
-    const command = deploy.args
-      .replace(/^--mount=\S+\s+/, '')
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own variable syntax
-      .replaceAll('${SERVICE}', SERVICE)
-      .replace(/\/out$/, app);
-    execFileSync('bash', ['-ec', command], {
-      cwd: context,
-      env: { ...process.env, CI: 'true' },
-      stdio: 'pipe',
-    });
-
-    // Runtime stage: tsx at TSX_VERSION linked into node_modules.
-    const tsx = realpathSync(repoPath('node_modules', 'tsx'));
-    const tsxVersion = (
-      JSON.parse(readFileSync(path.join(tsx, 'package.json'), 'utf8')) as { version: string }
-    ).version;
-    expect(tsxVersion).toBe(argDefaults(instructions).get('TSX_VERSION'));
-    symlinkSync(tsx, path.join(app, 'node_modules', 'tsx'));
+    // Build stage: its pnpm RUN lines in order (install, build, deploy; pnpm itself is installed
+    // here), SERVICE substituted, /out → our folder.
+    const buildStage = instructions.filter(
+      (i) => i.stage === 0 && i.keyword === 'RUN' && /^(--mount=\S+\s+)?pnpm /.test(i.args),
+    );
+    expect(buildStage.map((i) => i.args.replace(/^--mount=\S+\s+/, '').split(' ')[1])).toEqual([
+      'install',
+      'build',
+      '--filter',
+    ]);
+    for (const instruction of buildStage) {
+      const command = instruction.args
+        .replace(/^--mount=\S+\s+/, '')
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own variable syntax
+        .replaceAll('${SERVICE}', SERVICE)
+        .replace(/\/out$/, app);
+      execFileSync('bash', ['-ec', command], {
+        cwd: context,
+        env: { ...process.env, CI: 'true' },
+        stdio: 'pipe',
+      });
+    }
+    // What ships: compiled code with its migrations and source maps, no TypeScript.
+    expect(existsSync(path.join(app, 'dist', 'main.js'))).toBe(true);
+    expect(existsSync(path.join(app, 'dist', 'main.js.map'))).toBe(true);
+    expect(existsSync(path.join(app, 'dist', 'migrations', '1767225600000_orders.sql'))).toBe(true);
+    const platform = path.join(app, 'node_modules', '@dispatch', 'platform');
+    expect(existsSync(path.join(platform, 'dist', 'index.js'))).toBe(true);
+    expect(existsSync(path.join(platform, 'migrations'))).toBe(true);
+    expect(existsSync(path.join(app, 'node_modules', 'typescript'))).toBe(false);
+    expect(existsSync(path.join(app, 'src'))).toBe(false);
+    expect(existsSync(path.join(platform, 'src'))).toBe(false);
 
     const port = await freePort();
     const env = {
       PATH: process.env.PATH,
       HOME: os.tmpdir(),
-      TMPDIR: os.tmpdir(),
       NODE_ENV: 'production',
       SERVICE,
       PORT: String(port),
@@ -141,5 +152,5 @@ describe(`the Dockerfile recipe for ${SERVICE}, without Docker`, () => {
     service.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(log).toContain('migrations applied');
-  }, 180_000);
+  }, 300_000);
 });
