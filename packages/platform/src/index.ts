@@ -15,6 +15,7 @@ export * from './main';
 export * from './metrics';
 export * from './openapi';
 export * from './outbox';
+export * from './outbox-relay';
 export * from './periodic-task';
 export * from './pg';
 export * from './rate-limit';

@@ -20,7 +20,7 @@ import {
 } from './kafka';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type PlatformMetrics } from './metrics';
-import { OutboxRelay } from './outbox';
+import { OutboxRelay } from './outbox-relay';
 import { createPool, ensureDatabase, type PgConfig, runMigrations } from './pg';
 import { installSubjectRateLimits, type SubjectRateLimitSettings, SubjectRateLimits } from './rate-limit';
 import { createRedis, type Redis, redisReady } from './redis';

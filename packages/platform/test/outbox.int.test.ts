@@ -3,13 +3,8 @@ import { eventually } from '@dispatch/testkit';
 import pg from 'pg';
 import type { EventPublisher } from '../src/kafka/publisher';
 import { createMetrics } from '../src/metrics';
-import {
-  enqueue,
-  OUTBOX_CHANNEL,
-  OutboxRelay,
-  type OutboxRelayOptions,
-  readOutboxBacklog,
-} from '../src/outbox';
+import { enqueue, OUTBOX_CHANNEL, readOutboxBacklog } from '../src/outbox';
+import { OutboxRelay, type OutboxRelayOptions } from '../src/outbox-relay';
 import { clientConfig, withTransaction } from '../src/pg';
 import { createTestDatabase, type TestDatabase, testLogger } from './helpers/pg';
 import { type ConsumedRecord, createKafkaHarness, type KafkaHarness } from './helpers/pg-outbox-kafka';
@@ -18,6 +13,17 @@ const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 async function unsentCount(db: TestDatabase): Promise<number> {
   return (await readOutboxBacklog(db.pool)).rows;
+}
+
+/** Resolves once `relay` leads and the outbox has nothing unsent (nothing committed is left to publish). */
+async function published(relay: OutboxRelay, db: TestDatabase): Promise<void> {
+  await eventually(
+    async () => {
+      expect(relay.isLeader).toBe(true);
+      expect(await unsentCount(db)).toBe(0);
+    },
+    { timeoutMs: 30_000 },
+  );
 }
 
 /** Interleaves the orders' event lists (one event of each order in turn), keeping each order's own order. */
@@ -242,7 +248,7 @@ describe('OutboxRelay against real Kafka', () => {
     expect(commits).toHaveLength(total);
     expect(outOfOrderCommits(commits)).toBeGreaterThan(0);
 
-    await relay.flush();
+    await published(relay, db);
     expect(await unsentCount(db)).toBe(0);
     expect(await harness.recordCount()).toBe(total);
 
@@ -270,7 +276,7 @@ describe('OutboxRelay against real Kafka', () => {
     const events = sampleEvents('paymentFailed', { startAt: '2020-01-01T00:00:00.000Z' });
     const before = new Date();
     await withTransaction(db.pool, (tx) => enqueue(tx, events, { traceparent: TRACEPARENT }));
-    await relay.flush();
+    await published(relay, db);
     await harness.startConsumer();
     await eventually(() => expect(harness.consumed).toHaveLength(events.length), { timeoutMs: 60_000 });
     for (const record of harness.consumed) {
@@ -284,7 +290,7 @@ describe('OutboxRelay against real Kafka', () => {
     const relay = newRelay({ pollIntervalMs: 30_000 });
     await relay.start();
     // After this pass the relay sleeps for 30 s unless a notification wakes it.
-    await relay.flush();
+    await published(relay, db);
     expect(relay.isLeader).toBe(true);
 
     const events = sampleEvents('inventoryRejected');
@@ -296,7 +302,7 @@ describe('OutboxRelay against real Kafka', () => {
   it('reopens its session (LISTEN and leadership) when the connection is killed', async () => {
     const relay = newRelay({ pollIntervalMs: 30_000, applicationName: 'outbox-relay-killme' });
     await relay.start();
-    await relay.flush();
+    await published(relay, db);
     const relayPid = async (): Promise<number | undefined> => {
       const { rows } = await db.pool.query<{ pid: number }>(
         `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'outbox-relay-killme'`,
@@ -314,7 +320,7 @@ describe('OutboxRelay against real Kafka', () => {
       expect(relay.isLeader).toBe(true);
     });
     // Let the reconnect pass finish; from here on only a notification on the new session wakes it.
-    await relay.flush();
+    await published(relay, db);
     const events = sampleEvents('inventoryRejected');
     await withTransaction(db.pool, (tx) => enqueue(tx, events));
     await eventually(async () => expect(await unsentCount(db)).toBe(0), { timeoutMs: 10_000 });
@@ -342,7 +348,7 @@ describe('OutboxRelay against real Kafka', () => {
     await eventually(() => expect(attempts).toBeGreaterThanOrEqual(1));
     expect(await unsentCount(db)).toBe(events.length);
 
-    await relay.flush();
+    await published(relay, db);
     expect(attempts).toBe(4);
     expect(await unsentCount(db)).toBe(0);
     expect(await harness.recordCount()).toBe(events.length);
@@ -378,7 +384,7 @@ describe('OutboxRelay against real Kafka', () => {
     await eventually(() => expect(standby.isLeader).toBe(true));
 
     await writing;
-    await standby.flush();
+    await published(standby, db);
     clearInterval(sampler);
     expect(bothLeaders).toBe(0);
     expect(harness.maxConcurrentPublishes()).toBe(1);
@@ -394,7 +400,7 @@ describe('OutboxRelay against real Kafka', () => {
   it('stop() publishes what is already committed before it returns', async () => {
     const relay = newRelay({ pollIntervalMs: 30_000, batchSize: 25 });
     await relay.start();
-    await relay.flush();
+    await published(relay, db);
     // Rows written without a notification: nothing wakes the relay for 30 s except stop().
     const events = Array.from({ length: 10 }, () => sampleEvents('happy')).flat();
     await db.pool.query(
@@ -425,7 +431,7 @@ describe('OutboxRelay against real Kafka', () => {
     expect((await metrics.outboxOldestAge.get()).values[0]?.value).toBeGreaterThanOrEqual(90);
 
     await relay.start();
-    await relay.flush();
+    await published(relay, db);
     await relay.refreshMetrics();
     expect((await metrics.outboxBacklog.get()).values[0]?.value).toBe(0);
     expect((await metrics.outboxOldestAge.get()).values[0]?.value).toBe(0);
