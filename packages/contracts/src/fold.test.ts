@@ -1,16 +1,14 @@
 import { type AnyEvent, createEvent } from './envelope';
 import type { EventType, PayloadOf } from './events';
+import { applyEvent, FoldError, foldOrder } from './fold';
 import {
-  applyEvent,
   deriveStatus,
   emptyFacts,
-  FoldError,
-  foldOrder,
   isTerminal,
   ORDER_STATUSES,
   type OrderFacts,
   type OrderStatus,
-} from './fold';
+} from './order-facts';
 import { SAGA_FINAL_STATUS, SAGA_PATHS, type SagaPath, sampleEvents } from './testing';
 
 const ORDER_ID = 'order-7';

@@ -31,26 +31,7 @@ export {
   type RegistryKey,
   registryKey,
 } from './events';
-export {
-  applyEvent,
-  type CancellationSection,
-  type CompensationSection,
-  type DeliverySection,
-  deriveStatus,
-  emptyFacts,
-  FoldError,
-  foldOrder,
-  type InventorySection,
-  isTerminal,
-  ORDER_STATUSES,
-  type OrderFacts,
-  type OrderSection,
-  type OrderStatus,
-  type OrderView,
-  orderTotalAmount,
-  type PaymentSection,
-  toOrderView,
-} from './fold';
+export { applyEvent, FoldError, foldOrder, toOrderView } from './fold';
 export {
   CURRENCIES,
   type Currency,
@@ -67,6 +48,22 @@ export {
   toMinorUnits,
   totalOfLines,
 } from './money';
+export {
+  type CancellationSection,
+  type CompensationSection,
+  type DeliverySection,
+  deriveStatus,
+  emptyFacts,
+  type InventorySection,
+  isTerminal,
+  ORDER_STATUSES,
+  type OrderFacts,
+  type OrderSection,
+  type OrderStatus,
+  type OrderView,
+  orderTotalAmount,
+  type PaymentSection,
+} from './order-facts';
 export {
   idSchema,
   isoDateTimeSchema,

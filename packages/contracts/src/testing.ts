@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type AnyEvent, createEvent } from './envelope';
 import type { EventType, PayloadOf } from './events';
-import type { OrderStatus } from './fold';
 import { totalOfLines } from './money';
+import type { OrderStatus } from './order-facts';
 import { type PricedLine, type RequestedLine, requestedTotal } from './payloads/common';
 import { topicForEventType, topicOwner } from './topics';
 
