@@ -35,7 +35,7 @@ export class BusAudit {
 
   constructor(private readonly runId: string) {
     const logger = createLogger('chaos-audit', process.env.LOG_LEVEL ?? 'warn');
-    this.kafka = createKafka({ brokers: stackAddresses().kafkaBrokers, clientId: 'chaos-audit', logger });
+    this.kafka = createKafka({ ...stackAddresses().kafka, clientId: 'chaos-audit', logger });
   }
 
   /** Marks where the run starts on every topic. */

@@ -1,5 +1,6 @@
 import { createEventProducer, createKafka, createLogger } from '@dispatch/platform';
-import { stackAddresses } from '@dispatch/testkit';
+import { stackKafka } from '@dispatch/testkit';
+import { KAFKA_DLQ_TOOL } from '../stack/kafka-acls';
 import { parseDlqArgs, USAGE, UsageError } from './args';
 import { type DlqRow, listDeadLetters, ReplaySelectionError, replayDeadLetters } from './commands';
 import { formatReplayResults } from './report';
@@ -22,7 +23,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger('dlq-cli', process.env.LOG_LEVEL ?? 'warn');
-  const kafka = createKafka({ brokers: stackAddresses().kafkaBrokers, clientId: 'dlq-cli', logger });
+  // Its own principal (KAFKA_SASL_* in a cluster): it may read dlq.* and write the raw topics, no more.
+  const kafka = createKafka({ ...stackKafka(process.env, KAFKA_DLQ_TOOL), clientId: 'dlq-cli', logger });
   if (cmd.name === 'list') {
     const rows = await listDeadLetters(kafka, cmd.service);
     if (cmd.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -6,6 +6,7 @@ import { hasStaleCassandraLogin } from './cassandra-auth';
 import type { StackConfig } from './config';
 import { NotReadyError, StackError } from './errors';
 import { runCommand } from './install';
+import { hasStaleKafkaLogin } from './kafka-auth';
 import { compiledNodeOptions, serviceNode } from './node';
 import { LOG_ROTATION, type StackPaths } from './paths';
 import {
@@ -126,10 +127,14 @@ async function ensureRunning(
   let existing = runningPid(paths.pidFile(name), marker);
   const staleCassandra =
     existing !== undefined && hasStaleCassandraLogin(existing, service, config.cassandra);
-  if (existing !== undefined && (hasStaleAuth(existing, jwksFile) || staleCassandra)) {
-    info(
-      `${name}: runs with outdated ${staleCassandra ? 'Cassandra credentials' : 'token settings'} (pid ${existing}), restarting it`,
-    );
+  const staleKafka = existing !== undefined && hasStaleKafkaLogin(existing, config.kafka, service.name);
+  if (existing !== undefined && (hasStaleAuth(existing, jwksFile) || staleCassandra || staleKafka)) {
+    const outdated = staleKafka
+      ? 'Kafka credentials'
+      : staleCassandra
+        ? 'Cassandra credentials'
+        : 'token settings';
+    info(`${name}: runs with outdated ${outdated} (pid ${existing}), restarting it`);
     const outcome = await stopProcess(existing, marker, SERVICE_STOP_GRACE_MS);
     if (outcome === 'killed') info(`  ${name} did not exit in time and was killed (SIGKILL)`);
     rmSync(paths.pidFile(name), { force: true });

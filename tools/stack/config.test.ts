@@ -9,6 +9,7 @@ describe('loadStackConfig', () => {
       local: true,
       partitions: 6,
       replicationFactor: 1,
+      secretsDir: expect.stringMatching(/\/\.stack\/secrets\/kafka$/),
     });
     expect(config.cassandra).toMatchObject({
       contactPoints: ['127.0.0.1:9042'],

@@ -9,7 +9,14 @@ import { stackPaths } from './paths';
  * anything else is only checked and provisioned.
  */
 export interface StackConfig {
-  kafka: { brokers: string[]; local: boolean; partitions: number; replicationFactor: number };
+  kafka: {
+    brokers: string[];
+    local: boolean;
+    partitions: number;
+    replicationFactor: number;
+    /** The generated principals' passwords (tools/stack/kafka-auth.ts). */
+    secretsDir: string;
+  };
   cassandra: {
     contactPoints: string[];
     localDc: string;
@@ -108,6 +115,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
         'KAFKA_REPLICATION_FACTOR',
         env.KAFKA_REPLICATION_FACTOR ?? (kafkaLocal ? '1' : '3'),
       ),
+      secretsDir: path.join(stackPaths().stackDir, 'secrets', 'kafka'),
     },
     cassandra: {
       contactPoints,

@@ -6,11 +6,16 @@
  *   pnpm exec tsx tools/stack/kafkajs-compat.ts            # against KAFKA_BROKERS or 127.0.0.1:9092
  */
 import { randomUUID } from 'node:crypto';
+import { kafkajsConnection } from '@dispatch/testkit';
 import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim());
 const suffix = randomUUID().slice(0, 8);
-const kafka = new Kafka({ clientId: `kafkajs-compat-${suffix}`, brokers, logLevel: logLevel.NOTHING });
+// As the local admin principal (or KAFKA_SASL_* when set): the checks create topics and groups.
+const kafka = new Kafka({
+  clientId: `kafkajs-compat-${suffix}`,
+  ...kafkajsConnection(),
+  logLevel: logLevel.NOTHING,
+});
 
 type Check = { name: string; run: () => Promise<string> };
 
@@ -182,7 +187,7 @@ const checks: Check[] = [
 ];
 
 async function main(): Promise<void> {
-  console.log(`kafkajs compatibility check against ${brokers.join(',')}`);
+  console.log(`kafkajs compatibility check against ${kafkajsConnection().brokers.join(',')}`);
   let failed = 0;
   for (const check of checks) {
     try {

@@ -1,4 +1,10 @@
-import { type CassandraCredentials, createCassandraClient, ensureDatabase } from '@dispatch/platform';
+import {
+  type CassandraCredentials,
+  createCassandraClient,
+  ensureDatabase,
+  type KafkaConnection,
+} from '@dispatch/platform';
+import { kafkajsConnection } from '@dispatch/testkit';
 import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from 'kafkajs';
 import { grantServiceKeyspaces } from './cassandra-auth';
 import type { StackConfig } from './config';
@@ -79,10 +85,14 @@ export interface TopicsResult {
   retentionFixed: string[];
 }
 
-export async function ensureTopics(config: StackConfig['kafka'], wanted: TopicSpec[]): Promise<TopicsResult> {
+export async function ensureTopics(
+  config: StackConfig['kafka'],
+  connection: KafkaConnection,
+  wanted: TopicSpec[],
+): Promise<TopicsResult> {
   const kafka = new Kafka({
     clientId: 'dispatch-stack',
-    brokers: config.brokers,
+    ...kafkajsConnection(connection),
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CassandraCredentials } from '@dispatch/platform';
+import type { CassandraCredentials, KafkaConnection } from '@dispatch/platform';
+import { kafkajsConnection } from '@dispatch/testkit';
 import { auth, Client as CassandraClient } from 'cassandra-driver';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -28,15 +29,16 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function kafkaCheck(brokers: string[], attemptMs = 20_000): ReadinessCheck {
-  return () => withTimeout(kafkaRoundTrip(brokers), attemptMs, 'Kafka round trip');
+/** `login` is read at every attempt: the local admin's password exists only once Kafka is prepared. */
+export function kafkaCheck(login: () => KafkaConnection, attemptMs = 20_000): ReadinessCheck {
+  return () => withTimeout(kafkaRoundTrip(login()), attemptMs, 'Kafka round trip');
 }
 
-async function kafkaRoundTrip(brokers: string[]): Promise<string> {
+async function kafkaRoundTrip(connection: KafkaConnection): Promise<string> {
   const nonce = randomUUID();
   const kafka = new Kafka({
     clientId: 'dispatch-stack',
-    brokers,
+    ...kafkajsConnection(connection),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2_000,
     requestTimeout: 10_000,

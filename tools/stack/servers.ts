@@ -1,10 +1,35 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { LOCAL_CASSANDRA_PORT, LOCAL_KAFKA_PORT } from './config';
 import { StackError } from './errors';
-import { runCommand } from './install';
+import { kafkaLogins } from './kafka-acls';
+import {
+  addScramUsersToLegacyStorage,
+  brokerAuthProperties,
+  ensureKafkaPasswords,
+  readScramState,
+  recordScramUsers,
+  runWithSecrets,
+  scramFormatArguments,
+} from './kafka-auth';
 import { LOG_ROTATION, type StackPaths } from './paths';
-import { absolutizeStackPaths, newKafkaClusterId, parseJvmOptions } from './render';
+import { absolutizeStackPaths, newKafkaClusterId, parseJvmOptions, setProperties } from './render';
+import { APP_SERVICES } from './services';
+
+const APP_SERVICE_NAMES = APP_SERVICES.map((service) => service.name);
+
+/** The stack config's `kafka.secretsDir` for this stack folder. */
+function kafkaSecretsDir(paths: StackPaths): string {
+  return path.join(paths.stackDir, 'secrets', 'kafka');
+}
 
 /**
  * The two JVM servers the launcher runs from Maven Central jars. `prepare` renders the
@@ -48,12 +73,25 @@ export function jvmLogProperties(paths: StackPaths, name: JvmServer['name']): st
   ];
 }
 
+/** The broker's config: infra/local's, paths made absolute, the generated logins' JAAS lines added. */
+function renderKafkaProperties(paths: StackPaths): string {
+  const passwords = ensureKafkaPasswords(kafkaSecretsDir(paths), kafkaLogins(APP_SERVICE_NAMES));
+  return setProperties(
+    absolutizeStackPaths(readInfra(paths, 'kafka', 'server.properties'), paths.stackDir),
+    brokerAuthProperties(passwords),
+  );
+}
+
 export const kafkaServer: JvmServer = {
   name: 'kafka',
   title: 'Kafka',
   mavenProfile: 'kafka',
   port: LOCAL_KAFKA_PORT,
   marker: (paths) => path.join(paths.confDir('kafka'), 'server.properties'),
+  configIsCurrent(paths) {
+    const rendered = path.join(paths.confDir('kafka'), 'server.properties');
+    return existsSync(rendered) && readFileSync(rendered, 'utf8') === renderKafkaProperties(paths);
+  },
   readyTimeoutMs: 120_000,
   stopGraceMs: 30_000,
   async prepare(paths, java) {
@@ -62,18 +100,19 @@ export const kafkaServer: JvmServer = {
     mkdirSync(conf, { recursive: true });
     mkdirSync(data, { recursive: true });
     const serverProperties = path.join(conf, 'server.properties');
-    writeFileSync(
-      serverProperties,
-      absolutizeStackPaths(readInfra(paths, 'kafka', 'server.properties'), paths.stackDir),
-    );
+    // Holds the admin's and the controller's passwords.
+    writeFileSync(serverProperties, renderKafkaProperties(paths), { mode: 0o600 });
+    chmodSync(serverProperties, 0o600);
     const log4j = path.join(conf, 'log4j2.properties');
     copyFileSync(path.join(paths.infraDir, 'kafka', 'log4j2.properties'), log4j);
     const classpath = `${paths.libDir('kafka')}/*`;
     const logging = [`-Dlog4j2.configurationFile=${log4j}`, ...jvmLogProperties(paths, 'kafka')];
+    const passwords = ensureKafkaPasswords(kafkaSecretsDir(paths), kafkaLogins(APP_SERVICE_NAMES));
 
-    // KRaft needs its storage formatted once, with a cluster id, before the first start.
     if (!existsSync(path.join(data, 'meta.properties'))) {
-      await runCommand(
+      // KRaft needs its storage formatted once, with a cluster id, before the first start; the SCRAM
+      // users are created with it (a broker cannot authenticate anyone before they exist).
+      await runWithSecrets(
         java,
         [
           '-Xmx256m',
@@ -85,10 +124,15 @@ export const kafkaServer: JvmServer = {
           `--cluster-id=${newKafkaClusterId()}`,
           '--config',
           serverProperties,
-          '--ignore-formatted',
+          ...scramFormatArguments(passwords),
         ],
         paths.repoRoot,
+        [...passwords.values()],
       );
+      recordScramUsers(data, passwords);
+    } else if (Object.keys(readScramState(data)).length === 0) {
+      // Formatted by an earlier version, without authentication: nobody could log in.
+      await addScramUsersToLegacyStorage({ paths, java, classpath, logging, passwords });
     }
     return [...jvmOptions(paths, 'kafka'), ...logging, '-cp', classpath, 'kafka.Kafka', serverProperties];
   },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cassandraRoleEnv } from './cassandra-auth';
 import { addressEnv, QUERY_KEYSPACE, type StackConfig } from './config';
 import { describeError } from './errors';
+import { principalEnv } from './kafka-auth';
 import { postgresRoleEnv } from './postgres-roles';
 
 /**
@@ -134,6 +135,7 @@ export function serviceEnv(
     ...Object.fromEntries(addressEnv(config)),
     ...postgresRoleEnv(service, config.postgres),
     ...cassandraRoleEnv(service, config.cassandra, inherited),
+    ...principalEnv(config.kafka, service.name),
     LOG_LEVEL: inherited.LOG_LEVEL ?? 'info',
     // Per-subject limits lifted far above the production defaults: the benchmark and the tests do all
     // their admin work (completions, read-model checks, polling) with one token.

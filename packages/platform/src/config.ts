@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KAFKA_SASL_MECHANISMS, type KafkaEnvConfig } from './kafka/connection';
 import type { PgConfig } from './pg';
 
 /** Raised when the environment does not satisfy a service's config schema. Lists every bad variable. */
@@ -88,9 +89,34 @@ export const baseEnv = {
   ...rateLimitEnv,
 };
 
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/**
+ * Where Kafka is and how to log in (kafka/connection.ts turns these into a KafkaConnection):
+ * KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD, the service's own principal, together or neither (a
+ * schema spreading these is wrapped in `requireKafkaCredentialPair`); KAFKA_TLS_CA_FILE implies TLS.
+ */
 export const kafkaEnv = {
   KAFKA_BROKERS: commaList.default(['127.0.0.1:9092']),
+  KAFKA_SASL_MECHANISM: z.enum(KAFKA_SASL_MECHANISMS).default('scram-sha-512'),
+  KAFKA_SASL_USERNAME: z.string().min(1).max(200).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  KAFKA_TLS: flag.default(false),
+  KAFKA_TLS_CA_FILE: z.string().min(1).optional(),
 };
+
+/** Refuses a config with only one of KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD. */
+export function requireKafkaCredentialPair<S extends z.ZodType<Partial<KafkaEnvConfig>>>(schema: S): S {
+  const incomplete = (env: Record<string, unknown>) =>
+    (env.KAFKA_SASL_USERNAME === undefined) !== (env.KAFKA_SASL_PASSWORD === undefined);
+  return schema.refine((env) => !incomplete(env as Record<string, unknown>), {
+    path: ['KAFKA_SASL_PASSWORD'],
+    message:
+      'set both KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (the service’s Kafka principal), or neither',
+    // Also when other variables are bad, so one run lists every problem.
+    when: (payload) => incomplete(payload.value as Record<string, unknown>),
+  });
+}
 
 /**
  * The service's consumer group, and how many of its partitions' fetched batches one instance handles

@@ -13,6 +13,9 @@ import {
   type EventHandler,
   type EventProducer,
   type KafkaClient,
+  type KafkaConnection,
+  type KafkaEnvConfig,
+  kafkaConnection,
   kafkaHealthCheck,
   type RunConsumerOptions,
   runConsumer,
@@ -77,7 +80,8 @@ export interface ServiceDefinition {
    * counted in Redis at `redisUrl`. Absent: no subject limits (and no Redis client).
    */
   rateLimits?: SubjectRateLimitSettings & { redisUrl: string };
-  kafkaBrokers: string[];
+  /** The cluster and the service's own principal (kafkaConnection(config)). */
+  kafka: KafkaConnection;
   /** Partitions each consumer handles at once, unless its definition says otherwise (default 3). */
   consumerConcurrency?: number;
   /** The service's own database: created if missing, platform then service migrations applied at start. */
@@ -122,7 +126,7 @@ export async function startService(def: ServiceDefinition): Promise<RunningServi
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
 
-  const kafka = createKafka({ brokers: def.kafkaBrokers, clientId: def.name, logger });
+  const kafka = createKafka({ ...def.kafka, clientId: def.name, logger });
   const producer = createEventProducer(kafka, { logger });
   await producer.connect();
   const subjectLimits =
@@ -255,11 +259,10 @@ function lagTargets(consumers: ConsumerDefinition[], serviceName: string): Consu
  */
 export function serviceSettings(
   name: string,
-  config: {
+  config: KafkaEnvConfig & {
     PORT: number;
     LOG_LEVEL: string;
     SHUTDOWN_TIMEOUT_MS: number;
-    KAFKA_BROKERS: string[];
     CONSUMER_CONCURRENCY: number;
     REDIS_URL: string;
     RATE_LIMIT_WINDOW_MS: number;
@@ -268,14 +271,14 @@ export function serviceSettings(
   },
 ): Pick<
   ServiceDefinition,
-  'name' | 'port' | 'logLevel' | 'shutdownTimeoutMs' | 'kafkaBrokers' | 'consumerConcurrency' | 'rateLimits'
+  'name' | 'port' | 'logLevel' | 'shutdownTimeoutMs' | 'kafka' | 'consumerConcurrency' | 'rateLimits'
 > {
   return {
     name,
     port: config.PORT,
     logLevel: config.LOG_LEVEL,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    kafkaBrokers: config.KAFKA_BROKERS,
+    kafka: kafkaConnection(config),
     consumerConcurrency: config.CONSUMER_CONCURRENCY,
     rateLimits: {
       redisUrl: config.REDIS_URL,

@@ -175,7 +175,7 @@ describe('startService exports consumer lag for its consumer group', () => {
       port: 0,
       host: '127.0.0.1',
       logLevel: 'silent',
-      kafkaBrokers: stackAddresses().kafkaBrokers,
+      kafka: stackAddresses().kafka,
       consumerLagIntervalMs: 200,
       consumers: () => [
         {

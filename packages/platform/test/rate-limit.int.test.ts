@@ -47,7 +47,7 @@ async function startLimited(
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',
-    kafkaBrokers: addresses.kafkaBrokers,
+    kafka: addresses.kafka,
     rateLimits: { redisUrl, ...limits },
     routes: (app) => {
       const signedIn = authenticate(verify);

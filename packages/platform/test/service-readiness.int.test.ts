@@ -20,7 +20,7 @@ describe('service readiness follows its database (real PostgreSQL, real Kafka)',
       port: 0,
       host: '127.0.0.1',
       logLevel: 'silent',
-      kafkaBrokers: addresses.kafkaBrokers,
+      kafka: addresses.kafka,
       postgres: { connection: { ...addresses.pg, host: '127.0.0.1', port }, database },
       routes: (app) => app.get('/ping', (_req, res) => void res.json({ pong: true })),
     });

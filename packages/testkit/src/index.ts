@@ -7,6 +7,7 @@ export { dropTestDatabase } from './databases';
 export * from './dispatch-api';
 export { type EventuallyOptions, eventually } from './eventually';
 export { FaultProxy } from './fault-proxy';
+export { kafkajsConnection, LOCAL_KAFKA_ADMIN, localKafkaPasswordFile, stackKafka } from './kafka-auth';
 export { commitGroupAtEnd, committedOffsets, deleteGroups, groupState } from './kafka-groups';
 export {
   type ExtraInstance,

@@ -1,10 +1,11 @@
 // kafkajs directly, as test helpers may: the platform keeps its client internal.
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkajsConnection } from './kafka-auth';
 import { stackAddresses } from './stack';
 
 function testKafka(): Kafka {
   return new Kafka({
-    brokers: stackAddresses().kafkaBrokers,
+    ...kafkajsConnection(stackAddresses().kafka),
     clientId: 'dispatch-testkit',
     logLevel: logLevel.NOTHING,
   });

@@ -1,5 +1,6 @@
-import type { CassandraCredentials } from '@dispatch/platform';
+import type { CassandraCredentials, KafkaConnection } from '@dispatch/platform';
 import { cassandraTestCredentials } from './cassandra-auth';
+import { stackKafka } from './kafka-auth';
 
 /**
  * Addresses of the real servers tests talk to. They come from the environment
@@ -7,7 +8,8 @@ import { cassandraTestCredentials } from './cassandra-auth';
  * run against a cluster.
  */
 export interface StackAddresses {
-  kafkaBrokers: string[];
+  /** The brokers and the admin principal's login (kafka-auth.ts): spread it into a client. */
+  kafka: KafkaConnection;
   cassandraContactPoints: string[];
   cassandraLocalDc: string;
   /** Admin login (see cassandra-auth.ts); undefined for a Cassandra without authentication. */
@@ -18,7 +20,7 @@ export interface StackAddresses {
 
 export function stackAddresses(env: NodeJS.ProcessEnv = process.env): StackAddresses {
   return {
-    kafkaBrokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((s) => s.trim()),
+    kafka: stackKafka(env),
     cassandraContactPoints: (env.CASSANDRA_CONTACT_POINTS ?? '127.0.0.1:9042')
       .split(',')
       .map((s) => s.trim()),

@@ -276,11 +276,7 @@ describe('delivery-service with the fleet on (real PostgreSQL and Kafka)', () =>
       }),
       PORT: 0,
     };
-    const kafka = createKafka({
-      brokers: addresses.kafkaBrokers,
-      clientId: `it-fleet-${run}`,
-      logger: testLogger(),
-    });
+    const kafka = createKafka({ ...addresses.kafka, clientId: `it-fleet-${run}`, logger: testLogger() });
     try {
       await ensureTopics(kafka, [
         { topic: orderTopic, numPartitions: 1 },
@@ -288,7 +284,7 @@ describe('delivery-service with the fleet on (real PostgreSQL and Kafka)', () =>
       ]);
     } catch (err) {
       throw new Error(
-        `Kafka at ${addresses.kafkaBrokers.join(',')} is not usable (${err instanceof Error ? err.message : String(err)}).`,
+        `Kafka at ${addresses.kafka.brokers.join(',')} is not usable (${err instanceof Error ? err.message : String(err)}).`,
       );
     }
     producer = createEventProducer(kafka, { logger: testLogger() });

@@ -52,11 +52,7 @@ describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
       }),
       PORT: 0,
     };
-    const kafka = createKafka({
-      brokers: addresses.kafkaBrokers,
-      clientId: `it-delivery-${run}`,
-      logger: testLogger(),
-    });
+    const kafka = createKafka({ ...addresses.kafka, clientId: `it-delivery-${run}`, logger: testLogger() });
     try {
       await ensureTopics(kafka, [
         { topic: orderTopic, numPartitions: 3 },
@@ -64,7 +60,7 @@ describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
       ]);
     } catch (err) {
       throw new Error(
-        `Kafka at ${addresses.kafkaBrokers.join(',')} is not usable (${err instanceof Error ? err.message : String(err)}). ` +
+        `Kafka at ${addresses.kafka.brokers.join(',')} is not usable (${err instanceof Error ? err.message : String(err)}). ` +
           "Start the stack with 'pnpm stack up' or set KAFKA_BROKERS.",
       );
     }

@@ -6,6 +6,7 @@ import {
   pgDatabaseEnv,
   pgEnv,
   requireAuth,
+  requireKafkaCredentialPair,
 } from '@dispatch/platform';
 import { z } from 'zod';
 
@@ -19,15 +20,17 @@ export const inventoryDatabaseSchema = z.object({ ...pgEnv, ...databaseEnv });
 export type InventoryDatabaseConfig = z.infer<typeof inventoryDatabaseSchema>;
 
 export const inventoryConfigSchema = requireAuth(
-  z.object({
-    ...baseEnv,
-    PORT: baseEnv.PORT.default(8083),
-    ...kafkaEnv,
-    ...kafkaGroupEnv(SERVICE_NAME),
-    ...pgEnv,
-    ...databaseEnv,
-    ...authEnv,
-  }),
+  requireKafkaCredentialPair(
+    z.object({
+      ...baseEnv,
+      PORT: baseEnv.PORT.default(8083),
+      ...kafkaEnv,
+      ...kafkaGroupEnv(SERVICE_NAME),
+      ...pgEnv,
+      ...databaseEnv,
+      ...authEnv,
+    }),
+  ),
 );
 
 export type InventoryConfig = z.infer<typeof inventoryConfigSchema>;

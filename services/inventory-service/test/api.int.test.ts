@@ -1,4 +1,4 @@
-import { parseConfig, type RunningService, startService } from '@dispatch/platform';
+import { kafkaConnectionEnv, parseConfig, type RunningService, startService } from '@dispatch/platform';
 import { generateSigningKey, signToken } from '@dispatch/platform/token-issuer';
 import { type CatalogueItem, createTestIssuer, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';
@@ -31,7 +31,7 @@ describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', 
   const config = parseConfig('inventory-service', inventoryConfigSchema, {
     PORT: '8083',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    KAFKA_BROKERS: addresses.kafkaBrokers.join(','),
+    ...kafkaConnectionEnv(addresses.kafka),
     PGHOST: addresses.pg.host,
     PGPORT: String(addresses.pg.port),
     PGUSER: addresses.pg.user,

@@ -21,7 +21,7 @@ let producer: EventProducer;
 beforeAll(async () => {
   svc = await startTestOrderService();
   const kafka = createKafka({
-    brokers: stackAddresses().kafkaBrokers,
+    ...stackAddresses().kafka,
     clientId: `order-service-it-${randomUUID()}`,
     logger: testLogger,
   });

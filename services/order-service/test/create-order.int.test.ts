@@ -30,7 +30,7 @@ let kafka: KafkaClient;
 beforeAll(async () => {
   svc = await startTestOrderService();
   kafka = createKafka({
-    brokers: stackAddresses().kafkaBrokers,
+    ...stackAddresses().kafka,
     clientId: `order-service-it-${randomUUID()}`,
     logger: testLogger,
   });

@@ -50,7 +50,7 @@ function hostPort(address: string): [string, number] {
 /** PostgreSQL, Kafka and Redis must be up: start them with `pnpm stack up` or point the env vars at them. */
 export async function assertStackReachable(): Promise<void> {
   const addresses = stackAddresses();
-  const [kafkaHost, kafkaPort] = hostPort(addresses.kafkaBrokers[0] ?? '127.0.0.1:9092');
+  const [kafkaHost, kafkaPort] = hostPort(addresses.kafka.brokers[0] ?? '127.0.0.1:9092');
   const redis = new URL(addresses.redisUrl);
   await Promise.all([
     assertListening(

@@ -3,6 +3,7 @@ import {
   createEventProducer,
   createKafka,
   type EventProducer,
+  kafkaConnectionEnv,
   type RunningService,
   startService,
 } from '@dispatch/platform';
@@ -47,7 +48,7 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
 
   beforeAll(async () => {
     await assertPostgresAndRedisReachable();
-    const [broker = '127.0.0.1:9092'] = addresses.kafkaBrokers;
+    const [broker = '127.0.0.1:9092'] = addresses.kafka.brokers;
     const [host = '127.0.0.1', port = '9092'] = broker.split(':');
     await assertReachable(
       'Kafka',
@@ -59,7 +60,7 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
     const config = testConfig({
       PGDATABASE: database,
       REDIS_URL: DEAD_REDIS_URL,
-      KAFKA_BROKERS: addresses.kafkaBrokers.join(','),
+      ...kafkaConnectionEnv(addresses.kafka),
     });
     service = await startService({
       // Port 0 (a free one) is for tests only; the environment schema insists on a real port.
@@ -76,7 +77,7 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
     base = `http://127.0.0.1:${service.port}`;
 
     const kafka = createKafka({
-      brokers: addresses.kafkaBrokers,
+      ...addresses.kafka,
       clientId: uniqueName('payment-it'),
       logger: testLogger(),
     });

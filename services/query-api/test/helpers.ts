@@ -14,10 +14,11 @@ import {
   createKafka,
   createLogger,
   type EventProducer,
+  kafkaConnectionEnv,
   type Principal,
   parseConfig,
 } from '@dispatch/platform';
-import { createTestIssuer, stackAddresses } from '@dispatch/testkit';
+import { createTestIssuer, kafkajsConnection, stackAddresses } from '@dispatch/testkit';
 
 import type { Client } from 'cassandra-driver';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
@@ -58,7 +59,7 @@ export async function assertStackReachable(): Promise<void> {
   await Promise.all([
     assertListening(
       'Kafka',
-      addresses.kafkaBrokers[0] ?? '127.0.0.1:9092',
+      addresses.kafka.brokers[0] ?? '127.0.0.1:9092',
       'Set KAFKA_BROKERS or run `pnpm stack up`.',
     ),
     assertListening(
@@ -79,7 +80,7 @@ export function shortId(): string {
  */
 export function testConfig(overrides: Record<string, string> = {}): QueryApiConfig {
   const config = parseConfig(SERVICE_NAME, queryApiEnv, {
-    KAFKA_BROKERS: addresses.kafkaBrokers.join(','),
+    ...kafkaConnectionEnv(addresses.kafka),
     CASSANDRA_CONTACT_POINTS: addresses.cassandraContactPoints.join(','),
     CASSANDRA_LOCAL_DC: addresses.cassandraLocalDc,
     // As admin: each test file creates keyspaces of its own.
@@ -99,7 +100,7 @@ export function testConfig(overrides: Record<string, string> = {}): QueryApiConf
 
 function kafkajs(): Kafka {
   return new Kafka({
-    brokers: addresses.kafkaBrokers,
+    ...kafkajsConnection(addresses.kafka),
     clientId: `query-api-test-${shortId()}`,
     logLevel: logLevel.NOTHING,
   });
@@ -258,7 +259,7 @@ export async function getJson<T = Record<string, unknown>>(
 /** Publishes events to their raw topics, keyed by orderId, as the services' outbox relays do. */
 export async function rawProducer(): Promise<EventProducer & { send(events: AnyEvent[]): Promise<void> }> {
   const kafka = createKafka({
-    brokers: addresses.kafkaBrokers,
+    ...addresses.kafka,
     clientId: `query-api-test-${shortId()}`,
     logger: testLogger,
   });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { foldOrder, RAW_TOPICS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts';
-import { eventually } from '@dispatch/testkit';
+import { eventually, kafkajsConnection } from '@dispatch/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import type { OrderResponse } from '../src/domain/order-response';
 import { rebuildReadModel } from '../src/rebuild/rebuild';
@@ -22,7 +22,7 @@ const SERVICE_DIR = join(__dirname, '..');
 
 async function committedOffsets(groupId: string): Promise<Map<string, bigint>> {
   const admin = new Kafka({
-    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    ...kafkajsConnection(),
     logLevel: logLevel.NOTHING,
   }).admin();
   await admin.connect();

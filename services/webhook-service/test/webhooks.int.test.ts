@@ -11,6 +11,7 @@ import {
   createKafka,
   createLogger,
   type EventProducer,
+  kafkaConnectionEnv,
   parseConfig,
   type RunningService,
   startService,
@@ -72,7 +73,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   const config: WebhookConfig = parseConfig('webhook-service', webhookConfigSchema, {
     PORT: '8085',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    KAFKA_BROKERS: addresses.kafkaBrokers.join(','),
+    ...kafkaConnectionEnv(addresses.kafka),
     KAFKA_GROUP_ID: groupId,
     PGHOST: addresses.pg.host,
     PGPORT: String(addresses.pg.port),
@@ -107,12 +108,9 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     await start();
     admin = await issuer.sign('ops', 'admin');
     receiver = await WebhookReceiver.start();
-    producer = createEventProducer(
-      createKafka({ brokers: addresses.kafkaBrokers, clientId: groupId, logger }),
-      {
-        logger,
-      },
-    );
+    producer = createEventProducer(createKafka({ ...addresses.kafka, clientId: groupId, logger }), {
+      logger,
+    });
     await producer.connect();
   });
 

@@ -304,7 +304,7 @@ export async function paymentOutboxRowsPerOrder(
 
 function kafkaClient(clientId: string): KafkaClient {
   return createKafka({
-    brokers: stackAddresses().kafkaBrokers,
+    ...stackAddresses().kafka,
     clientId,
     logger: createLogger('e2e-tests', process.env.LOG_LEVEL ?? 'warn'),
   });

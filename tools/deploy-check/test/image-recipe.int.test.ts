@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { kafkaConnectionEnv } from '@dispatch/platform';
 import { createTestIssuer, eventually, stackAddresses } from '@dispatch/testkit';
 import pg from 'pg';
 import { execForm, finalInstruction, readDockerfile } from '../src/dockerfile';
@@ -117,7 +118,7 @@ describe(`the Dockerfile recipe for ${SERVICE}, without Docker`, () => {
       SERVICE,
       PORT: String(port),
       LOG_LEVEL: 'info',
-      KAFKA_BROKERS: addresses.kafkaBrokers.join(','),
+      ...kafkaConnectionEnv(addresses.kafka),
       KAFKA_GROUP_ID: `image-recipe-${randomUUID()}`,
       PGHOST: addresses.pg.host,
       PGPORT: String(addresses.pg.port),

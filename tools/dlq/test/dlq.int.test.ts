@@ -26,7 +26,7 @@ describe('DLQ replay (real Kafka)', () => {
   let producer: EventProducer;
 
   beforeAll(async () => {
-    kafka = createKafka({ brokers: stackAddresses().kafkaBrokers, clientId: 'dlq-cli-test', logger });
+    kafka = createKafka({ ...stackAddresses().kafka, clientId: 'dlq-cli-test', logger });
     producer = createEventProducer(kafka, { logger });
     await producer.connect();
   });

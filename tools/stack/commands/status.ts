@@ -2,6 +2,7 @@ import { runningInstances, serviceMarker } from '../app-services';
 import { readinessLogins } from '../cassandra-auth';
 import type { StackConfig } from '../config';
 import { describeError } from '../errors';
+import { launcherKafka } from '../kafka-auth';
 import type { StackPaths } from '../paths';
 import { readStarted, runningPid } from '../processes';
 import { cassandraCheck, kafkaCheck, postgresCheck, type ReadinessCheck, redisCheck } from '../readiness';
@@ -30,7 +31,7 @@ export async function status(config: StackConfig, paths: StackPaths): Promise<bo
       address: config.kafka.brokers.join(','),
       managedBy: managed('kafka', config.kafka.local, false),
       pid: runningPid(paths.pidFile('kafka'), kafkaServer.marker(paths)),
-      check: kafkaCheck(config.kafka.brokers, 10_000),
+      check: kafkaCheck(() => launcherKafka(config.kafka), 10_000),
     },
     {
       name: 'cassandra',

@@ -12,6 +12,8 @@ import type { StackConfig } from '../config';
 import { describeError, StackError } from '../errors';
 import { installJars, jarsAreCurrent } from '../install';
 import { checkJava, javaBinary } from '../java';
+import { kafkaLogins, kafkaPrincipals } from '../kafka-acls';
+import { ensureKafkaAcls, ensureKafkaPasswords, ensureScramUsers, launcherKafka } from '../kafka-auth';
 import type { StackPaths } from '../paths';
 import { ensureServiceRoles, serviceRoles } from '../postgres-roles';
 import {
@@ -66,7 +68,11 @@ export async function up(config: StackConfig, paths: StackPaths, options: UpOpti
 
       // 1. Kafka and Cassandra from jars: install, then launch both before waiting (they boot in parallel).
       const jvmServers = [
-        { server: kafkaServer, local: config.kafka.local, check: kafkaCheck(config.kafka.brokers) },
+        {
+          server: kafkaServer,
+          local: config.kafka.local,
+          check: kafkaCheck(() => launcherKafka(config.kafka)),
+        },
         {
           server: cassandraServer,
           local: config.cassandra.local,
@@ -175,12 +181,37 @@ export async function up(config: StackConfig, paths: StackPaths, options: UpOpti
         );
         if (granted.length > 0) info(`  granted ${granted.join(', ')}`);
       });
+      const kafkaAdmin = launcherKafka(config.kafka);
+      if (config.kafka.local) {
+        await step('Kafka: one principal per service and tool (SASL/SCRAM)', async () => {
+          const changed = await ensureScramUsers({
+            java,
+            classpath: `${paths.libDir('kafka')}/*`,
+            dataDir: paths.dataDir('kafka'),
+            confDir: paths.confDir('kafka'),
+            bootstrap: config.kafka.brokers[0] ?? '127.0.0.1:9092',
+            passwords: ensureKafkaPasswords(
+              config.kafka.secretsDir,
+              kafkaLogins(APP_SERVICES.map((s) => s.name)),
+            ),
+            cwd: paths.repoRoot,
+          });
+          if (changed.length > 0) info(`  created or updated ${changed.join(', ')}`);
+        });
+      }
       await step(`Kafka: topics (${config.kafka.partitions} partitions each)`, async () => {
-        const result = await ensureTopics(config.kafka, stackTopics(config.kafka.partitions));
+        const result = await ensureTopics(config.kafka, kafkaAdmin, stackTopics(config.kafka.partitions));
         if (result.created.length > 0) info(`  created ${result.created.join(', ')}`);
         if (result.retentionFixed.length > 0)
           info(`  set retention.ms=-1 on ${result.retentionFixed.join(', ')}`);
       });
+      if (config.kafka.local) {
+        await step('Kafka: ACLs (each principal only its own topics and group)', async () => {
+          const changes = await ensureKafkaAcls(kafkaAdmin, kafkaPrincipals(APP_SERVICES.map((s) => s.name)));
+          if (changes.created + changes.deleted > 0)
+            info(`  ${changes.created} created, ${changes.deleted} revoked`);
+        });
+      }
 
       // 5. The services that exist under services/ (see services.ts), then the demo catalogue.
       const services = options.infraOnly ? [] : await startServices(config, paths);

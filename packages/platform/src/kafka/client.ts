@@ -1,5 +1,6 @@
-import { Kafka, type LogEntry, type logCreator, logLevel } from 'kafkajs';
+import { Kafka, type LogEntry, type logCreator, logLevel, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../logger';
+import type { KafkaConnection, KafkaSasl } from './connection';
 
 /**
  * A handle on one Kafka cluster. Deliberately opaque: the kafkajs client stays inside
@@ -11,9 +12,7 @@ export interface KafkaClient {
   readonly logger: Logger;
 }
 
-export interface KafkaConfig {
-  /** host:port pairs, e.g. ['127.0.0.1:9092']. */
-  brokers: string[];
+export interface KafkaConfig extends KafkaConnection {
   /** Shows up in broker logs and quotas; use the service name. */
   clientId: string;
   logger: Logger;
@@ -39,6 +38,8 @@ export function createKafka(config: KafkaConfig): KafkaClient {
   const kafka = new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
+    ...(config.sasl ? { sasl: kafkajsSasl(config.sasl) } : {}),
+    ...(config.tls ? { ssl: config.tls.ca === undefined ? true : { ca: [config.tls.ca] } } : {}),
     connectionTimeout: config.connectionTimeoutMs ?? 3_000,
     requestTimeout: config.requestTimeoutMs ?? 30_000,
     retry: { ...DEFAULT_RETRY, ...config.retry },
@@ -52,6 +53,19 @@ export function createKafka(config: KafkaConfig): KafkaClient {
   });
   kafkajsClients.set(client, kafka);
   return client;
+}
+
+/** kafkajs types each mechanism separately; the switch keeps the union checked. */
+function kafkajsSasl(sasl: KafkaSasl): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+  }
 }
 
 /** The kafkajs client behind a handle. Internal to src/kafka: not exported from the package. */

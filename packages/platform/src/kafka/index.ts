@@ -4,6 +4,15 @@ export { ensureTopics, kafkaHealthCheck, type TopicSpec } from './admin';
 export { type BackoffOptions, backoffDelay } from './backoff';
 export { createKafka, type KafkaClient, type KafkaConfig } from './client';
 export {
+  KAFKA_SASL_MECHANISMS,
+  type KafkaConnection,
+  type KafkaEnvConfig,
+  type KafkaSasl,
+  type KafkaSaslMechanism,
+  kafkaConnection,
+  kafkaConnectionEnv,
+} from './connection';
+export {
   type BatchHandler,
   type ConsumedEvent,
   type ConsumerHandle,

@@ -11,7 +11,9 @@ export function testLogger(name = 'kafka-test'): Logger {
 }
 
 /** Fails (never skips) with a clear message when the broker is not listening. */
-export async function assertKafkaReachable(brokers: string[] = stackAddresses().kafkaBrokers): Promise<void> {
+export async function assertKafkaReachable(
+  brokers: string[] = stackAddresses().kafka.brokers,
+): Promise<void> {
   const [first] = brokers;
   if (!first) throw new Error('KAFKA_BROKERS is empty');
   const [host, port] = splitHostPort(first);
@@ -41,7 +43,7 @@ function splitHostPort(address: string): [string, number] {
 
 export function testKafka(logger: Logger = testLogger()): KafkaClient {
   return createKafka({
-    brokers: stackAddresses().kafkaBrokers,
+    ...stackAddresses().kafka,
     clientId: `platform-test-${suffix()}`,
     logger,
   });

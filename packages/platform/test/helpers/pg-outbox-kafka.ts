@@ -1,5 +1,5 @@
 import { type AnyEvent, parseEnvelope, RAW_TOPICS } from '@dispatch/contracts';
-import { stackAddresses } from '@dispatch/testkit';
+import { kafkajsConnection, stackAddresses } from '@dispatch/testkit';
 // kafkajs directly only here, in a test helper: topic admin and a plain consumer that sees raw records.
 import { type Admin, type Consumer, Kafka, logLevel } from 'kafkajs';
 import { createKafka } from '../../src/kafka/client';
@@ -40,11 +40,12 @@ export interface KafkaHarness {
 }
 
 export async function createKafkaHarness(partitions = 3): Promise<KafkaHarness> {
-  const brokers = stackAddresses().kafkaBrokers;
+  const connection = stackAddresses().kafka;
+  const { brokers } = connection;
   const prefix = uniqueName('outbox-test');
   const kafkajs = new Kafka({
     clientId: prefix,
-    brokers,
+    ...kafkajsConnection(connection),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3_000,
   });
@@ -66,7 +67,7 @@ export async function createKafkaHarness(partitions = 3): Promise<KafkaHarness> 
   });
 
   const producer: EventProducer = createEventProducer(
-    createKafka({ brokers, clientId: `${prefix}-producer`, logger: testLogger }),
+    createKafka({ ...connection, clientId: `${prefix}-producer`, logger: testLogger }),
     { logger: testLogger },
   );
   await producer.connect();

@@ -8,6 +8,7 @@ import {
   type EndOffsets,
   fetchEndOffsets,
   grantServiceKeyspace,
+  kafkaConnection,
   type Logger,
   type LogRecord,
   readTopicsUntil,
@@ -98,7 +99,7 @@ export async function rebuildReadModel(opts: RebuildOptions): Promise<RebuildRep
       );
       await sleep(graceMs);
 
-      const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'query-api-rebuild', logger });
+      const kafka = createKafka({ ...kafkaConnection(config), clientId: 'query-api-rebuild', logger });
       const ends = await fetchEndOffsets(kafka, [...RAW_TOPICS]);
       const endOffsets = Object.fromEntries(
         [...ends].map(([topic, partitions]) => [
