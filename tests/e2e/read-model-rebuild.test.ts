@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { eventually, REPO_ROOT, requireRunningServices } from '@dispatch/testkit';
+import { cassandraTestCredentials, eventually, REPO_ROOT, requireRunningServices } from '@dispatch/testkit';
 import {
   createItem,
   type OrderView,
@@ -9,11 +9,27 @@ import {
   waitForInventoryDecision,
 } from './support/api';
 
+/**
+ * As an operator runs it (./dispatch rebuild): logged in to Cassandra as the admin role, which creates
+ * the new generation's keyspace and grants it to the live instances' role (query_api).
+ */
+function rebuildEnv(): NodeJS.ProcessEnv {
+  const admin = cassandraTestCredentials();
+  if (!admin) return process.env;
+  return {
+    ...process.env,
+    CASSANDRA_USERNAME: admin.username,
+    CASSANDRA_PASSWORD: admin.password,
+    REBUILD_GRANT_ROLE: process.env.REBUILD_GRANT_ROLE ?? 'query_api',
+  };
+}
+
 /** `pnpm --filter @dispatch/query-api run rebuild` (`run`: plain `pnpm rebuild` is pnpm's own command): replays raw.* into a fresh generation and switches to it. */
 function runRebuild(): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('pnpm', ['--silent', '--filter', '@dispatch/query-api', 'run', 'rebuild'], {
       cwd: REPO_ROOT,
+      env: rebuildEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
