@@ -6,6 +6,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { stackKafka } from '@dispatch/testkit';
 import { type TailSummary, tailSummary } from './stats';
 
 /**
@@ -453,6 +454,21 @@ const CONCURRENCY = 3;
 
 const nextOffset = (offset: string) => (BigInt(offset) + 1n).toString();
 
+/**
+ * The local stack's admin login (its broker refuses anonymous clients), read by each worker from
+ * .stack/secrets/kafka (or KAFKA_SASL_*), so no password travels on a command line.
+ */
+function brokerLogin(): { username: string; password: string } | undefined {
+  const { sasl } = stackKafka();
+  return sasl ? { username: sasl.username, password: sasl.password } : undefined;
+}
+
+/** kafkajs' and confluent's KafkaJS-shaped `sasl` option. */
+function saslOption(): { sasl?: { mechanism: 'scram-sha-512'; username: string; password: string } } {
+  const login = brokerLogin();
+  return login ? { sasl: { mechanism: 'scram-sha-512', ...login } } : {};
+}
+
 /** kafkajs 2.2.4 configured as packages/platform/src/kafka does. */
 function kafkajsAdapter(spec: WorkerSpec): ClientAdapter {
   // biome-ignore lint/suspicious/noExplicitAny: loaded at run time, typed at the call sites below
@@ -460,6 +476,7 @@ function kafkajsAdapter(spec: WorkerSpec): ClientAdapter {
   const kafka = new kjs.Kafka({
     clientId: `bench-kafkajs-${spec.round}`,
     brokers: spec.brokers,
+    ...saslOption(),
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, maxRetryTime: 10_000, retries: 8 },
@@ -531,9 +548,14 @@ async function platformaticAdapter(spec: WorkerSpec): Promise<ClientAdapter> {
   // biome-ignore lint/suspicious/noExplicitAny: an ES module loaded at run time
   const plt: any = await import(pathToFileURL(entry).href);
   const clientId = `bench-platformatic-${spec.round}`;
+  const sasl = brokerLogin();
+  const login = sasl
+    ? { sasl: { mechanism: 'SCRAM-SHA-512', username: sasl.username, password: sasl.password } }
+    : {};
   const producer = new plt.Producer({
     clientId,
     bootstrapBrokers: spec.brokers,
+    ...login,
     idempotent: true,
     acks: plt.ProduceAcks.ALL,
     partitioner: plt.compatibilityPartitioner,
@@ -543,6 +565,7 @@ async function platformaticAdapter(spec: WorkerSpec): Promise<ClientAdapter> {
     clientId,
     groupId: spec.groupId,
     bootstrapBrokers: spec.brokers,
+    ...login,
     autocommit: false,
     sessionTimeout: SESSION_TIMEOUT_MS,
     heartbeatInterval: HEARTBEAT_MS,
@@ -617,7 +640,7 @@ function confluentAdapter(spec: WorkerSpec): ClientAdapter {
   const { KafkaJS }: any = requireFor('confluent')('@confluentinc/kafka-javascript');
   const clientId = `bench-confluent-${spec.round}`;
   const kafka = new KafkaJS.Kafka({
-    kafkaJS: { clientId, brokers: spec.brokers, logLevel: KafkaJS.logLevel.WARN },
+    kafkaJS: { clientId, brokers: spec.brokers, ...saslOption(), logLevel: KafkaJS.logLevel.WARN },
   });
   const producer = kafka.producer({
     kafkaJS: { idempotent: true, acks: -1, allowAutoTopicCreation: false },
@@ -1002,6 +1025,7 @@ async function runComparison(args: KafkaClientsArgs): Promise<KafkaClientsReport
   const admin = new kjs.Kafka({
     clientId: 'bench-kafka-clients-admin',
     brokers: args.brokers,
+    ...saslOption(),
     logLevel: kjs.logLevel.ERROR,
   }).admin();
   const runId = `${Date.now().toString(36)}`;
