@@ -1,6 +1,6 @@
 import type { CpuUsage } from './cpu';
 import { HOLD_THRESHOLDS } from './holds';
-import type { IdleResult, OpenLoopResult, StepResult } from './open-loop';
+import type { IdleResult, OpenLoopResult, StepResult } from './open-loop-results';
 import { renderIdleReport, renderOpenLoopReport } from './open-report';
 import { tailSummary } from './stats';
 

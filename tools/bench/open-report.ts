@@ -1,6 +1,6 @@
 import type { CpuUsage } from './cpu';
 import { describeThresholds } from './holds';
-import type { IdleResult, OpenLoopResult, StepResult } from './open-loop';
+import type { IdleResult, OpenLoopResult, StepResult } from './open-loop-results';
 import { mebibytes, milliseconds, type TailSummary } from './stats';
 
 /** The open loop's and the idle measurement's results as Markdown tables, ready for docs/benchmarks.md. */

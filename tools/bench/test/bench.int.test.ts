@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { listDrivers, REPO_ROOT, SERVICE_NAMES } from '@dispatch/testkit';
 import { CPU_PROCESS_NAMES } from '../cpu';
-import type { IdleResult, OpenLoopResult } from '../open-loop';
+import type { IdleResult, OpenLoopResult } from '../open-loop-results';
 import type { BenchResult } from '../run';
 
 /**
