@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { cassandraTestCredentials, eventually, REPO_ROOT, requireRunningServices } from '@dispatch/testkit';
+import path from 'node:path';
+import { eventually, REPO_ROOT, requireRunningServices } from '@dispatch/testkit';
 import {
   createItem,
   type OrderView,
@@ -10,26 +11,14 @@ import {
 } from './support/api';
 
 /**
- * As an operator runs it (./dispatch rebuild): logged in to Cassandra as the admin role, which creates
- * the new generation's keyspace and grants it to the live instances' role (query_api).
+ * `./dispatch rebuild`, as an operator runs it: logged in to Cassandra as the admin role (which creates
+ * the new generation's keyspace and grants it to query_api) and to Kafka as the rebuild tool's
+ * principal (which may only read the raw topics); replays raw.* into a fresh generation and switches.
  */
-function rebuildEnv(): NodeJS.ProcessEnv {
-  const admin = cassandraTestCredentials();
-  if (!admin) return process.env;
-  return {
-    ...process.env,
-    CASSANDRA_USERNAME: admin.username,
-    CASSANDRA_PASSWORD: admin.password,
-    REBUILD_GRANT_ROLE: process.env.REBUILD_GRANT_ROLE ?? 'query_api',
-  };
-}
-
-/** `pnpm --filter @dispatch/query-api run rebuild` (`run`: plain `pnpm rebuild` is pnpm's own command): replays raw.* into a fresh generation and switches to it. */
 function runRebuild(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('pnpm', ['--silent', '--filter', '@dispatch/query-api', 'run', 'rebuild'], {
+    const child = spawn(path.join(REPO_ROOT, 'dispatch'), ['rebuild'], {
       cwd: REPO_ROOT,
-      env: rebuildEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
