@@ -45,6 +45,17 @@ function roleSecrets(): KubeObject[] {
     },
   }));
 }
+/** The Cassandra logins: the admin (only the roles Job) and query-api's own role. */
+const CASSANDRA_ROLES_TEMPLATE = 'base/cassandra-roles.template.yaml';
+function cassandraSecrets(): KubeObject[] {
+  return parseManifests(readFileSync(path.join(K8S_DIR, CASSANDRA_ROLES_TEMPLATE), 'utf8')).map((secret) => ({
+    ...secret,
+    stringData: {
+      ...(secret.stringData as Record<string, string>),
+      CASSANDRA_PASSWORD: `k8s-check-${secret.metadata.name}`,
+    },
+  }));
+}
 /** The issuer's public keys, a ConfigMap the operator creates (token-jwks.template.yaml). */
 const JWKS_TEMPLATE = 'base/token-jwks.template.yaml';
 /** Stand-ins for the values the operator generates (the templates leave them empty). */
@@ -63,12 +74,17 @@ const OVERLAYS: Overlay[] = [
   {
     name: 'dev',
     dir: 'overlays/dev',
-    external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS), ...roleSecrets()],
+    external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS), ...roleSecrets(), ...cassandraSecrets()],
   },
   {
     name: 'prod',
     dir: 'overlays/prod',
-    external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS), template(INFRA_TEMPLATE), ...roleSecrets()],
+    external: [
+      template(SECRETS_TEMPLATE, OPERATOR_SECRETS),
+      template(INFRA_TEMPLATE),
+      ...roleSecrets(),
+      ...cassandraSecrets(),
+    ],
   },
 ];
 
@@ -87,6 +103,19 @@ test('the PostgreSQL roles template: one valid Secret per service with its role 
   expect(secrets.map((s) => [s.metadata.name, s.metadata.namespace, s.stringData])).toEqual(
     PG_ROLES.map((r) => [r.secret, 'dispatch', { PGUSER: r.role, PGPASSWORD: '' }]),
   );
+});
+
+test('the Cassandra roles template: the admin and query_api logins, valid Secrets without a password', () => {
+  const secrets = parseManifests(readFileSync(path.join(K8S_DIR, CASSANDRA_ROLES_TEMPLATE), 'utf8'));
+  for (const secret of secrets) expect(validator.validate(secret)).toEqual([]);
+  expect(secrets.map((s) => [s.metadata.name, s.metadata.namespace, s.stringData])).toEqual([
+    [
+      'dispatch-cassandra-admin',
+      'dispatch',
+      { CASSANDRA_USERNAME: 'dispatch_admin', CASSANDRA_PASSWORD: '' },
+    ],
+    ['query-api-cassandra', 'dispatch', { CASSANDRA_USERNAME: 'query_api', CASSANDRA_PASSWORD: '' }],
+  ]);
 });
 
 test('the token JWKS template is a valid ConfigMap holding an empty, public-only JWKS', () => {
@@ -137,6 +166,11 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
       'delivery-service': [5432, 6379, 9092],
       'webhook-service': [443, 5432, 6379, 9092],
     };
+    expect(spec('dispatch-cassandra-roles')).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'dispatch-cassandra-roles' } },
+      policyTypes: ['Egress'],
+      egress: [{ ports: [{ protocol: 'TCP', port: 9042 }] }],
+    });
     expect(spec('dispatch-postgres-roles')).toEqual({
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'dispatch-postgres-roles' } },
       policyTypes: ['Egress'],
@@ -248,11 +282,51 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
     );
   });
 
+  test('query-api logs in to Cassandra as query_api from its own Secret; the roles Job as the admin, with the script compose runs', () => {
+    const refs = Object.fromEntries(
+      (container('query-api').env ?? [])
+        .filter((v) => v.name.startsWith('CASSANDRA_'))
+        .map((v) => [v.name, v.valueFrom?.secretKeyRef]),
+    );
+    expect([refs.CASSANDRA_USERNAME, refs.CASSANDRA_PASSWORD]).toEqual([
+      { name: 'query-api-cassandra', key: 'CASSANDRA_USERNAME' },
+      { name: 'query-api-cassandra', key: 'CASSANDRA_PASSWORD' },
+    ]);
+    const own = resolveEnv(container('query-api'), valueSources(objects, overlay.external)).env;
+    expect([own.CASSANDRA_USERNAME, own.CASSANDRA_PASSWORD]).toEqual([
+      'query_api',
+      'k8s-check-query-api-cassandra',
+    ]);
+
+    const job = workloads(objects).find((w) => w.kind === 'Job' && w.name === 'dispatch-cassandra-roles')!;
+    const c = job.pod.containers[0] as Container & { command: string[] };
+    const { env, problems } = resolveEnv(c, valueSources(objects, overlay.external));
+    expect(problems).toEqual([]);
+    expect(env).toMatchObject({
+      CASSANDRA_ADMIN_USERNAME: 'dispatch_admin',
+      CASSANDRA_ADMIN_PASSWORD: 'k8s-check-dispatch-cassandra-admin',
+      QUERY_API_CASSANDRA_USERNAME: own.CASSANDRA_USERNAME,
+      QUERY_API_CASSANDRA_PASSWORD: own.CASSANDRA_PASSWORD,
+      CASSANDRA_CONTACT_POINTS: own.CASSANDRA_CONTACT_POINTS,
+      CASSANDRA_KEYSPACE: own.CASSANDRA_KEYSPACE,
+      CASSANDRA_REPLICATION_STRATEGY: own.CASSANDRA_REPLICATION_STRATEGY,
+      CASSANDRA_REPLICATION_FACTOR: own.CASSANDRA_REPLICATION_FACTOR,
+    });
+    expect(c.command).toEqual(['/bin/bash', '/etc/dispatch/cassandra/roles.sh']);
+    const volume = (job.pod.volumes ?? []).find((v) => v.name === 'script') as unknown as {
+      configMap: { name: string };
+    };
+    const script = findObject(objects, 'ConfigMap', volume.configMap.name)!;
+    expect((script.data as Record<string, string>)['roles.sh']).toBe(
+      readFileSync(path.join(K8S_DIR, 'base/cassandra/roles.sh'), 'utf8'),
+    );
+  });
+
   test('no rendered object or template carries a token secret or private key material', () => {
     const texts = [
       ...objects.map((o) => JSON.stringify(o)),
-      ...[SECRETS_TEMPLATE, INFRA_TEMPLATE, JWKS_TEMPLATE, PG_ROLES_TEMPLATE].map((f) =>
-        readFileSync(path.join(K8S_DIR, f), 'utf8'),
+      ...[SECRETS_TEMPLATE, INFRA_TEMPLATE, JWKS_TEMPLATE, PG_ROLES_TEMPLATE, CASSANDRA_ROLES_TEMPLATE].map(
+        (f) => readFileSync(path.join(K8S_DIR, f), 'utf8'),
       ),
     ];
     for (const text of texts) {
