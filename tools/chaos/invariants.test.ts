@@ -1,4 +1,5 @@
-import { foldOrder, sampleEvents } from '@dispatch/contracts';
+import { foldOrder } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import {
   type DeadLetterSeen,
   dlqViolations,

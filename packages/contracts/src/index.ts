@@ -109,15 +109,6 @@ export {
   paymentRefundedV1,
   REFUND_REASONS,
 } from './payloads/payment';
-export {
-  SAGA_FINAL_STATUS,
-  SAGA_PATHS,
-  type SagaPath,
-  type SampleEventsOptions,
-  type SampleOrderOptions,
-  sampleEvents,
-  sampleOrderCreatedPayload,
-} from './testing';
 export { freeText, plainText, type TextKind, unsafeCharacterIn } from './text';
 export {
   DlqHeader,

@@ -4,10 +4,10 @@ import {
   dlqTopic,
   RAW_TOPICS,
   type RawTopic,
-  sampleEvents,
   serializeEnvelope,
   topicForEventType,
 } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import { eventually } from '@dispatch/testkit';
 import {
   type ConsumedEvent,

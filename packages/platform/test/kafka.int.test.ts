@@ -2,10 +2,10 @@ import {
   type AnyEvent,
   DlqHeader,
   dlqTopic,
-  sampleEvents,
   serializeEnvelope,
   TRACEPARENT_HEADER,
 } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import { eventually } from '@dispatch/testkit';
 import {
   type ConsumerHandle,

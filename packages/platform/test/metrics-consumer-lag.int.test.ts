@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AnyEvent,
-  createEvent,
-  dlqTopic,
-  sampleOrderCreatedPayload,
-  serializeEnvelope,
-} from '@dispatch/contracts';
+import { type AnyEvent, createEvent, dlqTopic, serializeEnvelope } from '@dispatch/contracts';
+import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import { eventually, stackAddresses } from '@dispatch/testkit';
 import { Registry } from 'prom-client';
 import { createEventProducer, type EventProducer, ensureTopics, type KafkaClient } from '../src/kafka';

@@ -1,4 +1,5 @@
-import { type AnyEvent, sampleEvents, TRACEPARENT_HEADER, topicForEventType } from '@dispatch/contracts';
+import { type AnyEvent, TRACEPARENT_HEADER, topicForEventType } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import { eventually } from '@dispatch/testkit';
 import pg from 'pg';
 import type { EventPublisher } from '../src/kafka/publisher';

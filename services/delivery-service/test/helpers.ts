@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AnyEvent,
-  createEvent,
-  type EventEnvelope,
-  type EventType,
-  sampleOrderCreatedPayload,
-} from '@dispatch/contracts';
+import { type AnyEvent, createEvent, type EventEnvelope, type EventType } from '@dispatch/contracts';
+import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import {
   type ConsumedEvent,
   createLogger,

@@ -9,10 +9,10 @@ import {
   parseEnvelope,
   type RequestedLine,
   requestedTotal,
-  sampleOrderCreatedPayload,
   topicForEventType,
   topicOwner,
 } from '@dispatch/contracts';
+import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import {
   type ConsumedEvent,
   createLogger,

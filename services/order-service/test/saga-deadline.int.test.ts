@@ -1,4 +1,5 @@
-import { type EventType, sampleEvents, Topics } from '@dispatch/contracts';
+import { type EventType, Topics } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import { createMetrics, createPool } from '@dispatch/platform';
 import { eventually, stackAddresses } from '@dispatch/testkit';
 import type { Pool } from 'pg';

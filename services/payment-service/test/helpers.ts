@@ -2,13 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  type AnyEvent,
-  createEvent,
-  type EventEnvelope,
-  pricedLinesOf,
-  sampleOrderCreatedPayload,
-} from '@dispatch/contracts';
+import { type AnyEvent, createEvent, type EventEnvelope, pricedLinesOf } from '@dispatch/contracts';
+import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import {
   backoffDelay,
   createLogger,

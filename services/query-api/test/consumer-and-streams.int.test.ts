@@ -1,12 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type AnyEvent,
-  foldOrder,
-  SAGA_FINAL_STATUS,
-  SAGA_PATHS,
-  sampleEvents,
-  topicForEventType,
-} from '@dispatch/contracts';
+import { type AnyEvent, foldOrder, topicForEventType } from '@dispatch/contracts';
+import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
 import { eventually, openSse } from '@dispatch/testkit';
 import { Registry } from 'prom-client';
 import { OrderChanges } from '../src/changes';

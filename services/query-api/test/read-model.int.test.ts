@@ -1,11 +1,5 @@
-import {
-  type AnyEvent,
-  createEvent,
-  foldOrder,
-  SAGA_FINAL_STATUS,
-  SAGA_PATHS,
-  sampleEvents,
-} from '@dispatch/contracts';
+import { type AnyEvent, createEvent, foldOrder } from '@dispatch/contracts';
+import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
 import type { OrderResponse } from '../src/domain/order-response';
 import type { QueryApi } from '../src/service';
 import {

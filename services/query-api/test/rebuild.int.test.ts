@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { foldOrder, RAW_TOPICS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts';
+import { foldOrder, RAW_TOPICS } from '@dispatch/contracts';
+import { SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
 import { eventually, kafkajsConnection } from '@dispatch/testkit';
 import { Kafka, logLevel } from 'kafkajs';
 import type { OrderResponse } from '../src/domain/order-response';

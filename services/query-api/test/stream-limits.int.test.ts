@@ -1,4 +1,5 @@
-import { type AnyEvent, sampleEvents } from '@dispatch/contracts';
+import type { AnyEvent } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import { eventually, openSse, type SseClient } from '@dispatch/testkit';
 import { shortId, TEST_ISSUER, testConfig, tokenFor, useLiveQueryApi } from './helpers';
 

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type AnyEvent,
-  RAW_TOPICS,
-  sampleEvents,
-  serializeEnvelope,
-  topicForEventType,
-} from '@dispatch/contracts';
+import { type AnyEvent, RAW_TOPICS, serializeEnvelope, topicForEventType } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import {
   createEventProducer,
   createKafka,

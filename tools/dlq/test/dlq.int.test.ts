@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { type AnyEvent, sampleEvents, serializeEnvelope } from '@dispatch/contracts';
+import { type AnyEvent, serializeEnvelope } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import {
   buildDeadLetter,
   createEventProducer,

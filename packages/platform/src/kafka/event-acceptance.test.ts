@@ -1,4 +1,5 @@
-import { sampleEvents, serializeEnvelope } from '@dispatch/contracts';
+import { serializeEnvelope } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import { acceptEvent, clockViolation, topicViolation } from './event-acceptance';
 
 describe('topicViolation', () => {

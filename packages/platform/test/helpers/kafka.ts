@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
-import { type AnyEvent, createEvent, sampleOrderCreatedPayload } from '@dispatch/contracts';
+import { type AnyEvent, createEvent } from '@dispatch/contracts';
+import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import { stackAddresses } from '@dispatch/testkit';
 import { createKafka, type KafkaClient } from '../../src/kafka';
 import { createLogger, type Logger } from '../../src/logger';

@@ -3,9 +3,9 @@ import {
   ORDER_STATUSES,
   type OrderStatus,
   parseEnvelope,
-  sampleEvents,
   serializeEnvelope,
 } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import { buildCancellation, type CancellableOrder, cancelledByFor, decideCancellation } from './cancellation';
 import { applyOrderEvent } from './progress';
 

@@ -1,11 +1,5 @@
-import {
-  type AnyEvent,
-  ORDER_STATUSES,
-  type OrderStatus,
-  SAGA_FINAL_STATUS,
-  SAGA_PATHS,
-  sampleEvents,
-} from '@dispatch/contracts';
+import { type AnyEvent, ORDER_STATUSES, type OrderStatus } from '@dispatch/contracts';
+import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
 import { applyOrderEvent, type OrderProgress } from './progress';
 
 /** The contract's precedence, lowest first (see deriveStatus). */

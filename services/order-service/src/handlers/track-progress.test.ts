@@ -1,11 +1,5 @@
-import {
-  type AnyEvent,
-  EVENT_TYPES,
-  emptyFacts,
-  SAGA_FINAL_STATUS,
-  SAGA_PATHS,
-  sampleEvents,
-} from '@dispatch/contracts';
+import { type AnyEvent, EVENT_TYPES, emptyFacts } from '@dispatch/contracts';
+import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
 import { applyOrderEvent, type OrderProgress } from '../domain/progress';
 import { FOLLOWED_EVENT_TYPES, isFollowedEvent } from './track-progress';
 

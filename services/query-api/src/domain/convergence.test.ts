@@ -1,11 +1,5 @@
-import {
-  type AnyEvent,
-  foldOrder,
-  SAGA_FINAL_STATUS,
-  SAGA_PATHS,
-  sampleEvents,
-  toOrderView,
-} from '@dispatch/contracts';
+import { type AnyEvent, foldOrder, toOrderView } from '@dispatch/contracts';
+import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
 import { writesFor } from '../handlers';
 import { factsFromRow } from './facts-from-row';
 import { type ColumnValue, ORDER_COLUMNS, type OrderRow, type ReadModelWrite } from './writes';

@@ -1,12 +1,5 @@
-import {
-  type AnyEvent,
-  applyEvent,
-  emptyFacts,
-  type OrderFacts,
-  SAGA_FINAL_STATUS,
-  SAGA_PATHS,
-  sampleEvents,
-} from '@dispatch/contracts';
+import { type AnyEvent, applyEvent, emptyFacts, type OrderFacts } from '@dispatch/contracts';
+import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
 import { DECIDING_EVENT_TYPES, type EndToEndObservation, endToEndObservation, mayDecide } from './end-to-end';
 import { groupByOrder } from './order-batches';
 

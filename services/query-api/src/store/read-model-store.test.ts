@@ -1,4 +1,5 @@
-import { type AnyEvent, sampleEvents } from '@dispatch/contracts';
+import type { AnyEvent } from '@dispatch/contracts';
+import { sampleEvents } from '@dispatch/contracts/testing';
 import { writesFor } from '../handlers';
 import { MAX_BATCH_STATEMENTS, planApply } from './read-model-store';
 

@@ -1,4 +1,5 @@
-import { createEvent, sampleOrderCreatedPayload } from '@dispatch/contracts';
+import { createEvent } from '@dispatch/contracts';
+import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import { customerIdOf, selectEndpoints, webhookBody } from './selection';
 
 const all = {
