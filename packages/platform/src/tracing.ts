@@ -2,8 +2,8 @@
 // configured through the standard OTEL_* variables. This module imports nothing but OpenTelemetry,
 // because instrumentations patch pg, ioredis, express, http and cassandra-driver when those are
 // first required: a service imports it (through its src/instrument.ts) before anything else.
-// That works because the services run as CommonJS (`node --import tsx`, no "type": "module"): tsx
-// compiles each import to a require() in source order, and require-in-the-middle sees every one.
+// That works because the services run as CommonJS (no "type": "module"): tsc (and tsx, for tests and
+// scripts) compiles each import to a require() in source order, and require-in-the-middle sees every one.
 // Under native ESM the patching would need import-in-the-middle's loader hook (`--import` of a hook).
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
