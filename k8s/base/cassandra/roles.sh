@@ -48,7 +48,7 @@ as() {
   shift 2
   printf '[PlainTextAuthProvider]\nusername = %s\npassword = %s\n' "$user" "$password" >"$creds/credentials"
   chmod 600 "$creds/credentials"
-  cqlsh "$host" "$port" --credentials="$creds/credentials" --request-timeout=30 "$@"
+  cqlsh "$host" "$port" -u "$user" --credentials="$creds/credentials" --request-timeout=30 "$@"
 }
 admin() { as "$CASSANDRA_ADMIN_USERNAME" "$CASSANDRA_ADMIN_PASSWORD" "$@"; }
 

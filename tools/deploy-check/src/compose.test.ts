@@ -31,6 +31,8 @@ const OPERATOR_ENV: Record<string, string> = {
   AUTH_JWKS_PATH: '.stack/auth/jwks.json',
   POSTGRES_PASSWORD: 'compose-check-password',
   GRAFANA_ADMIN_PASSWORD: 'compose-check-grafana',
+  CASSANDRA_ADMIN_PASSWORD: 'compose-check-cassandra-admin',
+  QUERY_API_CASSANDRA_PASSWORD: 'compose-check-query-api-cassandra',
   ...Object.fromEntries(PG_ROLES.map((r) => [r.variable, `compose-check-${r.role}`])),
 };
 
@@ -86,7 +88,9 @@ describe('docker-compose.yml', () => {
     expect([...new Set((error as InterpolationError).problems.map((p) => p.variable))].sort()).toEqual(
       [
         'AUTH_JWKS_PATH',
+        'CASSANDRA_ADMIN_PASSWORD',
         'GRAFANA_ADMIN_PASSWORD',
+        'QUERY_API_CASSANDRA_PASSWORD',
         'POSTGRES_PASSWORD',
         ...PG_ROLES.map((r) => r.variable),
       ].sort(),
@@ -97,6 +101,9 @@ describe('docker-compose.yml', () => {
       'PGPASSWORD',
       'POSTGRES_PASSWORD',
       'GF_SECURITY_ADMIN_PASSWORD',
+      'CASSANDRA_PASSWORD',
+      'CASSANDRA_ADMIN_PASSWORD',
+      'QUERY_API_CASSANDRA_PASSWORD',
       ...PG_ROLES.map((r) => r.variable),
     ];
     for (const [name, service] of Object.entries(raw.services)) {
@@ -129,6 +136,29 @@ describe('docker-compose.yml', () => {
       file: './k8s/base/postgres/service-role.sql',
     });
     expect(existsSync(path.resolve(REPO_ROOT, 'k8s/base/postgres/service-role.sql'))).toBe(true);
+  });
+
+  test('query-api logs in to Cassandra as query_api; cassandra-init creates it with the shared script as the admin', () => {
+    expect(serviceEnvironment(compose.services['query-api']!)).toMatchObject({
+      CASSANDRA_USERNAME: 'query_api',
+      CASSANDRA_PASSWORD: OPERATOR_ENV.QUERY_API_CASSANDRA_PASSWORD,
+    });
+    const init = compose.services['cassandra-init']!;
+    expect(serviceEnvironment(init)).toMatchObject({
+      CASSANDRA_CONTACT_POINTS: 'cassandra:9042',
+      CASSANDRA_KEYSPACE: serviceEnvironment(compose.services['query-api']!).CASSANDRA_KEYSPACE,
+      CASSANDRA_ADMIN_USERNAME: 'dispatch_admin',
+      CASSANDRA_ADMIN_PASSWORD: OPERATOR_ENV.CASSANDRA_ADMIN_PASSWORD,
+      QUERY_API_CASSANDRA_USERNAME: 'query_api',
+      QUERY_API_CASSANDRA_PASSWORD: OPERATOR_ENV.QUERY_API_CASSANDRA_PASSWORD,
+    });
+    expect(init.entrypoint).toEqual(['/bin/bash', '/etc/dispatch/cassandra/roles.sh']);
+    expect(init.configs).toEqual([{ source: 'cassandra-roles', target: '/etc/dispatch/cassandra/roles.sh' }]);
+    expect(compose.configs?.['cassandra-roles']).toEqual({ file: './k8s/base/cassandra/roles.sh' });
+    // The server itself requires a login (its image has no setting: system properties override the yaml).
+    const jvm = serviceEnvironment(compose.services.cassandra!).JVM_EXTRA_OPTS ?? '';
+    expect(jvm).toContain('-Dcassandra.settings.authenticator=PasswordAuthenticator');
+    expect(jvm).toContain('-Dcassandra.settings.authorizer=CassandraAuthorizer');
   });
 
   test.each(SERVICE_CONFIGS)(
