@@ -62,8 +62,9 @@ export function servicePrincipal(service: string): KafkaPrincipal {
 
 /**
  * The operator tools. Their readers use throwaway groups (`<prefix>-<uuid>`, deleted at the end), so
- * they get their prefix, with delete. Replaying a dead letter writes the raw topic it came from: the
- * dlq tool can write every raw topic, which is why it is an operator's tool and not a service.
+ * they get their prefix, with delete. Replaying a dead letter reads the original record back from the
+ * raw topic it came from and republishes it there: the dlq tool can read and write every raw topic,
+ * which is why it is an operator's tool and not a service.
  */
 export function toolPrincipals(): KafkaPrincipal[] {
   return [
@@ -71,7 +72,7 @@ export function toolPrincipals(): KafkaPrincipal[] {
       name: KAFKA_DLQ_TOOL,
       grants: [
         prefixed('topic', 'dlq.', 'read'),
-        ...RAW_TOPICS.map((topic) => literal('topic', topic, 'write')),
+        ...RAW_TOPICS.flatMap((topic) => [literal('topic', topic, 'read'), literal('topic', topic, 'write')]),
         ...['dlq-reader', 'record-reader'].flatMap((group) => [
           prefixed('group', group, 'read'),
           prefixed('group', group, 'delete'),

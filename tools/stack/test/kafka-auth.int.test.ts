@@ -180,24 +180,28 @@ describe('what the operator tools may do', () => {
     expect(err).toMatch(REFUSED);
   });
 
-  it('the dlq tool reads the DLQs, not the raw topics it may replay into', async () => {
+  it('the dlq tool reads a DLQ and the raw records it came from, but writes no DLQ and joins no service group', async () => {
     const dlq = as(KAFKA_DLQ_TOOL);
     const offsets = await withAdmin(dlq, (admin) => admin.fetchTopicOffsets('dlq.payment-service'));
     expect(offsets.length).toBeGreaterThan(0);
-    // Its own reader-group prefix, so only the topic can be what is refused.
-    const consumer = dlq.consumer({ groupId: `dlq-reader-${randomUUID()}` });
+    // What `replay` does first: read the original back, in a throwaway group of its own prefix.
+    const consumer = dlq.consumer({ groupId: `record-reader-${randomUUID()}` });
     try {
-      const err = await failure(async () => {
-        await consumer.connect();
-        await consumer.subscribe({ topics: [Topics.payment], fromBeginning: true });
-        await new Promise<void>((resolve, reject) => {
-          consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
-          void consumer.run({ eachMessage: async () => resolve() }).catch(reject);
-        });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [Topics.order], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+        // Fetching is authorized once a fetch returns, with records or empty.
+        consumer.on(consumer.events.FETCH, () => resolve());
+        void consumer.run({ eachMessage: async () => undefined }).catch(reject);
       });
-      expect(err).toMatch(REFUSED);
     } finally {
       await consumer.disconnect();
     }
+    expect(await send(KAFKA_DLQ_TOOL, 'dlq.payment-service')).toMatch(REFUSED);
+    const err = await failure(() =>
+      withAdmin(dlq, (admin) => admin.fetchOffsets({ groupId: 'payment-service' })),
+    );
+    expect(err).toMatch(/AUTHORIZATION_FAILED|KafkaJSGroupCoordinatorNotFound/);
   });
 });
