@@ -1,19 +1,16 @@
+import { CLIENT_NAMES, KafkaClientsUsageError, parseKafkaClientsArgs } from './kafka-clients/args';
+import { renderKafkaClientsReport, summarizeRuns } from './kafka-clients/report';
 import {
-  CLIENT_NAMES,
   cpuPer1k,
   decodeValue,
   encodeValue,
-  KafkaClientsUsageError,
   mean,
   median,
-  parseKafkaClientsArgs,
   parseSsSegments,
   parseUtimeStime,
   type RunResult,
   ratio,
-  renderKafkaClientsReport,
-  summarizeRuns,
-} from './kafka-clients';
+} from './kafka-clients/results';
 
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseKafkaClientsArgs(argv, env);
 const usageError = (argv: string[]) => {
