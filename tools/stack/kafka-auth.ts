@@ -8,6 +8,7 @@ import {
   AclOperationTypes,
   AclPermissionTypes,
   AclResourceTypes,
+  type Admin,
   Kafka,
   logLevel,
   ResourcePatternTypes,
@@ -133,28 +134,8 @@ export async function ensureScramUsers(opts: {
   const adminConfig = path.join(opts.confDir, 'admin-client.properties');
   writeFileSync(adminConfig, adminClientProperties(required(opts.passwords, KAFKA_ADMIN)), { mode: 0o600 });
   for (const name of stale) {
-    await runWithSecrets(
-      opts.java,
-      [
-        '-Xmx128m',
-        '-cp',
-        opts.classpath,
-        'kafka.admin.ConfigCommand',
-        '--bootstrap-server',
-        opts.bootstrap,
-        '--command-config',
-        adminConfig,
-        '--alter',
-        '--entity-type',
-        'users',
-        '--entity-name',
-        name,
-        '--add-config',
-        `${SCRAM_MECHANISM}=[password=${required(opts.passwords, name)}]`,
-      ],
-      opts.cwd,
-      [...opts.passwords.values()],
-    );
+    const password = required(opts.passwords, name);
+    await alterScramUser({ ...opts, name, password, commandConfig: adminConfig });
     recordScramUsers(opts.dataDir, new Map([[name, required(opts.passwords, name)]]));
   }
   return stale;
@@ -215,26 +196,14 @@ export async function addScramUsersToLegacyStorage(opts: {
     for (const [name, password] of scramUsers(opts.passwords)) {
       for (;;) {
         try {
-          await runWithSecrets(
-            opts.java,
-            [
-              '-Xmx128m',
-              '-cp',
-              opts.classpath,
-              'kafka.admin.ConfigCommand',
-              '--bootstrap-server',
-              `127.0.0.1:${LOCAL_KAFKA_PORT}`,
-              '--alter',
-              '--entity-type',
-              'users',
-              '--entity-name',
-              name,
-              '--add-config',
-              `${SCRAM_MECHANISM}=[password=${password}]`,
-            ],
-            paths.repoRoot,
-            [password],
-          );
+          await alterScramUser({
+            java: opts.java,
+            classpath: opts.classpath,
+            bootstrap: `127.0.0.1:${LOCAL_KAFKA_PORT}`,
+            cwd: paths.repoRoot,
+            name,
+            password,
+          });
           break;
         } catch (err) {
           if (Date.now() > deadline || !isRunning(pid, bootstrapProperties)) throw err;
@@ -248,6 +217,39 @@ export async function addScramUsersToLegacyStorage(opts: {
     rmSync(pidFile, { force: true });
     rmSync(bootstrapProperties, { force: true });
   }
+}
+
+/** Sets one SCRAM user's password with Kafka's ConfigCommand (as admin when `commandConfig` is given). */
+async function alterScramUser(opts: {
+  java: string;
+  classpath: string;
+  bootstrap: string;
+  cwd: string;
+  name: string;
+  password: string;
+  commandConfig?: string;
+}): Promise<void> {
+  await runWithSecrets(
+    opts.java,
+    [
+      '-Xmx128m',
+      '-cp',
+      opts.classpath,
+      'kafka.admin.ConfigCommand',
+      '--bootstrap-server',
+      opts.bootstrap,
+      ...(opts.commandConfig ? ['--command-config', opts.commandConfig] : []),
+      '--alter',
+      '--entity-type',
+      'users',
+      '--entity-name',
+      opts.name,
+      '--add-config',
+      `${SCRAM_MECHANISM}=[password=${opts.password}]`,
+    ],
+    opts.cwd,
+    [opts.password],
+  );
 }
 
 /** A Java client's settings for logging in as the admin (ConfigCommand's --command-config). */
@@ -329,14 +331,7 @@ export async function ensureKafkaAcls(
   connection: KafkaConnection,
   principals: readonly KafkaPrincipal[],
 ): Promise<AclChanges> {
-  const kafka = new Kafka({
-    clientId: 'dispatch-stack',
-    ...kafkajsConnection(connection),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withKafkaAdmin(connection, async (admin) => {
     const existing = await admin.describeAcls({
       resourceType: AclResourceTypes.ANY,
       resourcePatternType: ResourcePatternTypes.ANY,
@@ -372,8 +367,22 @@ export async function ensureKafkaAcls(
     if (create.length > 0) await admin.createAcls({ acl: create });
     if (remove.length > 0) await admin.deleteAcls({ filters: remove });
     return { created: create.length, deleted: remove.length };
-  } catch (err) {
-    throw new ProvisioningError(`Kafka ACLs: ${(err as Error).message}`, { cause: err });
+  });
+}
+
+/** Runs `fn` with a connected kafkajs admin client of the launcher (the admin principal). */
+export async function withKafkaAdmin<T>(
+  connection: KafkaConnection,
+  fn: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const admin = new Kafka({
+    clientId: 'dispatch-stack',
+    ...kafkajsConnection(connection),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
   } finally {
     await admin.disconnect();
   }

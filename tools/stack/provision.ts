@@ -4,11 +4,11 @@ import {
   ensureDatabase,
   type KafkaConnection,
 } from '@dispatch/platform';
-import { kafkajsConnection } from '@dispatch/testkit';
-import { ConfigResourceTypes, ConfigSource, Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, ConfigSource } from 'kafkajs';
 import { grantServiceKeyspaces } from './cassandra-auth';
 import type { StackConfig } from './config';
 import { ProvisioningError } from './errors';
+import { withKafkaAdmin } from './kafka-auth';
 import { configsToAlter, planTopics, type TopicSpec } from './topics';
 
 /**
@@ -90,14 +90,7 @@ export async function ensureTopics(
   connection: KafkaConnection,
   wanted: TopicSpec[],
 ): Promise<TopicsResult> {
-  const kafka = new Kafka({
-    clientId: 'dispatch-stack',
-    ...kafkajsConnection(connection),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withKafkaAdmin(connection, async (admin) => {
     const names = new Set(await admin.listTopics());
     const present = wanted.filter((spec) => names.has(spec.name)).map((spec) => spec.name);
     const metadata =
@@ -159,7 +152,5 @@ export async function ensureTopics(
       }
     }
     return { created: plan.create.map((spec) => spec.name), retentionFixed };
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
