@@ -4,6 +4,9 @@
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 // Workspace packages from their TypeScript sources, not their compiled dist/ (package.json "exports").
 const testEnvironmentOptions = { customExportConditions: ['@dispatch/source', 'node', 'node-addons'] };
+// ESM-only dependencies, compiled to CommonJS for jest like our own code (jest's require of ESM needs
+// --experimental-vm-modules); Node runs them natively (require(esm)).
+const transformIgnorePatterns = ['/node_modules/(?!(\\.pnpm/)?(cockatiel)[@/])'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -11,6 +14,7 @@ module.exports = {
     {
       displayName: 'unit',
       transform,
+      transformIgnorePatterns,
       testEnvironment: 'node',
       testEnvironmentOptions,
       testMatch: ['<rootDir>/{packages,services,tools}/**/src/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
@@ -19,6 +23,7 @@ module.exports = {
     {
       displayName: 'integration',
       transform,
+      transformIgnorePatterns,
       testEnvironment: 'node',
       testEnvironmentOptions,
       testMatch: ['<rootDir>/{packages,services,tools}/*/test/**/*.int.test.ts'],
@@ -27,6 +32,7 @@ module.exports = {
     {
       displayName: 'e2e',
       transform,
+      transformIgnorePatterns,
       testEnvironment: 'node',
       testEnvironmentOptions,
       testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],
