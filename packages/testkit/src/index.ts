@@ -3,12 +3,22 @@ export {
   LOCAL_CASSANDRA_ADMIN_ROLE,
   localCassandraAdminPasswordFile,
 } from './cassandra-auth';
-export { dropTestDatabase } from './databases';
+export {
+  createTestDatabase,
+  dropTestDatabase,
+  type TestDatabase,
+  type TestDatabaseOptions,
+  testPgConfig,
+  uniqueName,
+} from './databases';
 export * from './dispatch-api';
 export { type EventuallyOptions, eventually } from './eventually';
 export { FaultProxy } from './fault-proxy';
+export { type InProcessService, startInProcess, testServiceEnv } from './in-process';
 export { kafkajsConnection, LOCAL_KAFKA_ADMIN, localKafkaPasswordFile, stackKafka } from './kafka-auth';
 export { commitGroupAtEnd, committedOffsets, deleteGroups, groupState } from './kafka-groups';
+export { createTestLogger } from './logger';
+export { type MetricSource, metricValue } from './metrics';
 export {
   type ExtraInstance,
   freePort,
@@ -22,6 +32,8 @@ export {
   startServers,
   waitForReady,
 } from './processes';
+export { type RawProducer, rawProducer } from './raw-producer';
+export { assertReachable, assertStackReachable, type StackServer } from './reachability';
 export {
   REPO_ROOT,
   SERVICE_NAMES,

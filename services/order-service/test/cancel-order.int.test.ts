@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createEvent, serializeEnvelope, Topics } from '@dispatch/contracts';
-import { createEventProducer, createKafka, type EventProducer } from '@dispatch/platform';
-import { eventually, stackAddresses } from '@dispatch/testkit';
+import { createEvent } from '@dispatch/contracts';
+import { eventually, type RawProducer, rawProducer } from '@dispatch/testkit';
 import {
   adminToken,
   customerId,
@@ -16,17 +15,11 @@ import {
 const PROBLEM = 'https://dispatch.dev/problems/';
 
 let svc: TestOrderService;
-let producer: EventProducer;
+let producer: RawProducer;
 
 beforeAll(async () => {
   svc = await startTestOrderService();
-  const kafka = createKafka({
-    ...stackAddresses().kafka,
-    clientId: `order-service-it-${randomUUID()}`,
-    logger: testLogger,
-  });
-  producer = createEventProducer(kafka, { logger: testLogger });
-  await producer.connect();
+  producer = await rawProducer({ clientId: `order-service-it-${randomUUID()}`, logger: testLogger });
 });
 
 afterAll(async () => {
@@ -142,7 +135,7 @@ describe('POST /api/orders/{orderId}/cancel', () => {
         estimatedDeliveryTime: new Date(Date.now() + 45 * 60_000).toISOString(),
       },
     });
-    await producer.publish([{ topic: Topics.delivery, key: orderId, value: serializeEnvelope(assigned) }]);
+    await producer.send([assigned]);
 
     // Recorded through the inbox and folded into the order's facts. The status is DELIVERY_ASSIGNED, or
     // a terminal status if services running against the same topics ended the saga meanwhile (these

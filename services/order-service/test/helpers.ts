@@ -1,107 +1,44 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Topics } from '@dispatch/contracts';
-import {
-  createLogger,
-  createPool,
-  ensureDatabase,
-  type Principal,
-  parseConfig,
-  type RunningService,
-  runMigrations,
-  startService,
-} from '@dispatch/platform';
+import { createPool, type Principal, parseConfig, type RunningService } from '@dispatch/platform';
 import { type SigningKey, signToken } from '@dispatch/platform/token-issuer';
-import { commitGroupAtEnd, createTestIssuer, dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import {
+  assertStackReachable,
+  commitGroupAtEnd,
+  createTestDatabase as createSharedTestDatabase,
+  createTestIssuer,
+  createTestLogger,
+  dropTestDatabase,
+  startInProcess,
+  type TestDatabase,
+  testPgConfig,
+  testServiceEnv,
+  uniqueName,
+} from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { type OrderServiceConfig, orderServiceEnv } from '../src/config';
 import { orderService } from '../src/service';
 
+export type { TestDatabase };
+
 /** The tests' own token issuer: the service under test gets its public JWKS file only. */
 export const TEST_ISSUER = createTestIssuer();
-const ISSUER = 'dispatch';
-const AUDIENCE = 'dispatch-api';
 
-export const testLogger = createLogger('order-service-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-/** Fails (never skips) with a clear message when a server of the stack is not listening. */
-async function assertListening(name: string, host: string, port: number, hint: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const socket = connect({ host, port, timeout: 3_000 });
-    const fail = (reason: string) => {
-      socket.destroy();
-      reject(new Error(`${name} is not reachable at ${host}:${port} (${reason}). ${hint}`));
-    };
-    socket.once('connect', () => {
-      socket.end();
-      resolve();
-    });
-    socket.once('timeout', () => fail('timed out'));
-    socket.once('error', (err) => fail(err.message));
-  });
-}
-
-function hostPort(address: string): [string, number] {
-  const i = address.lastIndexOf(':');
-  return [address.slice(0, i), Number(address.slice(i + 1))];
-}
-
-/** PostgreSQL, Kafka and Redis must be up: start them with `pnpm stack up` or point the env vars at them. */
-export async function assertStackReachable(): Promise<void> {
-  const addresses = stackAddresses();
-  const [kafkaHost, kafkaPort] = hostPort(addresses.kafka.brokers[0] ?? '127.0.0.1:9092');
-  const redis = new URL(addresses.redisUrl);
-  await Promise.all([
-    assertListening(
-      'PostgreSQL',
-      addresses.pg.host,
-      addresses.pg.port,
-      'Set PGHOST/PGPORT or run `pnpm stack up`.',
-    ),
-    assertListening('Kafka', kafkaHost, kafkaPort, 'Set KAFKA_BROKERS or run `pnpm stack up`.'),
-    assertListening(
-      'Redis',
-      redis.hostname,
-      Number(redis.port || 6379),
-      'Set REDIS_URL or run `pnpm stack up`.',
-    ),
-  ]);
-}
-
-export interface TestDatabase {
-  database: string;
-  /** A pool on it (`max` connections). */
-  pool: Pool;
-  /** Closes the pool and drops the database. */
-  drop(): Promise<void>;
-}
-
-const dropDatabase = dropTestDatabase;
-
-function freshDatabaseName(): string {
-  return `it_orders_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-}
+export const testLogger = createTestLogger('order-service-test');
+const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'src', 'migrations');
 
 /**
  * A fresh order_db with the platform's and the service's migrations and nothing running against it: no
  * relay publishes its outbox and no consumer changes its orders, so a test decides every status itself.
  */
-export async function createTestDatabase(max = 8): Promise<TestDatabase> {
-  const { host, port, user, password } = stackAddresses().pg;
-  await assertListening('PostgreSQL', host, port, 'Set PGHOST/PGPORT or run `pnpm stack up`.');
-  const database = freshDatabaseName();
-  await ensureDatabase({ host, port, user, password, database: 'postgres' }, database);
-  const pool = createPool({ host, port, user, password, database, max }, testLogger);
-  await runMigrations({ pool, logger: testLogger, dir: path.resolve(__dirname, '..', 'src', 'migrations') });
-  return {
-    database,
-    pool,
-    drop: async () => {
-      await pool.end();
-      await dropDatabase(database);
-    },
-  };
+export function createTestDatabase(max = 8): Promise<TestDatabase> {
+  return createSharedTestDatabase({
+    prefix: 'it_orders',
+    migrationsDir: MIGRATIONS_DIR,
+    poolMax: max,
+    logger: testLogger,
+  });
 }
 
 export interface TestOrderService {
@@ -121,35 +58,32 @@ export interface TestOrderService {
  * database's orders) would only keep the pool busy while the tests run.
  */
 export async function startTestOrderService(env: Record<string, string> = {}): Promise<TestOrderService> {
-  await assertStackReachable();
-  const database = freshDatabaseName();
+  await assertStackReachable(['postgres', 'kafka', 'redis']);
+  const database = uniqueName('it_orders');
   const groupId = `order-service-it-${randomUUID()}`;
   await commitGroupAtEnd(groupId, [Topics.inventory, Topics.payment, Topics.delivery]);
-  const config = parseConfig('order-service', orderServiceEnv, {
-    ...process.env,
-    PGDATABASE: database,
-    KAFKA_GROUP_ID: groupId,
-    AUTH_JWKS_FILE: TEST_ISSUER.jwksFile,
-    AUTH_JWKS_URL: undefined,
-    AUTH_JWT_ISSUER: ISSUER,
-    AUTH_JWT_AUDIENCE: AUDIENCE,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ORDERS_RATE_LIMIT: '100000',
-    ...env,
-  });
-  const service = await startService({ ...orderService({ ...config, PORT: 0 }), port: 0, host: '127.0.0.1' });
-  const { host, port, user, password } = stackAddresses().pg;
-  const db = createPool({ host, port, user, password, database, max: 4 }, testLogger);
+  const config = parseConfig(
+    'order-service',
+    orderServiceEnv,
+    testServiceEnv(TEST_ISSUER, {
+      PGDATABASE: database,
+      KAFKA_GROUP_ID: groupId,
+      ORDERS_RATE_LIMIT: '100000',
+      ...env,
+    }),
+  );
+  const service = await startInProcess(orderService({ ...config, PORT: 0 }));
+  const db = createPool({ ...testPgConfig(database), max: 4 }, testLogger);
   return {
     service,
     config,
-    base: `http://127.0.0.1:${service.port}`,
+    base: service.base,
     database,
     db,
     stop: async () => {
       await service.stop();
       await db.end();
-      await dropDatabase(database);
+      await dropTestDatabase(database);
     },
   };
 }
@@ -164,7 +98,10 @@ export async function tokenFor(
 ): Promise<string> {
   return signToken(
     opts.key ?? TEST_ISSUER.currentKey(),
-    { issuer: opts.issuer ?? ISSUER, audience: opts.audience ?? AUDIENCE },
+    {
+      issuer: opts.issuer ?? TEST_ISSUER.claims.issuer,
+      audience: opts.audience ?? TEST_ISSUER.claims.audience,
+    },
     principal,
     opts.expiresIn ?? '1h',
   );

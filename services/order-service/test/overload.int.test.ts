@@ -7,7 +7,7 @@ import {
   createTokenVerifier,
   type HttpApp,
 } from '@dispatch/platform';
-import { stackAddresses } from '@dispatch/testkit';
+import { testPgConfig } from '@dispatch/testkit';
 import type { RequestHandler } from 'express';
 import type { Pool, PoolClient } from 'pg';
 import { registerOrderRoutes } from '../src/http/routes';
@@ -211,11 +211,7 @@ describe('a PostgreSQL pool with no free connection', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    const { host, port, user, password } = stackAddresses().pg;
-    pool = createPool(
-      { host, port, user, password, database: db.database, max: 1, connectionTimeoutMs: 200 },
-      testLogger,
-    );
+    pool = createPool({ ...testPgConfig(db.name), max: 1, connectionTimeoutMs: 200 }, testLogger);
     // More admitted than the pool serves, so the checkout is what runs out.
     app = await startApp(pool, { maxConcurrent: 10 });
   });

@@ -1,7 +1,7 @@
 import { type EventType, Topics } from '@dispatch/contracts';
 import { sampleEvents } from '@dispatch/contracts/testing';
-import { createMetrics, createPool } from '@dispatch/platform';
-import { eventually, stackAddresses } from '@dispatch/testkit';
+import { createMetrics } from '@dispatch/platform';
+import { eventually } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { CANCELLABLE_STATUSES } from '../src/domain/cancellation';
 import { createOrderEventHandler } from '../src/handlers';
@@ -29,12 +29,10 @@ let otherInstancePool: Pool;
 // A database per test, so one test's orders never grow past the deadline into another's sweep.
 beforeEach(async () => {
   db = await createTestDatabase();
-  const { host, port, user, password } = stackAddresses().pg;
-  otherInstancePool = createPool({ host, port, user, password, database: db.database, max: 4 }, testLogger);
+  otherInstancePool = db.newPool(4);
 });
 
 afterEach(async () => {
-  await otherInstancePool?.end();
   await db?.drop();
 });
 
