@@ -1,10 +1,18 @@
-import { kafkaConnectionEnv, parseConfig, type RunningService, startService } from '@dispatch/platform';
+import { parseConfig } from '@dispatch/platform';
 import { generateSigningKey, signToken } from '@dispatch/platform/token-issuer';
-import { type CatalogueItem, createTestIssuer, stackAddresses } from '@dispatch/testkit';
+import {
+  type CatalogueItem,
+  createTestIssuer,
+  dropTestDatabase,
+  type InProcessService,
+  startInProcess,
+  testServiceEnv,
+  uniqueName,
+} from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { inventoryConfigSchema } from '../src/config';
 import { inventoryService } from '../src/service';
-import { dropDatabase, orderCreated, pipeline, uniqueName } from './helpers';
+import { orderCreated, pipeline } from './helpers';
 
 // The integration project's testTimeout is not applied per project by jest, so the slower tests set their own.
 jest.setTimeout(120_000);
@@ -27,38 +35,27 @@ type ItemView = CatalogueItem;
 describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', () => {
   const issuer = createTestIssuer();
   const database = uniqueName('it_inventory_api');
-  const addresses = stackAddresses();
-  const config = parseConfig('inventory-service', inventoryConfigSchema, {
-    PORT: '8083',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ...kafkaConnectionEnv(addresses.kafka),
-    PGHOST: addresses.pg.host,
-    PGPORT: String(addresses.pg.port),
-    PGUSER: addresses.pg.user,
-    PGPASSWORD: addresses.pg.password,
-    PGDATABASE: database,
-    ...issuer.env,
-  });
+  const config = parseConfig(
+    'inventory-service',
+    inventoryConfigSchema,
+    testServiceEnv(issuer, { PGDATABASE: database }),
+  );
 
-  let service: RunningService;
+  let service: InProcessService;
   let base: string;
   let adminToken: string;
   let customerToken: string;
 
   beforeAll(async () => {
-    service = await startService({
-      ...inventoryService(config, { consumers: false }),
-      port: 0,
-      host: '127.0.0.1',
-    });
-    base = `http://127.0.0.1:${service.port}`;
+    service = await startInProcess(inventoryService(config, { consumers: false }));
+    base = service.base;
     adminToken = await issuer.sign('admin-1', 'admin');
     customerToken = await issuer.sign('customer-1', 'customer');
   });
 
   afterAll(async () => {
     await service?.stop();
-    await dropDatabase(database);
+    await dropTestDatabase(database);
     issuer.cleanup();
   });
 

@@ -1,11 +1,10 @@
 import type { AnyEvent, PricedLine } from '@dispatch/contracts';
 import { createPool } from '@dispatch/platform';
+import { metricValue, testPgConfig, uniqueName } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import {
   addItems,
-  adminConfig,
   batchPipeline,
-  counterValue,
   createInventoryDatabase,
   orderCancelled,
   orderCreated,
@@ -17,7 +16,6 @@ import {
   testItem,
   testLogger,
   testMetrics,
-  uniqueName,
 } from './helpers';
 
 // The integration project's testTimeout is not applied per project by jest, so the slower tests set their own.
@@ -94,7 +92,7 @@ describe('reservations under concurrency across two instances (real PostgreSQL)'
     const before = await read();
     const applicationName = uniqueName('instance');
     const pools = [1, 2].map(() =>
-      createPool({ ...adminConfig(), database: db.name, max: 10, applicationName }, testLogger),
+      createPool({ ...testPgConfig(db.name), max: 10, applicationName }, testLogger),
     ) as [Pool, Pool];
     try {
       await work(...pools);
@@ -153,10 +151,10 @@ describe('reservations under concurrency across two instances (real PostgreSQL)'
       ]);
     }
     // Both instances did real work, and their counters add up.
-    const reservedA = await counterValue(a.registry, 'inventory_reservations_total', { outcome: 'reserved' });
-    const reservedB = await counterValue(b.registry, 'inventory_reservations_total', { outcome: 'reserved' });
-    const rejectedA = await counterValue(a.registry, 'inventory_reservations_total', { outcome: 'rejected' });
-    const rejectedB = await counterValue(b.registry, 'inventory_reservations_total', { outcome: 'rejected' });
+    const reservedA = await metricValue(a.registry, 'inventory_reservations_total', { outcome: 'reserved' });
+    const reservedB = await metricValue(b.registry, 'inventory_reservations_total', { outcome: 'reserved' });
+    const rejectedA = await metricValue(a.registry, 'inventory_reservations_total', { outcome: 'rejected' });
+    const rejectedB = await metricValue(b.registry, 'inventory_reservations_total', { outcome: 'rejected' });
     expect(reservedA + reservedB).toBe(10);
     expect(rejectedA + rejectedB).toBe(190);
     expect(rejectedA + reservedA).toBe(100);

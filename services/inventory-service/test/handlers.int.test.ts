@@ -1,10 +1,10 @@
 import type { AnyEvent, EventEnvelope } from '@dispatch/contracts';
+import { metricValue } from '@dispatch/testkit';
 import { ReservationNotFoundError } from '../src/handlers/delivery-completed';
 import type { ItemDefinition } from '../src/store/catalogue-store';
 import {
   addItems,
   batchPipeline,
-  counterValue,
   createInventoryDatabase,
   deliveryCompleted,
   deliveryFailed,
@@ -54,7 +54,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
         { itemId: beans.itemId, quantity: 2, unitPrice: '12.50' },
         { itemId: frother.itemId, quantity: 1, unitPrice: '39.99' },
       ]);
-      const reservedBefore = await counterValue(registry, 'inventory_reservations_total', {
+      const reservedBefore = await metricValue(registry, 'inventory_reservations_total', {
         outcome: 'reserved',
       });
 
@@ -82,7 +82,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
           ],
         },
       });
-      expect(await counterValue(registry, 'inventory_reservations_total', { outcome: 'reserved' })).toBe(
+      expect(await metricValue(registry, 'inventory_reservations_total', { outcome: 'reserved' })).toBe(
         reservedBefore + 1,
       );
     });
@@ -167,7 +167,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
         { itemId: priced.itemId, quantity: 1, unitPrice: '9.99' },
         { itemId: pounds.itemId, quantity: 1, unitPrice: '4.20' },
       ]);
-      const mismatchesBefore = await counterValue(registry, 'inventory_rejected_lines_total', {
+      const mismatchesBefore = await metricValue(registry, 'inventory_rejected_lines_total', {
         reason: 'PRICE_MISMATCH',
       });
 
@@ -191,7 +191,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
         ],
       });
       expect(
-        await counterValue(registry, 'inventory_rejected_lines_total', { reason: 'PRICE_MISMATCH' }),
+        await metricValue(registry, 'inventory_rejected_lines_total', { reason: 'PRICE_MISMATCH' }),
       ).toBe(mismatchesBefore + 1);
     });
 
@@ -234,7 +234,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
       ],
     ] as const)('%s gives the reserved stock back with its reason', async (_name, trigger, reason) => {
       const { item, created } = await reservedOrder(3);
-      const releasesBefore = await counterValue(registry, 'inventory_releases_total', { reason });
+      const releasesBefore = await metricValue(registry, 'inventory_releases_total', { reason });
       const compensation = trigger(created);
 
       await handle(compensation);
@@ -260,7 +260,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
           },
         }),
       ]);
-      expect(await counterValue(registry, 'inventory_releases_total', { reason })).toBe(releasesBefore + 1);
+      expect(await metricValue(registry, 'inventory_releases_total', { reason })).toBe(releasesBefore + 1);
     });
 
     it('releases once however many compensations and redeliveries arrive', async () => {
@@ -324,7 +324,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
     it('delivery.completed turns the reservation into a sale: reserved drops, available stays', async () => {
       const { item, created } = await reservedOrder(3);
       const completed = deliveryCompleted(created);
-      const salesBefore = await counterValue(registry, 'inventory_sales_total');
+      const salesBefore = await metricValue(registry, 'inventory_sales_total');
 
       await handle(completed);
       await handle(completed); // redelivery
@@ -335,7 +335,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
       expect((await outboxEvents(db.pool, created.orderId)).map((e) => e.eventType)).toEqual([
         'inventory.reserved',
       ]);
-      expect(await counterValue(registry, 'inventory_sales_total')).toBe(salesBefore + 1);
+      expect(await metricValue(registry, 'inventory_sales_total')).toBe(salesBefore + 1);
     });
 
     it('delivery.completed for an order it has never seen fails (to be retried) and records nothing', async () => {
@@ -408,7 +408,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
     it('ends as the same events handled one at a time would, each first delivery once', async () => {
       const batched = await scenario();
       const single = await scenario();
-      const releasesBefore = await counterValue(registry, 'inventory_releases_total', {
+      const releasesBefore = await metricValue(registry, 'inventory_releases_total', {
         reason: 'ORDER_CANCELLED',
       });
 
@@ -439,7 +439,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
         causationId: batched.cancelled.eventId,
       });
       // Metrics count each run's effects once, after its commit.
-      expect(await counterValue(registry, 'inventory_releases_total', { reason: 'ORDER_CANCELLED' })).toBe(
+      expect(await metricValue(registry, 'inventory_releases_total', { reason: 'ORDER_CANCELLED' })).toBe(
         releasesBefore + 2,
       );
     });

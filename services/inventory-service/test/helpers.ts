@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   type AnyEvent,
   type Currency,
@@ -13,16 +13,8 @@ import {
   topicOwner,
 } from '@dispatch/contracts';
 import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
-import {
-  type ConsumedEvent,
-  createLogger,
-  createPool,
-  ensureDatabase,
-  type Logger,
-  type PgConfig,
-  runMigrations,
-} from '@dispatch/platform';
-import { dropTestDatabase, stackAddresses } from '@dispatch/testkit';
+import type { ConsumedEvent, Logger } from '@dispatch/platform';
+import { createTestDatabase, createTestLogger, type TestDatabase } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { createBatchHandler, HANDLED_EVENT_TYPES } from '../src/handlers';
@@ -30,77 +22,19 @@ import { createInventoryMetrics, type InventoryMetrics } from '../src/metrics';
 import { type ItemDefinition, putItem } from '../src/store/catalogue-store';
 import { MIGRATIONS_DIR } from '../src/store/migrations';
 
+export type { TestDatabase };
+
 /** Quiet unless TEST_LOG_LEVEL asks for more. */
-export const testLogger: Logger = createLogger('inventory-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-}
-
-export function adminConfig(): PgConfig {
-  const { host, port, user, password } = stackAddresses().pg;
-  return { host, port, user, password, database: 'postgres' };
-}
-
-export interface TestDatabase {
-  name: string;
-  pool: Pool;
-  /** Another pool on the same database: a second service instance. */
-  newPool(max?: number): Pool;
-  /** Closes every pool made here and drops the database. */
-  drop(): Promise<void>;
-}
+export const testLogger: Logger = createTestLogger('inventory-test');
 
 /** A fresh database with the platform's and the service's migrations applied. */
-export async function createInventoryDatabase(prefix = 'it_inventory'): Promise<TestDatabase> {
-  const admin = adminConfig();
-  const name = uniqueName(prefix);
-  try {
-    await ensureDatabase(admin, name);
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL at ${admin.host}:${admin.port} is unreachable or refused to create a database ` +
-        `(set PGHOST/PGPORT/PGUSER/PGPASSWORD): ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
-  }
-  const pools: Pool[] = [];
-  const newPool = (max = 10) => {
-    const pool = createPool({ ...admin, database: name, max }, testLogger);
-    pools.push(pool);
-    return pool;
-  };
-  const pool = newPool();
-  await runMigrations({ pool, logger: testLogger, dir: MIGRATIONS_DIR });
-  return {
-    name,
-    pool,
-    newPool,
-    drop: async () => {
-      await Promise.all(pools.map((p) => p.end()));
-      await dropDatabase(name);
-    },
-  };
+export function createInventoryDatabase(prefix = 'it_inventory'): Promise<TestDatabase> {
+  return createTestDatabase({ prefix, migrationsDir: MIGRATIONS_DIR, logger: testLogger });
 }
-
-export const dropDatabase = dropTestDatabase;
 
 export function testMetrics(): { metrics: InventoryMetrics; registry: Registry } {
   const registry = new Registry();
   return { metrics: createInventoryMetrics(registry), registry };
-}
-
-/** The value of a counter series, 0 when it was never incremented. */
-export async function counterValue(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
-  const match = values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value));
-  return match?.value ?? 0;
 }
 
 /**

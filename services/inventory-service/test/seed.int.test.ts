@@ -3,8 +3,9 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPool } from '@dispatch/platform';
+import { dropTestDatabase, testPgConfig, uniqueName } from '@dispatch/testkit';
 import type { Pool } from 'pg';
-import { adminConfig, dropDatabase, testLogger, uniqueName } from './helpers';
+import { testLogger } from './helpers';
 
 // The integration project's testTimeout is not applied per project by jest, so the slower tests set their own.
 jest.setTimeout(120_000);
@@ -36,7 +37,7 @@ describe('seed CLI (real PostgreSQL)', () => {
 
   afterAll(async () => {
     await pool?.end();
-    await dropDatabase(database);
+    await dropTestDatabase(database);
   });
 
   const stock = async (itemId: string) =>
@@ -54,7 +55,7 @@ describe('seed CLI (real PostgreSQL)', () => {
       /11 items from .*demo-catalogue\.json into .*: 11 created, 0 already present/,
     );
 
-    pool = createPool({ ...adminConfig(), database }, testLogger);
+    pool = createPool(testPgConfig(database), testLogger);
     const count = async () => (await (pool as Pool).query('SELECT count(*)::int AS n FROM items')).rows[0].n;
     expect(await count()).toBe(11);
     expect(await stock('sku-espresso-machine')).toEqual({
