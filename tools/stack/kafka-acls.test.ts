@@ -21,7 +21,7 @@ describe('Kafka principals and their grants', () => {
         'read topic literal raw.order-events',
         'read topic literal raw.payment-events',
         'read topic literal raw.delivery-events',
-        'read group literal inventory-service',
+        'read group prefixed inventory-service',
       ].sort(),
     );
   });

@@ -47,7 +47,7 @@ export function producedTopics(service: string): RawTopic[] {
 
 /**
  * A service: write its own raw topic and its own DLQ, read the topics it consumes, use its own consumer
- * group (the service name; every instance shares it). It can neither forge another service's events
+ * group (the service name, or one starting with it; every instance shares it). It can neither forge another service's events
  * nor read a topic it does not consume.
  */
 export function servicePrincipal(service: string): KafkaPrincipal {
@@ -55,7 +55,8 @@ export function servicePrincipal(service: string): KafkaPrincipal {
   if (isConsumingService(service)) {
     grants.push(literal('topic', dlqTopic(service), 'write'));
     for (const topic of consumedTopics(service)) grants.push(literal('topic', topic, 'read'));
-    grants.push(literal('group', service, 'read'));
+    // Prefixed: the service's group and those its instances run in a test (`<service>-trace-…`).
+    grants.push(prefixed('group', service, 'read'));
   }
   return { name: service, grants };
 }
