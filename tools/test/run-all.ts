@@ -84,10 +84,11 @@ check('lint (biome)', 'pnpm', ['exec', 'biome', 'ci', '--colors=off', '.']);
 check('type-check and build (tsc -b)', 'pnpm', ['exec', 'tsc', '-b']);
 jestSuite('unit', []);
 
-// Integration tests of tools that work against the stack's RUNNING services (their /metrics scraped by
-// a real Prometheus; the load benchmark): run after `up` below, not with the servers-only stack.
+// Integration tests that work against the stack's RUNNING services (their /metrics scraped by a real
+// Prometheus; the load benchmark; query_api's grants on the read model query-api migrated): run after
+// `up` below, not with the servers-only stack.
 const RUNNING_STACK_TESTS =
-  '(tools/observability/test/(prometheus|metrics-lint)|tools/bench/test/bench)\\.int\\.test\\.ts$';
+  '(tools/observability/test/(prometheus|metrics-lint)|tools/bench/test/bench|services/query-api/test/cassandra-role)\\.int\\.test\\.ts$';
 // The chaos runner kills and restarts the stack's services (fresh metrics), so it runs after the rest.
 const CHAOS_TEST = 'tools/chaos/test/chaos\\.int\\.test\\.ts$';
 

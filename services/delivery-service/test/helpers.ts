@@ -7,6 +7,7 @@ import {
   createMetrics,
   createPool,
   ensureDatabase,
+  kafkaConnectionEnv,
   type Logger,
   parseConfig,
   runMigrations,
@@ -52,6 +53,8 @@ export const TEST_ISSUER = createTestIssuer();
 export function testConfig(overrides: Record<string, string> = {}): DeliveryConfig {
   return parseConfig(SERVICE_NAME, configSchema, {
     ...process.env,
+    // The broker refuses anonymous clients: the test's service logs in as the admin.
+    ...kafkaConnectionEnv(addresses.kafka),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...TEST_ISSUER.env,
     ...overrides,
