@@ -1,5 +1,6 @@
-import { failureAction, nextOffset, resolveRetryOptions } from './consumer';
 import { errorMessage, PermanentError, RetryableError } from './errors';
+import { nextOffset } from './lane-runner';
+import { failureAction, resolveRetryOptions } from './retry-policy';
 
 describe('failureAction', () => {
   it('retries unknown failures until the last attempt, then dead-letters as exhausted', () => {

@@ -12,18 +12,7 @@ export {
   kafkaConnection,
   kafkaConnectionEnv,
 } from './connection';
-export {
-  type BatchHandler,
-  type ConsumedEvent,
-  type ConsumerHandle,
-  type ConsumerRetryOptions,
-  type ConsumerState,
-  DEFAULT_CONSUMER_RETRY,
-  type EventHandler,
-  type HandlerContext,
-  type RunConsumerOptions,
-  runConsumer,
-} from './consumer';
+export { type ConsumerHandle, type ConsumerState, type RunConsumerOptions, runConsumer } from './consumer';
 export {
   buildDeadLetter,
   type DeadLetterInput,
@@ -47,6 +36,7 @@ export { type DeadLetter, type ReadDlqOptions, readDlq } from './dlq-reader';
 export { DlqHeadersError, PermanentError, RetryableError, TopicMismatchError } from './errors';
 export { type Acceptance, acceptEvent, DEFAULT_MAX_CLOCK_SKEW_MS } from './event-acceptance';
 export { type FailureKind, failureKind } from './failure';
+export type { BatchHandler, ConsumedEvent, EventHandler, HandlerContext } from './handler';
 export {
   CONSUMER_LAG_METRIC,
   type ConsumerLagCollector,
@@ -72,3 +62,4 @@ export {
   type RecordLookup,
   readRecordsAt,
 } from './record-reader';
+export { type ConsumerRetryOptions, DEFAULT_CONSUMER_RETRY } from './retry-policy';
