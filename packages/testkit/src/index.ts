@@ -12,6 +12,7 @@ export {
   uniqueName,
 } from './databases';
 export * from './dispatch-api';
+export { batchFeeder, consumedEvent, followUp, orderCreatedEvent } from './events';
 export { type EventuallyOptions, eventually } from './eventually';
 export { FaultProxy } from './fault-proxy';
 export { type InProcessService, startInProcess, testServiceEnv } from './in-process';
@@ -19,6 +20,7 @@ export { kafkajsConnection, LOCAL_KAFKA_ADMIN, localKafkaPasswordFile, stackKafk
 export { commitGroupAtEnd, committedOffsets, deleteGroups, groupState } from './kafka-groups';
 export { createTestLogger } from './logger';
 export { type MetricSource, metricValue } from './metrics';
+export { type OutboxRow, outboxOf } from './outbox';
 export {
   type ExtraInstance,
   freePort,

@@ -1,13 +1,11 @@
+import { assertStackReachable, outboxOf, stackAddresses } from '@dispatch/testkit';
 import { SimulatedGateway } from '../src/gateway/simulated-gateway';
 import {
-  addresses,
-  assertPostgresAndRedisReachable,
+  createPaymentDatabase,
   createPipeline,
   DEAD_REDIS_URL,
   deliver,
-  freshDatabase,
   orderScenario,
-  outboxEvents,
   type Pipeline,
   paymentRows,
   type TestDatabase,
@@ -25,7 +23,7 @@ const INSTANCES = 3;
  * with every instance's Redis pointed at a port where nothing listens.
  */
 describe.each([
-  ['Redis up', addresses.redisUrl],
+  ['Redis up', stackAddresses().redisUrl],
   ['Redis unavailable', DEAD_REDIS_URL],
 ])('duplicate storm, %s (real PostgreSQL)', (_label, redisUrl) => {
   let db: TestDatabase;
@@ -33,8 +31,8 @@ describe.each([
   let instances: Pipeline[];
 
   beforeAll(async () => {
-    await assertPostgresAndRedisReachable();
-    db = await freshDatabase();
+    await assertStackReachable(['postgres', 'redis']);
+    db = await createPaymentDatabase();
     // A little latency keeps the first charge in flight while the duplicates arrive.
     gateway = new SimulatedGateway({ latencyMs: 20 });
     instances = Array.from({ length: INSTANCES }, () =>
@@ -59,7 +57,7 @@ describe.each([
     expect(await paymentRows(db.pool, order.orderId)).toEqual([
       { status: 'AUTHORIZED', failure_reason: null, refund_status: null },
     ]);
-    const events = await outboxEvents(db.pool, order.orderId);
+    const events = await outboxOf(db.pool, order.orderId);
     expect(events.map((e) => e.eventType)).toEqual(['payment.authorized']);
     // Charged once. (Calls may exceed one if a slow machine lets the first worker's lease expire: the
     // worker taking over repeats the call with the same idempotency key and gets the same answer.)
@@ -87,7 +85,7 @@ describe.each([
     expect(await paymentRows(db.pool, order.orderId)).toEqual([
       { status: 'AUTHORIZED', failure_reason: null, refund_status: 'REFUNDED' },
     ]);
-    expect((await outboxEvents(db.pool, order.orderId)).map((e) => e.eventType)).toEqual([
+    expect((await outboxOf(db.pool, order.orderId)).map((e) => e.eventType)).toEqual([
       'payment.authorized',
       'payment.refunded',
     ]);

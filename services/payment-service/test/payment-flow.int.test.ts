@@ -1,17 +1,14 @@
-import { eventually } from '@dispatch/testkit';
+import { assertStackReachable, eventually, metricValue, outboxOf } from '@dispatch/testkit';
 import type { PaymentGateway } from '../src/gateway/gateway';
 import { SimulatedGateway } from '../src/gateway/simulated-gateway';
 import { dedupKey } from '../src/redis/dedup-cache';
 import { sweepOnce } from '../src/tasks/sweeper';
 import {
-  assertPostgresAndRedisReachable,
+  createPaymentDatabase,
   createPipeline,
   DEAD_REDIS_URL,
   deliver,
-  freshDatabase,
-  metricValue,
   orderScenario,
-  outboxEvents,
   type Pipeline,
   paymentRows,
   storedCardToken,
@@ -27,8 +24,8 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
   let pipeline: Pipeline;
 
   beforeAll(async () => {
-    await assertPostgresAndRedisReachable();
-    db = await freshDatabase();
+    await assertStackReachable(['postgres', 'redis']);
+    db = await createPaymentDatabase();
     gateway = new SimulatedGateway();
     pipeline = createPipeline({ pool: db.newPool(), gateway });
   });
@@ -46,7 +43,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
     expect(await paymentRows(db.pool, order.orderId)).toEqual([
       { status: 'AUTHORIZED', failure_reason: null, refund_status: null },
     ]);
-    const events = await outboxEvents(db.pool, order.orderId);
+    const events = await outboxOf(db.pool, order.orderId);
     expect(events.map((e) => e.eventType)).toEqual(['payment.authorized']);
     const authorized = events[0]!.event;
     expect(authorized).toMatchObject({
@@ -80,7 +77,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
 
     for (const order of [rejectedAfter, rejectedFirst, cancelled]) {
       expect(await storedCardToken(db.pool, order.orderId)).toBeNull();
-      expect(await outboxEvents(db.pool, order.orderId)).toEqual([]);
+      expect(await outboxOf(db.pool, order.orderId)).toEqual([]);
       expect(gateway.orderStats(order.orderId).chargeCalls).toBe(0);
     }
   });
@@ -95,7 +92,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
     expect(await paymentRows(db.pool, order.orderId)).toEqual([
       { status: 'FAILED', failure_reason: reason, refund_status: null },
     ]);
-    const events = await outboxEvents(db.pool, order.orderId);
+    const events = await outboxOf(db.pool, order.orderId);
     expect(events.map((e) => e.eventType)).toEqual(['payment.failed']);
     expect(events[0]!.event.payload).toMatchObject({ status: 'FAILED', failureReason: reason });
     expect(gateway.orderStats(order.orderId).charges).toBe(0);
@@ -133,12 +130,12 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
     const order = orderScenario('tok_visa');
     await deliver(pipeline, order.reserved);
     expect(await paymentRows(db.pool, order.orderId)).toEqual([]);
-    expect(await outboxEvents(db.pool, order.orderId)).toEqual([]);
+    expect(await outboxOf(db.pool, order.orderId)).toEqual([]);
     expect(gateway.orderStats(order.orderId).chargeCalls).toBe(0);
 
     await deliver(pipeline, order.created);
     expect((await paymentRows(db.pool, order.orderId))[0]?.status).toBe('AUTHORIZED');
-    const events = await outboxEvents(db.pool, order.orderId);
+    const events = await outboxOf(db.pool, order.orderId);
     expect(events.map((e) => e.eventType)).toEqual(['payment.authorized']);
     // Still the answer to the inventory.reserved, whichever event triggered the charge.
     expect(events[0]!.event.causationId).toBe(order.reserved.eventId);
@@ -169,9 +166,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
     );
 
     expect(await paymentRows(db.pool, order.orderId)).toHaveLength(1);
-    expect((await outboxEvents(db.pool, order.orderId)).map((e) => e.eventType)).toEqual([
-      'payment.authorized',
-    ]);
+    expect((await outboxOf(db.pool, order.orderId)).map((e) => e.eventType)).toEqual(['payment.authorized']);
     expect(gateway.orderStats(order.orderId)).toMatchObject({ chargeCalls: 1, charges: 1 });
   });
 
@@ -188,7 +183,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
     expect(await paymentRows(db.pool, order.orderId)).toEqual([
       { status: 'AUTHORIZED', failure_reason: null, refund_status: 'REFUNDED' },
     ]);
-    const events = await outboxEvents(db.pool, order.orderId);
+    const events = await outboxOf(db.pool, order.orderId);
     expect(events.map((e) => e.eventType)).toEqual(['payment.authorized', 'payment.refunded']);
     expect(events[1]!.event).toMatchObject({
       causationId: failed.eventId,
@@ -214,7 +209,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
     } finally {
       await second.close();
     }
-    const events = await outboxEvents(db.pool, order.orderId);
+    const events = await outboxOf(db.pool, order.orderId);
     expect(events.map((e) => e.eventType)).toEqual(['payment.authorized', 'payment.refunded']);
     expect(events[1]!.event.payload).toMatchObject({ reason: 'ORDER_CANCELLED' });
     expect(gateway.orderStats(order.orderId)).toMatchObject({ charges: 1, refunds: 1 });
@@ -236,7 +231,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
       expect(await paymentRows(db.pool, order.orderId)).toEqual([
         { status: 'FAILED', failure_reason: 'ORDER_CANCELLED', refund_status: null },
       ]);
-      const events = await outboxEvents(db.pool, order.orderId);
+      const events = await outboxOf(db.pool, order.orderId);
       expect(events.map((e) => e.eventType)).toEqual(['payment.failed']);
       expect(events[0]!.event.causationId).toBe(order.reserved.eventId);
       expect(gateway.orderStats(order.orderId).chargeCalls).toBe(0);
@@ -262,7 +257,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
         expect((await paymentRows(db.pool, order.orderId))[0]?.status).toBe('PENDING');
       });
       await Promise.all([charging, deliver(other, order.cancelled())]);
-      const events = await outboxEvents(db.pool, order.orderId);
+      const events = await outboxOf(db.pool, order.orderId);
       expect(events.map((e) => e.eventType)).toEqual(['payment.authorized', 'payment.refunded']);
       expect(slowGateway.orderStats(order.orderId)).toMatchObject({ charges: 1, refunds: 1 });
     } finally {
@@ -291,7 +286,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
       await deliver(worker, viaRedelivery.reserved);
       expect((await paymentRows(db.pool, viaRedelivery.orderId))[0]?.status).toBe('AUTHORIZED');
       expect(gateway.orderStats(viaRedelivery.orderId)).toMatchObject({ chargeCalls: 2, charges: 1 });
-      expect((await outboxEvents(db.pool, viaRedelivery.orderId)).map((e) => e.eventType)).toEqual([
+      expect((await outboxOf(db.pool, viaRedelivery.orderId)).map((e) => e.eventType)).toEqual([
         'payment.authorized',
       ]);
 
@@ -301,7 +296,7 @@ describe('payment handling (real PostgreSQL and Redis)', () => {
       await expect(worker.handle(viaSweeper.reserved)).rejects.toThrow('worker died');
       await eventually(
         async () => {
-          await sweepOnce(worker.deps, testLogger());
+          await sweepOnce(worker.deps, testLogger);
           expect((await paymentRows(db.pool, viaSweeper.orderId))[0]?.status).toBe('AUTHORIZED');
         },
         { timeoutMs: 15_000, intervalMs: 200 },
@@ -319,8 +314,8 @@ describe('gateway timeouts and the circuit breaker (real PostgreSQL and Redis)',
   let pipeline: Pipeline;
 
   beforeAll(async () => {
-    await assertPostgresAndRedisReachable();
-    db = await freshDatabase();
+    await assertStackReachable(['postgres', 'redis']);
+    db = await createPaymentDatabase();
     gateway = new SimulatedGateway();
     const config = testConfig({
       GATEWAY_TIMEOUT_MS: '100',
@@ -346,7 +341,7 @@ describe('gateway timeouts and the circuit breaker (real PostgreSQL and Redis)',
       status: 'FAILED',
       failure_reason: 'gateway_unavailable',
     });
-    const failed = await outboxEvents(db.pool, timeout.orderId);
+    const failed = await outboxOf(db.pool, timeout.orderId);
     expect(failed.map((e) => e.eventType)).toEqual(['payment.failed']);
     expect(failed[0]!.event.payload).toMatchObject({ failureReason: 'gateway_unavailable' });
     expect(gateway.orderStats(timeout.orderId)).toMatchObject({ chargeCalls: 3, charges: 0 });

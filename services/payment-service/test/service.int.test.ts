@@ -1,28 +1,18 @@
-import { type AnyEvent, serializeEnvelope, topicForEventType } from '@dispatch/contracts';
+import type { AnyEvent } from '@dispatch/contracts';
 import {
-  createEventProducer,
-  createKafka,
-  type EventProducer,
-  kafkaConnectionEnv,
-  type RunningService,
-  startService,
-} from '@dispatch/platform';
-import { eventually } from '@dispatch/testkit';
+  assertStackReachable,
+  dropTestDatabase,
+  eventually,
+  type InProcessService,
+  outboxOf,
+  type RawProducer,
+  rawProducer,
+  startInProcess,
+  uniqueName,
+} from '@dispatch/testkit';
 import { SimulatedGateway } from '../src/gateway/simulated-gateway';
 import { paymentService } from '../src/service';
-import {
-  addresses,
-  assertPostgresAndRedisReachable,
-  assertReachable,
-  DEAD_REDIS_URL,
-  dropDatabase,
-  orderScenario,
-  outboxEvents,
-  TEST_ISSUER,
-  testConfig,
-  testLogger,
-  uniqueName,
-} from './helpers';
+import { DEAD_REDIS_URL, orderScenario, TEST_ISSUER, testConfig } from './helpers';
 
 /**
  * payment-service started the way main.ts starts it (startService, port 0, its own fresh database),
@@ -42,29 +32,15 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
   const gateway = new SimulatedGateway();
   /** eventIds of the events this test published: the only ones its service instance acts on. */
   const published = new Set<string>();
-  let service: RunningService;
-  let producer: EventProducer;
+  let service: InProcessService;
+  let producer: RawProducer;
   let base: string;
 
   beforeAll(async () => {
-    await assertPostgresAndRedisReachable();
-    const [broker = '127.0.0.1:9092'] = addresses.kafka.brokers;
-    const [host = '127.0.0.1', port = '9092'] = broker.split(':');
-    await assertReachable(
-      'Kafka',
-      host,
-      Number(port),
-      "Start the stack with 'pnpm stack up' or set KAFKA_BROKERS.",
-    );
-
-    const config = testConfig({
-      PGDATABASE: database,
-      REDIS_URL: DEAD_REDIS_URL,
-      ...kafkaConnectionEnv(addresses.kafka),
-    });
-    service = await startService({
-      // Port 0 (a free one) is for tests only; the environment schema insists on a real port.
-      ...paymentService(
+    await assertStackReachable(['postgres', 'redis', 'kafka']);
+    const config = testConfig({ PGDATABASE: database, REDIS_URL: DEAD_REDIS_URL });
+    service = await startInProcess(
+      paymentService(
         { ...config, PORT: 0 },
         {
           gateway,
@@ -72,33 +48,18 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
           acceptEvent: (event: AnyEvent) => published.has(event.eventId),
         },
       ),
-      host: '127.0.0.1',
-    });
-    base = `http://127.0.0.1:${service.port}`;
-
-    const kafka = createKafka({
-      ...addresses.kafka,
-      clientId: uniqueName('payment-it'),
-      logger: testLogger(),
-    });
-    producer = createEventProducer(kafka, { logger: testLogger() });
-    await producer.connect();
+    );
+    base = service.base;
+    producer = await rawProducer();
   });
 
   afterAll(async () => {
     await producer?.disconnect();
     await service?.stop();
-    await dropDatabase(database);
+    await dropTestDatabase(database);
   });
 
-  const send = (events: AnyEvent[]) =>
-    producer.publish(
-      events.map((event) => ({
-        topic: topicForEventType(event.eventType),
-        key: event.orderId,
-        value: serializeEnvelope(event),
-      })),
-    );
+  const send = (events: AnyEvent[]) => producer.send(events);
   /** Publishes events as this test's own: the service acts on them. */
   const publish = (events: AnyEvent[]) => {
     for (const event of events) published.add(event.eventId);
@@ -129,14 +90,14 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
     const pool = service.ctx.pool!;
     await eventually(
       async () => {
-        const events = await outboxEvents(pool, approved.orderId);
+        const events = await outboxOf(pool, approved.orderId);
         expect(events.map((e) => [e.eventType, e.sent])).toEqual([['payment.authorized', true]]);
       },
       { timeoutMs: 60_000, intervalMs: 200 },
     );
     await eventually(
       async () => {
-        const events = await outboxEvents(pool, declined.orderId);
+        const events = await outboxOf(pool, declined.orderId);
         expect(events.map((e) => [e.eventType, e.sent])).toEqual([['payment.failed', true]]);
         expect(events[0]!.event.payload).toMatchObject({ failureReason: 'card_declined' });
       },
@@ -176,7 +137,7 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
     await publish([approved.deliveryFailed()]);
     await eventually(
       async () => {
-        const events = await outboxEvents(pool, approved.orderId);
+        const events = await outboxOf(pool, approved.orderId);
         expect(events.map((e) => [e.eventType, e.sent])).toEqual([
           ['payment.authorized', true],
           ['payment.refunded', true],
