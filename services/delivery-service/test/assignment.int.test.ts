@@ -1,9 +1,10 @@
 import type { AnyEvent, EventEnvelope } from '@dispatch/contracts';
+import { metricValue, outboxOf } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import type { DeliveryConfig } from '../src/config';
 import {
+  createDeliveryDatabase,
   createInstance,
-  createTestDatabase,
   deadlocksDuring,
   deliveryOf,
   driverRow,
@@ -11,10 +12,8 @@ import {
   type Instance,
   insertDrivers,
   ManualClock,
-  metricValue,
   orderCancelled,
   orderCreated,
-  outboxOf,
   outboxTypes,
   paymentAuthorized,
   type TestDatabase,
@@ -37,7 +36,7 @@ describe('driver assignment (real PostgreSQL)', () => {
 
   // A fresh database per test: the driver pool is shared state.
   beforeEach(async () => {
-    db = await createTestDatabase();
+    db = await createDeliveryDatabase();
   });
 
   afterEach(async () => {
@@ -358,7 +357,7 @@ describe('driver assignment (real PostgreSQL)', () => {
     it('several orders with duplicates in a batch end as the same events one at a time', async () => {
       const clock = new ManualClock();
       const batched = createInstance(db, config, clock);
-      const other = await createTestDatabase();
+      const other = await createDeliveryDatabase();
       try {
         const single = createInstance(other, config, clock);
         const a = await scenario(batched, async (batches) => {
@@ -463,7 +462,7 @@ describe('driver assignment (real PostgreSQL)', () => {
       });
 
       expect(deadlocks).toBe(0);
-      const pool = db.pool();
+      const pool = db.newPool();
       const deliveries = await pool.query<{
         order_id: string;
         delivery_id: string;

@@ -1,14 +1,13 @@
+import { metricValue, outboxOf } from '@dispatch/testkit';
 import type { DeliveryConfig } from '../src/config';
 import {
+  createDeliveryDatabase,
   createInstance,
-  createTestDatabase,
   deliveryOf,
   freshOrderId,
   insertDrivers,
   ManualClock,
-  metricValue,
   orderCreated,
-  outboxOf,
   paymentAuthorized,
   type TestDatabase,
   testConfig,
@@ -26,7 +25,7 @@ describe('ETA refresh (real PostgreSQL)', () => {
   let config: DeliveryConfig;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createDeliveryDatabase();
     config = testConfig({
       HANDLING_TIME_MS: String(10 * MINUTE),
       ETA_MIN_REMAINING_MS: String(5 * MINUTE),

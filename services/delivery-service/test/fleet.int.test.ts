@@ -1,35 +1,25 @@
-import { type AnyEvent, createEvent, type EventEnvelope, serializeEnvelope } from '@dispatch/contracts';
-import {
-  ConflictError,
-  createEventProducer,
-  createKafka,
-  type EventProducer,
-  ensureTopics,
-  NotFoundError,
-  type RunningService,
-  startService,
-} from '@dispatch/platform';
-import { eventually } from '@dispatch/testkit';
+import type { EventEnvelope } from '@dispatch/contracts';
+import { ConflictError, NotFoundError } from '@dispatch/platform';
+import { eventually, metricValue, orderCreatedEvent, outboxOf } from '@dispatch/testkit';
 import type { DeliveryConfig } from '../src/config';
 import { haversineKm, type LatLng } from '../src/domain/geo';
 import { FleetSimulator } from '../src/fleet';
-import { deliveryService, etaModelOf, fleetSettingsOf, positionSettingsOf } from '../src/service';
+import { etaModelOf, fleetSettingsOf, positionSettingsOf } from '../src/service';
 import { completeDelivery } from '../src/use-cases/complete';
 import { reportDriverPosition } from '../src/use-cases/report-position';
 import {
-  addresses,
+  createDeliveryDatabase,
   createInstance,
-  createTestDatabase,
   driverRow,
   freshOrderId,
+  type InProcessDelivery,
   type Instance,
   insertDrivers,
   ManualClock,
-  metricValue,
   NEAR_DEPOT,
   orderCreated,
-  outboxOf,
   paymentAuthorized,
+  startDeliveryInProcess,
   suffix,
   TEST_ISSUER,
   type TestDatabase,
@@ -44,14 +34,8 @@ const FAR_AWAY: LatLng = { lat: 55.9533, lng: -3.1883 };
 
 /** order.created for an address of the test's choosing. */
 function orderCreatedTo(orderId: string, where: LatLng): EventEnvelope<'order.created'> {
-  const base = orderCreated(orderId);
-  return createEvent({
-    eventType: 'order.created',
-    orderId,
-    correlationId: orderId,
-    producer: 'order-service',
-    payload: { ...base.payload, deliveryAddress: { ...base.payload.deliveryAddress, ...where } },
-  });
+  const { payload } = orderCreated(orderId);
+  return orderCreatedEvent({ ...payload, deliveryAddress: { ...payload.deliveryAddress, ...where } });
 }
 
 async function positionOf(instance: Instance, orderId: string): Promise<LatLng | null> {
@@ -78,7 +62,7 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
   let config: DeliveryConfig;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createDeliveryDatabase();
     // Real-time model (10 min handling, 25 km/h) compressed 60×: 10 s at the depot, 2.4 km in ~6 s.
     config = testConfig({
       FLEET_SIMULATION: 'on',
@@ -100,7 +84,7 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
     return new FleetSimulator({
       pool: instance.pool,
       clock,
-      logger: testLogger(),
+      logger: testLogger,
       metrics: instance.metrics,
       settings,
     });
@@ -254,75 +238,34 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
  * without anyone calling complete; the position API answers as documented.
  */
 describe('delivery-service with the fleet on (real PostgreSQL and Kafka)', () => {
-  const run = suffix();
-  const orderTopic = `it-fleet-${run}.raw.order-events`;
-  const paymentTopic = `it-fleet-${run}.raw.payment-events`;
   let db: TestDatabase;
-  let service: RunningService;
-  let producer: EventProducer;
-  let base: string;
+  let delivery: InProcessDelivery;
   let adminToken: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const config = {
-      ...testConfig({
-        PGDATABASE: db.name,
+    db = await createDeliveryDatabase();
+    delivery = await startDeliveryInProcess(
+      db,
+      `it-fleet-${suffix()}`,
+      {
         FLEET_SIMULATION: 'on',
         // 10 min handling → 1 s; 2.4 km at 15000 km/h → 0.6 s.
         FLEET_SPEED_UP: '600',
         FLEET_TICK_MS: '100',
         SCHEDULER_TICK_MS: '100',
-      }),
-      PORT: 0,
-    };
-    const kafka = createKafka({ ...addresses.kafka, clientId: `it-fleet-${run}`, logger: testLogger() });
-    try {
-      await ensureTopics(kafka, [
-        { topic: orderTopic, numPartitions: 1 },
-        { topic: paymentTopic, numPartitions: 1 },
-      ]);
-    } catch (err) {
-      throw new Error(
-        `Kafka at ${addresses.kafka.brokers.join(',')} is not usable (${err instanceof Error ? err.message : String(err)}).`,
-      );
-    }
-    producer = createEventProducer(kafka, { logger: testLogger() });
-    await producer.connect();
-    service = await startService({
-      ...deliveryService(config, { topics: [orderTopic, paymentTopic], groupId: `it-fleet-${run}` }),
-      host: '127.0.0.1',
-    });
-    base = `http://127.0.0.1:${service.port}`;
+      },
+      1,
+    );
     adminToken = await TEST_ISSUER.sign('admin-1', 'admin');
   });
 
   afterAll(async () => {
-    await producer?.disconnect();
-    await service?.stop();
+    await delivery?.stop();
     await db?.drop();
   });
 
-  const call = async (method: string, path: string, opts: { token?: string; body?: unknown } = {}) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  };
-  const publish = (...events: AnyEvent[]) =>
-    producer.publish(
-      events.map((event) => ({
-        topic: event.eventType.startsWith('order.') ? orderTopic : paymentTopic,
-        key: event.orderId,
-        value: serializeEnvelope(event),
-      })),
-    );
+  const call: InProcessDelivery['call'] = (...args) => delivery.call(...args);
+  const publish: InProcessDelivery['publish'] = (...events) => delivery.publish(...events);
 
   it('a paid order is delivered by the fleet with no complete call; complete afterwards is 409', async () => {
     expect(
@@ -350,7 +293,7 @@ describe('delivery-service with the fleet on (real PostgreSQL and Kafka)', () =>
     });
     const complete = await call('POST', `/api/deliveries/${orderId}/complete`, { token: adminToken });
     expect(complete.status).toBe(409);
-    const types = (await outboxOf(db.pool(2), orderId)).map((e) => e.eventType);
+    const types = (await outboxOf(db.newPool(2), orderId)).map((e) => e.eventType);
     expect(types.filter((t) => t === 'delivery.completed')).toHaveLength(1);
     expect(types[0]).toBe('delivery.assigned');
     expect(

@@ -1,32 +1,39 @@
 import { randomUUID } from 'node:crypto';
-import { type AnyEvent, createEvent, type EventEnvelope, type EventType } from '@dispatch/contracts';
+import type { AnyEvent, EventEnvelope } from '@dispatch/contracts';
 import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
+import { createKafka, createMetrics, createPool, ensureTopics, parseConfig } from '@dispatch/platform';
 import {
-  type ConsumedEvent,
-  createLogger,
-  createMetrics,
-  createPool,
-  ensureDatabase,
-  kafkaConnectionEnv,
-  type Logger,
-  parseConfig,
-  runMigrations,
-} from '@dispatch/platform';
-import { createTestIssuer, dropTestDatabase, stackAddresses } from '@dispatch/testkit';
-import pg, { type Pool } from 'pg';
+  assertStackReachable,
+  batchFeeder,
+  createTestDatabase,
+  createTestIssuer,
+  createTestLogger,
+  eventually,
+  followUp,
+  type HttpAnswer,
+  http,
+  type InProcessService,
+  orderCreatedEvent,
+  outboxOf,
+  type RawProducer,
+  rawProducer,
+  stackAddresses,
+  startInProcess,
+  type TestDatabase,
+  testPgConfig,
+  testServiceEnv,
+} from '@dispatch/testkit';
+import type { Pool } from 'pg';
 import type { Clock } from '../src/clock';
 import { configSchema, type DeliveryConfig, SERVICE_NAME } from '../src/config';
 import { createBatchHandler, HANDLED_EVENT_TYPES } from '../src/handlers';
 import { createDeliveryMetrics, type DeliveryMetrics } from '../src/metrics';
 import type { DeliveryScheduler } from '../src/scheduler';
-import { assignmentSettingsOf, createScheduler, MIGRATIONS_DIR } from '../src/service';
+import { assignmentSettingsOf, createScheduler, deliveryService, MIGRATIONS_DIR } from '../src/service';
 
-export const addresses = stackAddresses();
+export type { TestDatabase };
 
-/** Silent unless TEST_LOG_LEVEL is set. */
-export function testLogger(name = 'delivery-test'): Logger {
-  return createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
-}
+export const testLogger = createTestLogger('delivery-test');
 
 export function suffix(): string {
   return randomUUID().replaceAll('-', '').slice(0, 10);
@@ -49,64 +56,20 @@ export class ManualClock implements Clock {
 /** The tests' own token issuer: the service under test gets only its public JWKS file. */
 export const TEST_ISSUER = createTestIssuer();
 
-/** The service's config as the environment would give it, with test overrides (all strings, like env vars). */
+/** The service's config from the stack's addresses and logins, with test overrides (all strings, like env vars). */
 export function testConfig(overrides: Record<string, string> = {}): DeliveryConfig {
-  return parseConfig(SERVICE_NAME, configSchema, {
-    ...process.env,
-    // The broker refuses anonymous clients: the test's service logs in as the admin.
-    ...kafkaConnectionEnv(addresses.kafka),
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ...TEST_ISSUER.env,
-    ...overrides,
-  });
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new pg.Client({ ...addresses.pg, database: 'postgres', connectionTimeoutMillis: 3_000 });
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${addresses.pg.host}:${addresses.pg.port} (${err instanceof Error ? err.message : String(err)}). ` +
-        'Start it or set PGHOST/PGPORT.',
-    );
-  }
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
-export const dropDatabase = dropTestDatabase;
-
-export interface TestDatabase {
-  name: string;
-  /** A new pool on the database (one per simulated instance); closed by drop(). */
-  pool(max?: number): Pool;
-  drop(): Promise<void>;
+  return parseConfig(SERVICE_NAME, configSchema, testServiceEnv(TEST_ISSUER, overrides));
 }
 
 /** A fresh, migrated delivery database with a unique name. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `delivery_it_${suffix()}`;
-  await adminQuery('SELECT 1'); // fails with a clear message when PostgreSQL is down
-  await ensureDatabase({ ...addresses.pg, database: 'postgres' }, name);
-  const pools: Pool[] = [];
-  const pool = (max = 10) => {
-    const p = createPool({ ...addresses.pg, database: name, max });
-    pools.push(p);
-    return p;
-  };
-  await runMigrations({ pool: pool(2), logger: testLogger(), dir: MIGRATIONS_DIR });
-  return {
-    name,
-    pool,
-    drop: async () => {
-      await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
-      await dropDatabase(name);
-    },
-  };
+export async function createDeliveryDatabase(): Promise<TestDatabase> {
+  await assertStackReachable(['postgres']);
+  return createTestDatabase({
+    prefix: 'delivery_it',
+    migrationsDir: MIGRATIONS_DIR,
+    poolMax: 2,
+    logger: testLogger,
+  });
 }
 
 /** One simulated instance of the service: its own pool, batch handler, metrics and scheduler. */
@@ -125,39 +88,68 @@ export function createInstance(
   db: TestDatabase,
   config: DeliveryConfig,
   clock: Clock,
-  pool: Pool = db.pool(),
+  pool: Pool = db.newPool(),
 ): Instance {
   const platform = createMetrics(SERVICE_NAME);
   const metrics = createDeliveryMetrics(platform, pool);
-  const logger = testLogger();
   const handler = createBatchHandler({ pool, clock, settings: assignmentSettingsOf(config), metrics });
-  const handled: ReadonlySet<string> = new Set(HANDLED_EVENT_TYPES);
-  let offset = 0;
-  const handleBatch = async (events: readonly AnyEvent[]) => {
-    // Like the consumer: types the service does not act on are acknowledged without the handler.
-    const batch = events.filter((e) => handled.has(e.eventType));
-    if (batch.length === 0) return;
-    await handler(
-      batch.map(
-        (event): ConsumedEvent => ({
-          event,
-          topic: 'test',
-          partition: 0,
-          offset: String(offset++),
-          headers: {},
-          logger,
-          attempt: 1,
-        }),
-      ),
-    );
-  };
+  const handleBatch = batchFeeder(handler, HANDLED_EVENT_TYPES, testLogger);
   return {
     pool,
     metrics,
     registry: platform.registry,
-    scheduler: createScheduler(config, { pool, clock, logger, metrics }),
+    scheduler: createScheduler(config, { pool, clock, logger: testLogger, metrics }),
     handle: (event) => handleBatch([event]),
     handleBatch,
+  };
+}
+
+/** A response body as JSON.parse gives it: the tests read the fields they assert on. */
+type Json = ReturnType<typeof JSON.parse>;
+
+/** delivery-service started in-process on Kafka topics of its own, with a producer onto them. */
+export interface InProcessDelivery {
+  service: InProcessService;
+  /** Publishes events to the service's own topics: order.* to its order topic, the rest to its payment topic. */
+  publish(...events: AnyEvent[]): Promise<void>;
+  /** A request to the service's HTTP API. */
+  call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<HttpAnswer<Json>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The service as main.ts starts it (free port, the test issuer, `db`), consuming topics of its own
+ * (`<name>.raw.order-events`, `<name>.raw.payment-events`, created here) with group `name`, so it
+ * never reads other tests' orders from the shared raw topics.
+ */
+export async function startDeliveryInProcess(
+  db: TestDatabase,
+  name: string,
+  env: Record<string, string>,
+  partitions: number,
+): Promise<InProcessDelivery> {
+  await assertStackReachable(['postgres', 'kafka']);
+  const orderTopic = `${name}.raw.order-events`;
+  const paymentTopic = `${name}.raw.payment-events`;
+  const kafka = createKafka({ ...stackAddresses().kafka, clientId: name, logger: testLogger });
+  await ensureTopics(kafka, [
+    { topic: orderTopic, numPartitions: partitions },
+    { topic: paymentTopic, numPartitions: partitions },
+  ]);
+  const producer: RawProducer = await rawProducer({ clientId: name, logger: testLogger });
+  const config = { ...testConfig({ PGDATABASE: db.name, ...env }), PORT: 0 };
+  const service = await startInProcess(
+    deliveryService(config, { topics: [orderTopic, paymentTopic], groupId: name }),
+  );
+  return {
+    service,
+    publish: (...events) =>
+      producer.send(events, (event) => (event.eventType.startsWith('order.') ? orderTopic : paymentTopic)),
+    call: (method, path, opts = {}) => http<Json>(method, `${service.base}${path}`, opts),
+    stop: async () => {
+      await producer.disconnect();
+      await service.stop();
+    },
   };
 }
 
@@ -172,7 +164,7 @@ export async function deadlocksDuring(
   count: number,
   work: (pools: Pool[]) => Promise<void>,
 ): Promise<number> {
-  const reader = db.pool(1);
+  const reader = db.newPool(1);
   const read = async () => {
     const result = await reader.query<{ n: number }>(
       'SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()',
@@ -182,20 +174,19 @@ export async function deadlocksDuring(
   const before = await read();
   const applicationName = `instance-${suffix()}`;
   const pools = Array.from({ length: count }, () =>
-    createPool({ ...addresses.pg, database: db.name, max: 10, applicationName }),
+    createPool({ ...testPgConfig(db.name), max: 10, applicationName }),
   );
   try {
     await work(pools);
   } finally {
     await Promise.all(pools.map((p) => p.end()));
   }
-  for (let i = 0; i < 100; i++) {
+  await eventually(async () => {
     const open = await reader.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [
       applicationName,
     ]);
-    if (open.rowCount === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    expect(open.rowCount).toBe(0);
+  });
   await new Promise((resolve) => setTimeout(resolve, 200));
   return (await read()) - before;
 }
@@ -208,37 +199,14 @@ export function freshOrderId(): string {
 }
 
 export function orderCreated(orderId: string, at?: Date): EventEnvelope<'order.created'> {
-  return createEvent({
-    eventType: 'order.created',
-    orderId,
-    correlationId: orderId,
-    producer: 'order-service',
-    payload: sampleOrderCreatedPayload(orderId),
-    ...(at ? { occurredAt: at.toISOString() } : {}),
-  });
-}
-
-function follow<T extends EventType>(
-  cause: AnyEvent,
-  eventType: T,
-  producer: string,
-  payload: EventEnvelope<T>['payload'],
-): EventEnvelope<T> {
-  return createEvent({
-    eventType,
-    orderId: cause.orderId,
-    correlationId: cause.correlationId,
-    causationId: cause.eventId,
-    producer,
-    payload,
-  });
+  return orderCreatedEvent(sampleOrderCreatedPayload(orderId), at ? { occurredAt: at } : {});
 }
 
 export function paymentAuthorized(
   created: EventEnvelope<'order.created'>,
 ): EventEnvelope<'payment.authorized'> {
   const { orderId, totalAmount, currency } = created.payload;
-  return follow(created, 'payment.authorized', 'payment-service', {
+  return followUp(created, 'payment.authorized', {
     paymentId: `pay-${orderId}`,
     orderId,
     amount: totalAmount,
@@ -248,25 +216,11 @@ export function paymentAuthorized(
 }
 
 export function orderCancelled(created: EventEnvelope<'order.created'>): EventEnvelope<'order.cancelled'> {
-  return follow(created, 'order.cancelled', 'order-service', {
+  return followUp(created, 'order.cancelled', {
     orderId: created.orderId,
     cancelledBy: 'CUSTOMER',
     reason: 'changed my mind',
   });
-}
-
-export interface OutboxEvent {
-  eventType: string;
-  event: AnyEvent;
-}
-
-/** The order's events in this database's outbox, in publish order. */
-export async function outboxOf(pool: Pool, orderId: string): Promise<OutboxEvent[]> {
-  const result = await pool.query<{ event_type: string; payload: AnyEvent }>(
-    'SELECT event_type, payload FROM outbox WHERE message_key = $1 ORDER BY id',
-    [orderId],
-  );
-  return result.rows.map((row) => ({ eventType: row.event_type, event: row.payload }));
 }
 
 export async function outboxTypes(pool: Pool, orderId: string): Promise<string[]> {
@@ -315,17 +269,4 @@ export async function driverRow(
   const row = result.rows[0];
   if (!row) throw new Error(`no driver ${driverId}`);
   return row;
-}
-
-/** The value of one sample of a metric in a registry (0 when absent). */
-export async function metricValue(
-  registry: ReturnType<typeof createMetrics>['registry'],
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`no metric ${name}`);
-  const { values } = await metric.get();
-  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
-  return match?.value ?? 0;
 }

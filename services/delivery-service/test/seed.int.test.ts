@@ -2,16 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { dropTestDatabase, testPgConfig } from '@dispatch/testkit';
 import pg from 'pg';
 import { readSeedFile, SeedError, seedDrivers } from '../src/cli/seed-drivers';
-import {
-  addresses,
-  createTestDatabase,
-  dropDatabase,
-  suffix,
-  type TestDatabase,
-  testLogger,
-} from './helpers';
+import { createDeliveryDatabase, suffix, type TestDatabase, testLogger } from './helpers';
 
 const PACKAGE_DIR = path.resolve(__dirname, '..');
 const DEMO_FILE = path.join(PACKAGE_DIR, 'seed/drivers.json');
@@ -32,7 +26,7 @@ describe('seed command (real PostgreSQL)', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'delivery-seed-'));
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createDeliveryDatabase();
   });
 
   afterAll(async () => {
@@ -41,14 +35,14 @@ describe('seed command (real PostgreSQL)', () => {
 
   it('loads the demo drivers idempotently: a second run changes nothing', async () => {
     const seed = await readSeedFile(DEMO_FILE);
-    const pg = { ...addresses.pg, database: db.name };
+    const pg = testPgConfig(db.name);
 
-    const first = await seedDrivers(seed, pg, testLogger());
-    const second = await seedDrivers(seed, pg, testLogger());
+    const first = await seedDrivers(seed, pg, testLogger);
+    const second = await seedDrivers(seed, pg, testLogger);
 
     expect(first).toEqual({ database: db.name, created: seed.drivers.length, updated: 0, unchanged: 0 });
     expect(second).toEqual({ database: db.name, created: 0, updated: 0, unchanged: seed.drivers.length });
-    const pool = db.pool(1);
+    const pool = db.newPool(1);
     const rows = await pool.query<{ driver_id: string; status: string }>(
       'SELECT driver_id, status FROM drivers ORDER BY driver_id',
     );
@@ -62,14 +56,14 @@ describe('seed command (real PostgreSQL)', () => {
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       expect(result.stdout).toMatch(/seeded 8 drivers .* 8 created, 0 updated, 0 unchanged/);
-      const client = new pg.Client({ ...addresses.pg, database });
+      const client = new pg.Client(testPgConfig(database));
       await client.connect();
       const count = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM drivers');
       await client.end();
       expect(count.rows[0]?.n).toBe(8);
       expect(runSeedCli([], { PGDATABASE: database }).stdout).toMatch(/0 created, 0 updated, 8 unchanged/);
     } finally {
-      await dropDatabase(database);
+      await dropTestDatabase(database);
     }
   });
 

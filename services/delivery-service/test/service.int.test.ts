@@ -1,27 +1,14 @@
-import { type AnyEvent, serializeEnvelope } from '@dispatch/contracts';
+import { eventually, outboxOf } from '@dispatch/testkit';
 import {
-  createEventProducer,
-  createKafka,
-  type EventProducer,
-  ensureTopics,
-  type RunningService,
-  startService,
-} from '@dispatch/platform';
-import { eventually } from '@dispatch/testkit';
-import type { DeliveryConfig } from '../src/config';
-import { deliveryService } from '../src/service';
-import {
-  addresses,
-  createTestDatabase,
+  createDeliveryDatabase,
   freshOrderId,
+  type InProcessDelivery,
   orderCreated,
-  outboxOf,
   paymentAuthorized,
+  startDeliveryInProcess,
   suffix,
   TEST_ISSUER,
   type TestDatabase,
-  testConfig,
-  testLogger,
 } from './helpers';
 
 /**
@@ -30,81 +17,32 @@ import {
  * raw topics). Events go in through real Kafka; effects are read over HTTP and from the outbox.
  */
 describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
-  const run = suffix();
-  const orderTopic = `it-delivery-${run}.raw.order-events`;
-  const paymentTopic = `it-delivery-${run}.raw.payment-events`;
   let db: TestDatabase;
-  let config: DeliveryConfig;
-  let service: RunningService;
-  let producer: EventProducer;
-  let base: string;
+  let delivery: InProcessDelivery;
   let adminToken: string;
   let customerToken: string;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    config = {
-      ...testConfig({
-        PGDATABASE: db.name,
-        DRIVER_WAIT_MS: '1500',
-        ASSIGN_RETRY_MS: '200',
-        SCHEDULER_TICK_MS: '100',
-      }),
-      PORT: 0,
-    };
-    const kafka = createKafka({ ...addresses.kafka, clientId: `it-delivery-${run}`, logger: testLogger() });
-    try {
-      await ensureTopics(kafka, [
-        { topic: orderTopic, numPartitions: 3 },
-        { topic: paymentTopic, numPartitions: 3 },
-      ]);
-    } catch (err) {
-      throw new Error(
-        `Kafka at ${addresses.kafka.brokers.join(',')} is not usable (${err instanceof Error ? err.message : String(err)}). ` +
-          "Start the stack with 'pnpm stack up' or set KAFKA_BROKERS.",
-      );
-    }
-    producer = createEventProducer(kafka, { logger: testLogger() });
-    await producer.connect();
-    service = await startService({
-      ...deliveryService(config, { topics: [orderTopic, paymentTopic], groupId: `it-delivery-${run}` }),
-      host: '127.0.0.1',
-    });
-    base = `http://127.0.0.1:${service.port}`;
+    db = await createDeliveryDatabase();
+    delivery = await startDeliveryInProcess(
+      db,
+      `it-delivery-${suffix()}`,
+      { DRIVER_WAIT_MS: '1500', ASSIGN_RETRY_MS: '200', SCHEDULER_TICK_MS: '100' },
+      3,
+    );
     adminToken = await TEST_ISSUER.sign('admin-1', 'admin');
     customerToken = await TEST_ISSUER.sign('customer-1', 'customer');
   });
 
   afterAll(async () => {
-    await producer?.disconnect();
-    await service?.stop();
+    await delivery?.stop();
     await db?.drop();
   });
 
-  const call = async (method: string, path: string, opts: { token?: string; body?: unknown } = {}) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  };
+  const call: InProcessDelivery['call'] = (...args) => delivery.call(...args);
+  const publish: InProcessDelivery['publish'] = (...events) => delivery.publish(...events);
   const putDriver = (driverId: string, body: unknown, token = adminToken) =>
     call('PUT', `/api/drivers/${driverId}`, { token, body });
-
-  const publish = async (...events: AnyEvent[]) => {
-    await producer.publish(
-      events.map((event) => ({
-        topic: event.eventType.startsWith('order.') ? orderTopic : paymentTopic,
-        key: event.orderId,
-        value: serializeEnvelope(event),
-      })),
-    );
-  };
 
   /** Sets every driver's duty status (so each test decides who is free). */
   const setAllDrivers = async (status: 'AVAILABLE' | 'OFF_DUTY') => {
@@ -207,7 +145,7 @@ describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
     const completed = await call('POST', `/api/deliveries/${orderId}/complete`, { token: adminToken });
     expect(completed.status).toBe(200);
     expect(completed.body).toMatchObject({ status: 'COMPLETED', driverId: 'drv-k1' });
-    const outbox = await outboxOf(service.ctx.pool!, orderId);
+    const outbox = await outboxOf(delivery.service.ctx.pool!, orderId);
     expect(outbox.map((e) => e.eventType)).toEqual([
       'delivery.assigned',
       'eta.updated',
@@ -262,13 +200,13 @@ describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
     );
     expect(failed).toMatchObject({ failureReason: 'NO_DRIVER_AVAILABLE', driverId: null });
     expect(Date.parse(failed.updatedAt) - Date.parse(failed.createdAt)).toBeGreaterThanOrEqual(1500);
-    const outbox = await outboxOf(service.ctx.pool!, orderId);
+    const outbox = await outboxOf(delivery.service.ctx.pool!, orderId);
     expect(outbox.map((e) => e.eventType)).toEqual(['delivery.failed']);
     expect(outbox[0]?.event.payload).toMatchObject({ status: 'FAILED', reason: 'NO_DRIVER_AVAILABLE' });
   });
 
   it('exposes its metrics', async () => {
-    const res = await fetch(`${base}/metrics`);
+    const res = await fetch(`${delivery.service.base}/metrics`);
     const text = await res.text();
     expect(text).toMatch(/^delivery_assignments_total\{outcome="assigned",service="delivery-service"\} 1$/m);
     expect(text).toMatch(/^delivery_assignments_total\{outcome="failed",service="delivery-service"\} 1$/m);
