@@ -9,6 +9,11 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
+/** A short random id (10 hex digits) for the names a test makes up: orders, customers, topics, keyspaces. */
+export function shortId(): string {
+  return randomBytes(5).toString('hex');
+}
+
 /** The stack's PostgreSQL as the test superuser, on `database`. */
 export function testPgConfig(database: string): PgConfig {
   const { host, port, user, password } = stackAddresses().pg;

@@ -6,6 +6,7 @@ export {
 export {
   createTestDatabase,
   dropTestDatabase,
+  shortId,
   type TestDatabase,
   type TestDatabaseOptions,
   testPgConfig,
@@ -17,7 +18,13 @@ export { type EventuallyOptions, eventually } from './eventually';
 export { FaultProxy } from './fault-proxy';
 export { type InProcessService, startInProcess, testServiceEnv } from './in-process';
 export { kafkajsConnection, LOCAL_KAFKA_ADMIN, localKafkaPasswordFile, stackKafka } from './kafka-auth';
-export { commitGroupAtEnd, committedOffsets, deleteGroups, groupState } from './kafka-groups';
+export {
+  commitGroupAtEnd,
+  committedOffsets,
+  deleteGroups,
+  groupState,
+  groupsStartingWith,
+} from './kafka-groups';
 export { createTestLogger } from './logger';
 export { type MetricSource, metricValue } from './metrics';
 export { type OutboxRow, outboxOf } from './outbox';

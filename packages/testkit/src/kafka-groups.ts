@@ -109,3 +109,14 @@ export async function groupState(groupId: string): Promise<{ state: string; memb
     await admin.disconnect();
   }
 }
+
+/** The consumer groups the broker knows whose id starts with `prefix`. */
+export async function groupsStartingWith(prefix: string): Promise<string[]> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    return (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
+  } finally {
+    await admin.disconnect();
+  }
+}

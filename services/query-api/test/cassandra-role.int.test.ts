@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createCassandraClient, grantServiceKeyspace } from '@dispatch/platform';
-import { stackAddresses, stackDir } from '@dispatch/testkit';
+import { shortId, stackAddresses, stackDir } from '@dispatch/testkit';
 import type { Client } from 'cassandra-driver';
 import { prepareSchema } from '../src/schema';
 import { GenerationStore } from '../src/store/generations';
-import { cassandraClient, dropKeyspaces, shortId, testConfig, testLogger } from './helpers';
+import { cassandraClient, dropKeyspaces, testConfig, testLogger } from './helpers';
 
 /**
  * query-api's Cassandra role as `./dispatch up` makes it (tools/stack/cassandra-auth.ts): it may use

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AnyEvent, foldOrder, topicForEventType } from '@dispatch/contracts';
 import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
-import { eventually, openSse } from '@dispatch/testkit';
+import { eventually, http, openSse, shortId } from '@dispatch/testkit';
 import { Registry } from 'prom-client';
 import { OrderChanges } from '../src/changes';
 import type { OrderResponse } from '../src/domain/order-response';
@@ -13,13 +13,11 @@ import { ReadModelStore } from '../src/store/read-model-store';
 import {
   cassandraClient,
   expectMatchesFold,
-  getJson,
   prng,
-  shortId,
   shuffledWithDuplicates,
+  TEST_ISSUER,
   testConfig,
   testLogger,
-  tokenFor,
   useLiveQueryApi,
 } from './helpers';
 
@@ -28,7 +26,7 @@ describe('query-api live consumer and order streams (real Kafka and Cassandra)',
   const live = useLiveQueryApi(config);
 
   const getOrder = (orderId: string, token = live.admin) =>
-    getJson<OrderResponse>(`${live.api.base}/api/orders/${encodeURIComponent(orderId)}`, token);
+    http<OrderResponse>('GET', `${live.api.base}/api/orders/${encodeURIComponent(orderId)}`, { token });
 
   /** The sample lines of one metric on the service's /metrics. */
   const metric = async (name: string, label = ''): Promise<string> =>
@@ -244,7 +242,7 @@ describe('query-api live consumer and order streams (real Kafka and Cassandra)',
 
       const stream = await openSse(
         `${live.api.base}/api/orders/${created.orderId}/events`,
-        await tokenFor(customerId),
+        await TEST_ISSUER.sign(customerId),
       );
       try {
         expect(stream.status).toBe(200);
@@ -314,7 +312,7 @@ describe('query-api live consumer and order streams (real Kafka and Cassandra)',
       await live.api.applyEvent(events[0] as AnyEvent);
       const orderId = events[0]?.orderId as string;
       const foreign = await fetch(`${live.api.base}/api/orders/${orderId}/events`, {
-        headers: { authorization: `Bearer ${await tokenFor(`customer-${shortId()}`)}` },
+        headers: { authorization: `Bearer ${await TEST_ISSUER.sign(`customer-${shortId()}`)}` },
       });
       expect(foreign.status).toBe(404);
       expect(foreign.headers.get('content-type')).toMatch(/^application\/problem\+json/);

@@ -1,25 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { type AnyEvent, type OrderView, parseEnvelope, RAW_TOPICS } from '@dispatch/contracts';
+import { createCassandraClient, parseConfig } from '@dispatch/platform';
 import {
-  type AnyEvent,
-  type OrderView,
-  parseEnvelope,
-  RAW_TOPICS,
-  serializeEnvelope,
-  topicForEventType,
-} from '@dispatch/contracts';
-import {
-  createCassandraClient,
-  createEventProducer,
-  createKafka,
-  createLogger,
-  type EventProducer,
-  kafkaConnectionEnv,
-  type Principal,
-  parseConfig,
-} from '@dispatch/platform';
-import { createTestIssuer, kafkajsConnection, stackAddresses } from '@dispatch/testkit';
-
+  assertStackReachable,
+  commitGroupAtEnd,
+  createTestIssuer,
+  createTestLogger,
+  deleteGroups,
+  kafkajsConnection,
+  type RawProducer,
+  rawProducer,
+  shortId,
+  stackAddresses,
+  testServiceEnv,
+} from '@dispatch/testkit';
 import type { Client } from 'cassandra-driver';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type QueryApiConfig, queryApiEnv, SERVICE_NAME } from '../src/config';
@@ -29,114 +22,27 @@ import { type QueryApi, startQueryApi } from '../src/service';
 /** The tests' own token issuer: the service under test gets only its public JWKS file. */
 export const TEST_ISSUER = createTestIssuer();
 
-export const testLogger = createLogger('query-api-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-const addresses = stackAddresses();
-
-function hostPort(address: string): [string, number] {
-  const i = address.lastIndexOf(':');
-  return [address.slice(0, i), Number(address.slice(i + 1))];
-}
-
-async function assertListening(name: string, address: string, hint: string): Promise<void> {
-  const [host, port] = hostPort(address);
-  await new Promise<void>((resolve, reject) => {
-    const socket = connect({ host, port, timeout: 3_000 });
-    const fail = (reason: string) => {
-      socket.destroy();
-      reject(new Error(`${name} is not reachable at ${address} (${reason}). ${hint}`));
-    };
-    socket.once('connect', () => {
-      socket.end();
-      resolve();
-    });
-    socket.once('timeout', () => fail('timed out'));
-    socket.once('error', (err) => fail(err.message));
-  });
-}
-
-/** Kafka and Cassandra must be up: `pnpm stack up`, or point KAFKA_BROKERS / CASSANDRA_CONTACT_POINTS at them. */
-export async function assertStackReachable(): Promise<void> {
-  await Promise.all([
-    assertListening(
-      'Kafka',
-      addresses.kafka.brokers[0] ?? '127.0.0.1:9092',
-      'Set KAFKA_BROKERS or run `pnpm stack up`.',
-    ),
-    assertListening(
-      'Cassandra',
-      addresses.cassandraContactPoints[0] ?? '127.0.0.1:9042',
-      'Set CASSANDRA_CONTACT_POINTS or run `pnpm stack up`.',
-    ),
-  ]);
-}
-
-export function shortId(): string {
-  return randomUUID().replaceAll('-', '').slice(0, 10);
-}
+export const testLogger = createTestLogger('query-api-test');
 
 /**
- * The service's config for a test: a fresh control keyspace (one per test file, Cassandra DDL is
+ * The service's config for a test: the stack's addresses and logins (Cassandra as admin: each test
+ * file creates keyspaces of its own), a fresh control keyspace (one per test file, Cassandra DDL is
  * slow), a fresh consumer group, the test issuer's public JWKS, short timers.
  */
 export function testConfig(overrides: Record<string, string> = {}): QueryApiConfig {
-  const config = parseConfig(SERVICE_NAME, queryApiEnv, {
-    ...kafkaConnectionEnv(addresses.kafka),
-    CASSANDRA_CONTACT_POINTS: addresses.cassandraContactPoints.join(','),
-    CASSANDRA_LOCAL_DC: addresses.cassandraLocalDc,
-    // As admin: each test file creates keyspaces of its own.
-    CASSANDRA_USERNAME: addresses.cassandraCredentials?.username,
-    CASSANDRA_PASSWORD: addresses.cassandraCredentials?.password,
-    CASSANDRA_KEYSPACE: `qa_${shortId()}`,
-    KAFKA_GROUP_ID: `query-api-test-${shortId()}`,
-    ...TEST_ISSUER.env,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    READ_MODEL_REFRESH_MS: '250',
-    SSE_POLL_MS: '500',
-    SHUTDOWN_TIMEOUT_MS: '10000',
-    ...overrides,
-  });
+  const config = parseConfig(
+    SERVICE_NAME,
+    queryApiEnv,
+    testServiceEnv(TEST_ISSUER, {
+      CASSANDRA_KEYSPACE: `qa_${shortId()}`,
+      KAFKA_GROUP_ID: `query-api-test-${shortId()}`,
+      READ_MODEL_REFRESH_MS: '250',
+      SSE_POLL_MS: '500',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      ...overrides,
+    }),
+  );
   return { ...config, PORT: 0 };
-}
-
-function kafkajs(): Kafka {
-  return new Kafka({
-    ...kafkajsConnection(addresses.kafka),
-    clientId: `query-api-test-${shortId()}`,
-    logLevel: logLevel.NOTHING,
-  });
-}
-
-/**
- * Commits the group at the current end of every raw topic before the service first joins, so the
- * test's consumer applies only the events the test produces (raw topics keep every event forever).
- * One join for all four topics (kafkajs' admin.setOffsets joins once per topic, ~5 s each).
- */
-export async function startGroupAtEnd(groupId: string): Promise<void> {
-  const kafka = kafkajs();
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map<string, { partition: number; high: string }[]>();
-  try {
-    for (const topic of RAW_TOPICS) ends.set(topic, await admin.fetchTopicOffsets(topic));
-  } finally {
-    await admin.disconnect();
-  }
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [...RAW_TOPICS] });
-    await new Promise<void>((resolve, reject) => {
-      // Seeks are applied (and, with autoCommit, committed) before the first fetch.
-      consumer.on(consumer.events.FETCH, () => resolve());
-      consumer.run({ eachBatchAutoResolve: false, eachBatch: async () => {} }).catch(reject);
-      for (const [topic, partitions] of ends) {
-        consumer.pause([{ topic }]);
-        for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.high });
-      }
-    });
-  } finally {
-    await consumer.disconnect();
-  }
 }
 
 /**
@@ -150,17 +56,16 @@ export class RawTap {
   private readonly events = new Map<string, Map<string, AnyEvent>>();
 
   private constructor(
-    private readonly kafka: Kafka,
     private readonly consumer: Consumer,
     private readonly groupId: string,
   ) {}
 
   static async start(): Promise<RawTap> {
     const groupId = `query-api-test-tap-${shortId()}`;
-    await startGroupAtEnd(groupId);
-    const kafka = kafkajs();
+    await commitGroupAtEnd(groupId, RAW_TOPICS);
+    const kafka = new Kafka({ ...kafkajsConnection(), clientId: groupId, logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-    const tap = new RawTap(kafka, consumer, groupId);
+    const tap = new RawTap(consumer, groupId);
     await consumer.connect();
     await consumer.subscribe({ topics: [...RAW_TOPICS] });
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
@@ -188,31 +93,19 @@ export class RawTap {
 
   async stop(): Promise<void> {
     await this.consumer.disconnect();
-    const admin = this.kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([this.groupId]).catch(() => undefined);
-    await admin.disconnect();
-  }
-}
-
-export async function consumerGroups(prefix: string): Promise<string[]> {
-  const admin = kafkajs().admin();
-  await admin.connect();
-  try {
-    return (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
-  } finally {
-    await admin.disconnect();
+    await deleteGroups([this.groupId]).catch(() => undefined);
   }
 }
 
 /** The service started in-process (as main.ts does) with its consumer group at the end of the raw topics. */
 export async function startTestQueryApi(config: QueryApiConfig): Promise<QueryApi & { base: string }> {
-  await startGroupAtEnd(config.KAFKA_GROUP_ID);
+  await commitGroupAtEnd(config.KAFKA_GROUP_ID, RAW_TOPICS);
   const api = await startQueryApi(config);
   return { ...api, base: `http://127.0.0.1:${api.port}` };
 }
 
 export function cassandraClient(): Client {
+  const addresses = stackAddresses();
   return createCassandraClient({
     contactPoints: addresses.cassandraContactPoints,
     localDataCenter: addresses.cassandraLocalDc,
@@ -231,50 +124,6 @@ export async function dropKeyspaces(controlKeyspace: string): Promise<void> {
   } finally {
     await client.shutdown();
   }
-}
-
-export async function tokenFor(subject: string, roles: Principal['roles'] = ['customer']): Promise<string> {
-  return TEST_ISSUER.sign(subject, roles);
-}
-
-export interface JsonResponse<T = Record<string, unknown>> {
-  status: number;
-  contentType: string | null;
-  body: T;
-}
-
-export async function getJson<T = Record<string, unknown>>(
-  url: string,
-  token?: string,
-): Promise<JsonResponse<T>> {
-  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  const text = await response.text();
-  return {
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-    body: (text ? JSON.parse(text) : {}) as T,
-  };
-}
-
-/** Publishes events to their raw topics, keyed by orderId, as the services' outbox relays do. */
-export async function rawProducer(): Promise<EventProducer & { send(events: AnyEvent[]): Promise<void> }> {
-  const kafka = createKafka({
-    ...addresses.kafka,
-    clientId: `query-api-test-${shortId()}`,
-    logger: testLogger,
-  });
-  const producer = createEventProducer(kafka, { logger: testLogger });
-  await producer.connect();
-  return Object.assign(producer, {
-    send: (events: AnyEvent[]) =>
-      producer.publish(
-        events.map((e) => ({
-          topic: topicForEventType(e.eventType),
-          key: e.orderId,
-          value: serializeEnvelope(e),
-        })),
-      ),
-  });
 }
 
 /** mulberry32: a seeded PRNG, so a failing shuffle can be replayed. */
@@ -302,7 +151,7 @@ export function shuffledWithDuplicates<T>(events: T[], random: () => number): T[
 /** What a test file driving a live query-api gets: the service, a raw-topic producer, a tap and an admin token. */
 export interface LiveQueryApi {
   api: QueryApi & { base: string };
-  producer: EventProducer & { send(events: AnyEvent[]): Promise<void> };
+  producer: RawProducer;
   tap: RawTap;
   admin: string;
 }
@@ -314,11 +163,11 @@ export interface LiveQueryApi {
 export function useLiveQueryApi(config: QueryApiConfig): LiveQueryApi {
   const live = {} as LiveQueryApi;
   beforeAll(async () => {
-    await assertStackReachable();
+    await assertStackReachable(['kafka', 'cassandra']);
     live.api = await startTestQueryApi(config);
-    live.producer = await rawProducer();
+    live.producer = await rawProducer({ logger: testLogger });
     live.tap = await RawTap.start();
-    live.admin = await tokenFor('admin-1', ['admin']);
+    live.admin = await TEST_ISSUER.sign('admin-1', 'admin');
   });
   afterAll(async () => {
     await live.producer?.disconnect();

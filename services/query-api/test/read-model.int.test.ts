@@ -1,18 +1,16 @@
 import { type AnyEvent, createEvent, foldOrder } from '@dispatch/contracts';
 import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
+import { assertStackReachable, http, shortId } from '@dispatch/testkit';
 import type { OrderResponse } from '../src/domain/order-response';
 import type { QueryApi } from '../src/service';
 import {
-  assertStackReachable,
   dropKeyspaces,
   expectMatchesFold,
-  getJson,
   prng,
-  shortId,
   shuffledWithDuplicates,
   startTestQueryApi,
+  TEST_ISSUER,
   testConfig,
-  tokenFor,
 } from './helpers';
 
 /** Applies the events through the live consumer's handler, several at a time, in the given order. */
@@ -31,9 +29,9 @@ describe('query-api read model (real Cassandra)', () => {
   let admin: string;
 
   beforeAll(async () => {
-    await assertStackReachable();
+    await assertStackReachable(['kafka', 'cassandra']);
     api = await startTestQueryApi(config);
-    admin = await tokenFor('admin-1', ['admin']);
+    admin = await TEST_ISSUER.sign('admin-1', 'admin');
   });
 
   afterAll(async () => {
@@ -42,7 +40,7 @@ describe('query-api read model (real Cassandra)', () => {
   });
 
   const getOrder = (orderId: string, token = admin) =>
-    getJson<OrderResponse>(`${api.base}/api/orders/${encodeURIComponent(orderId)}`, token);
+    http<OrderResponse>('GET', `${api.base}/api/orders/${encodeURIComponent(orderId)}`, { token });
 
   describe('convergence: shuffled, duplicated events give the fold’s view', () => {
     it.each([...SAGA_PATHS])('%s (3 seeds)', async (path) => {
@@ -114,9 +112,9 @@ describe('query-api read model (real Cassandra)', () => {
     });
 
     it('answers the seed fields, the sections and the timeline', async () => {
-      const response = await getOrder(orderId, await tokenFor(customerId));
+      const response = await getOrder(orderId, await TEST_ISSUER.sign(customerId));
       expect(response.status).toBe(200);
-      expect(response.contentType).toMatch(/^application\/json/);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       expect(Object.keys(response.body)).toEqual(
         expect.arrayContaining([
           'orderId',
@@ -160,19 +158,19 @@ describe('query-api read model (real Cassandra)', () => {
     it('404 problem+json for an unknown order', async () => {
       const response = await getOrder(`order-${shortId()}`);
       expect(response.status).toBe(404);
-      expect(response.contentType).toMatch(/^application\/problem\+json/);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(response.body).toMatchObject({ status: 404, title: 'Not found' });
     });
 
     it("a customer gets 404 for another customer's order; an admin sees it", async () => {
-      expect((await getOrder(orderId, await tokenFor(`customer-${shortId()}`))).status).toBe(404);
+      expect((await getOrder(orderId, await TEST_ISSUER.sign(`customer-${shortId()}`))).status).toBe(404);
       expect((await getOrder(orderId, admin)).status).toBe(200);
     });
 
     it('401 without a valid bearer token', async () => {
-      const anonymous = await getJson(`${api.base}/api/orders/${orderId}`);
+      const anonymous = await http('GET', `${api.base}/api/orders/${orderId}`);
       expect(anonymous.status).toBe(401);
-      expect(anonymous.contentType).toMatch(/^application\/problem\+json/);
+      expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect((await getOrder(orderId, 'not.a.token')).status).toBe(401);
     });
   });
@@ -194,13 +192,14 @@ describe('query-api read model (real Cassandra)', () => {
     });
 
     const list = (query: string, token: string) =>
-      getJson<{ customerId: string; items: OrderResponse[]; nextPageState: string | null }>(
+      http<{ customerId: string; items: OrderResponse[]; nextPageState: string | null }>(
+        'GET',
         `${api.base}/api/orders?${query}`,
-        token,
+        { token },
       );
 
     it('pages newest first with an opaque pageState', async () => {
-      const token = await tokenFor(customerId);
+      const token = await TEST_ISSUER.sign(customerId);
       const seen: string[] = [];
       let pageState: string | null = null;
       let pages = 0;
@@ -232,7 +231,7 @@ describe('query-api read model (real Cassandra)', () => {
     });
 
     it('a customer may list only their own orders; an admin must name the customer', async () => {
-      const other = await tokenFor(`customer-${shortId()}`);
+      const other = await TEST_ISSUER.sign(`customer-${shortId()}`);
       expect((await list(`customerId=${customerId}`, other)).status).toBe(403);
       const own = await list('', other);
       expect(own.status).toBe(200);
@@ -243,7 +242,7 @@ describe('query-api read model (real Cassandra)', () => {
     });
 
     it('refuses bad limits and page states it did not issue for this listing', async () => {
-      const token = await tokenFor(customerId);
+      const token = await TEST_ISSUER.sign(customerId);
       expect((await list('limit=0', token)).status).toBe(400);
       expect((await list('limit=101', token)).status).toBe(400);
       const first = await list('limit=2', token);
@@ -254,7 +253,7 @@ describe('query-api read model (real Cassandra)', () => {
       expect(forged.body).toMatchObject({ errors: [{ path: 'pageState' }] });
       // Another customer's listing cannot use it.
       const otherCustomer = `customer-${shortId()}`;
-      const replayed = await list(`pageState=${issued}`, await tokenFor(otherCustomer));
+      const replayed = await list(`pageState=${issued}`, await TEST_ISSUER.sign(otherCustomer));
       expect(replayed.status).toBe(400);
       // A tampered paging state inside a well-formed token is refused too (by Cassandra, answered 400).
       const bytes = Buffer.from(issued, 'base64url');
@@ -266,7 +265,8 @@ describe('query-api read model (real Cassandra)', () => {
   });
 
   it('serves its OpenAPI document', async () => {
-    const doc = await getJson<{ openapi: string; paths: Record<string, unknown> }>(
+    const doc = await http<{ openapi: string; paths: Record<string, unknown> }>(
+      'GET',
       `${api.base}/openapi.json`,
     );
     expect(doc.status).toBe(200);

@@ -3,39 +3,22 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { foldOrder, RAW_TOPICS } from '@dispatch/contracts';
 import { SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
-import { eventually, kafkajsConnection } from '@dispatch/testkit';
-import { Kafka, logLevel } from 'kafkajs';
+import { committedOffsets, eventually, groupsStartingWith, http } from '@dispatch/testkit';
 import type { OrderResponse } from '../src/domain/order-response';
 import { rebuildReadModel } from '../src/rebuild/rebuild';
 import { GenerationStore } from '../src/store/generations';
-import {
-  cassandraClient,
-  consumerGroups,
-  expectMatchesFold,
-  getJson,
-  testConfig,
-  testLogger,
-  useLiveQueryApi,
-} from './helpers';
+import { cassandraClient, expectMatchesFold, testConfig, testLogger, useLiveQueryApi } from './helpers';
 
 const run = promisify(execFile);
 const SERVICE_DIR = join(__dirname, '..');
 
-async function committedOffsets(groupId: string): Promise<Map<string, bigint>> {
-  const admin = new Kafka({
-    ...kafkajsConnection(),
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    const offsets = new Map<string, bigint>();
-    for (const topic of await admin.fetchOffsets({ groupId, topics: [...RAW_TOPICS] })) {
-      for (const p of topic.partitions) offsets.set(`${topic.topic}|${p.partition}`, BigInt(p.offset));
-    }
-    return offsets;
-  } finally {
-    await admin.disconnect();
+/** A group's committed offsets by `topic|partition` (-1 where it has none). */
+async function offsetsOf(groupId: string): Promise<Map<string, bigint>> {
+  const offsets = new Map<string, bigint>();
+  for (const [topic, partitions] of await committedOffsets(groupId, RAW_TOPICS)) {
+    for (const [partition, offset] of partitions) offsets.set(`${topic}|${partition}`, BigInt(offset));
   }
+  return offsets;
 }
 
 describe('rebuild (real Kafka and Cassandra)', () => {
@@ -43,7 +26,7 @@ describe('rebuild (real Kafka and Cassandra)', () => {
   const live = useLiveQueryApi(config);
 
   const getOrder = (orderId: string) =>
-    getJson<OrderResponse>(`${live.api.base}/api/orders/${orderId}`, live.admin);
+    http<OrderResponse>('GET', `${live.api.base}/api/orders/${orderId}`, { token: live.admin });
 
   /** GET shows the fold of every event the log holds for the order (the stack's services may add some). */
   const expectConverged = (orderIds: string[]) =>
@@ -66,7 +49,7 @@ describe('rebuild (real Kafka and Cassandra)', () => {
     await live.producer.send(before.flat());
     await expectConverged(beforeIds);
     expect(live.api.generations.readKeyspace()).toBe(`${config.CASSANDRA_KEYSPACE}_g1`);
-    const liveOffsetsBefore = await committedOffsets(config.KAFKA_GROUP_ID);
+    const liveOffsetsBefore = await offsetsOf(config.KAFKA_GROUP_ID);
 
     // Published after the end offsets were captured: the replay never sees them, so only the live
     // consumer's writes to the generation being built can bring them into it.
@@ -113,11 +96,11 @@ describe('rebuild (real Kafka and Cassandra)', () => {
     }
 
     // The live group's committed offsets only moved forward; the replay's throwaway group is gone.
-    const liveOffsetsAfter = await committedOffsets(config.KAFKA_GROUP_ID);
+    const liveOffsetsAfter = await offsetsOf(config.KAFKA_GROUP_ID);
     for (const [partition, offset] of liveOffsetsBefore) {
       expect(liveOffsetsAfter.get(partition) ?? -1n).toBeGreaterThanOrEqual(offset);
     }
-    expect(await consumerGroups('query-api-rebuild')).toEqual([]);
+    expect(await groupsStartingWith('query-api-rebuild')).toEqual([]);
 
     // New events keep flowing into the new generation.
     const after = sampleEvents('paymentFailed');

@@ -1,7 +1,7 @@
 import type { AnyEvent } from '@dispatch/contracts';
 import { sampleEvents } from '@dispatch/contracts/testing';
-import { eventually, openSse, type SseClient } from '@dispatch/testkit';
-import { shortId, TEST_ISSUER, testConfig, tokenFor, useLiveQueryApi } from './helpers';
+import { eventually, openSse, type SseClient, shortId } from '@dispatch/testkit';
+import { TEST_ISSUER, testConfig, useLiveQueryApi } from './helpers';
 
 /** A customer token that expires `ttl` from now ('3s'). */
 const shortLivedToken = (subject: string, ttl: string) => TEST_ISSUER.sign(subject, 'customer', { ttl });
@@ -20,7 +20,7 @@ describe('order streams per customer and token expiry (real Kafka, Cassandra and
 
   it('lets a customer hold at most SSE_MAX_STREAMS_PER_CUSTOMER streams, 429 beyond, and frees a slot on disconnect', async () => {
     const { customerId, url } = await customerWithOrder();
-    const token = await tokenFor(customerId);
+    const token = await TEST_ISSUER.sign(customerId);
     const streams: SseClient[] = [];
     try {
       streams.push(await openSse(url, token), await openSse(url, token));
@@ -44,7 +44,7 @@ describe('order streams per customer and token expiry (real Kafka, Cassandra and
 
       // Another customer is not held back by this one.
       const other = await customerWithOrder();
-      const theirs = await openSse(other.url, await tokenFor(other.customerId));
+      const theirs = await openSse(other.url, await TEST_ISSUER.sign(other.customerId));
       streams.push(theirs);
       expect(theirs.status).toBe(200);
 
@@ -76,7 +76,7 @@ describe('order streams per customer and token expiry (real Kafka, Cassandra and
       await expect(stream.next(1_000)).rejects.toThrow(/ended/);
 
       // Both slots are free again: the expired stream gave its lease back.
-      const token = await tokenFor(customerId);
+      const token = await TEST_ISSUER.sign(customerId);
       await eventually(async () => {
         const again = await openSse(url, token);
         streams.push(again);
@@ -92,7 +92,7 @@ describe('order streams per customer and token expiry (real Kafka, Cassandra and
 
   it('carries the read limit headers on a stream', async () => {
     const { customerId, url } = await customerWithOrder();
-    const stream = await openSse(url, await tokenFor(customerId));
+    const stream = await openSse(url, await TEST_ISSUER.sign(customerId));
     try {
       expect(stream.status).toBe(200);
       expect(stream.headers.get('ratelimit-policy')).toMatch(/^"read";q=\d+;w=\d+$/);
