@@ -1,23 +1,20 @@
-import { randomBytes } from 'node:crypto';
-import { type AnyEvent, RAW_TOPICS, serializeEnvelope, topicForEventType } from '@dispatch/contracts';
+import { type AnyEvent, RAW_TOPICS } from '@dispatch/contracts';
 import { sampleEvents } from '@dispatch/contracts/testing';
-import {
-  createEventProducer,
-  createKafka,
-  createLogger,
-  type EventProducer,
-  kafkaConnectionEnv,
-  parseConfig,
-  type RunningService,
-  startService,
-} from '@dispatch/platform';
+import { parseConfig } from '@dispatch/platform';
 import {
   commitGroupAtEnd,
   createTestIssuer,
   dropTestDatabase,
   eventually,
+  http,
+  type InProcessService,
+  type RawProducer,
   type ReceivedRequest,
-  stackAddresses,
+  rawProducer,
+  shortId,
+  startInProcess,
+  testServiceEnv,
+  uniqueName,
   WebhookReceiver,
 } from '@dispatch/testkit';
 import { type WebhookConfig, webhookConfigSchema } from '../src/config';
@@ -27,9 +24,6 @@ import { webhookService } from '../src/service';
 import { pruneFinished } from '../src/store/retention';
 
 jest.setTimeout(120_000);
-
-const logger = createLogger('webhook-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-const shortId = () => randomBytes(4).toString('hex');
 
 interface Webhook {
   id: string;
@@ -62,40 +56,32 @@ interface Delivery {
  */
 describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   const issuer = createTestIssuer();
-  const database = `it_webhook_${Date.now().toString(36)}_${shortId()}`;
+  const database = uniqueName('it_webhook');
   const groupId = `webhook-service-test-${shortId()}`;
-  const addresses = stackAddresses();
-  const config: WebhookConfig = parseConfig('webhook-service', webhookConfigSchema, {
-    PORT: '8085',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    ...kafkaConnectionEnv(addresses.kafka),
-    KAFKA_GROUP_ID: groupId,
-    PGHOST: addresses.pg.host,
-    PGPORT: String(addresses.pg.port),
-    PGUSER: addresses.pg.user,
-    PGPASSWORD: addresses.pg.password,
-    PGDATABASE: database,
-    REDIS_URL: addresses.redisUrl,
-    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-    WEBHOOK_ALLOW_HTTP: 'true',
-    WEBHOOK_POLL_MS: '50',
-    WEBHOOK_RETRY_BASE_MS: '300',
-    WEBHOOK_RETRY_MAX_DELAY_MS: '1000',
-    WEBHOOK_REQUEST_TIMEOUT_MS: '2000',
-    WEBHOOK_DISABLE_AFTER_FAILURES: '4',
-    WEBHOOK_DISABLE_MIN_FAILING_MS: '0',
-    ...issuer.env,
-  });
+  const config: WebhookConfig = parseConfig(
+    'webhook-service',
+    webhookConfigSchema,
+    testServiceEnv(issuer, {
+      KAFKA_GROUP_ID: groupId,
+      PGDATABASE: database,
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_POLL_MS: '50',
+      WEBHOOK_RETRY_BASE_MS: '300',
+      WEBHOOK_RETRY_MAX_DELAY_MS: '1000',
+      WEBHOOK_REQUEST_TIMEOUT_MS: '2000',
+      WEBHOOK_DISABLE_AFTER_FAILURES: '4',
+      WEBHOOK_DISABLE_MIN_FAILING_MS: '0',
+    }),
+  );
 
-  let service: RunningService;
-  let base: string;
+  let service: InProcessService;
   let admin: string;
   let receiver: WebhookReceiver;
-  let producer: EventProducer;
+  let producer: RawProducer;
 
   const start = async () => {
-    service = await startService({ ...webhookService(config), port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${service.port}`;
+    service = await startInProcess(webhookService(config));
   };
 
   beforeAll(async () => {
@@ -103,10 +89,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     await start();
     admin = await issuer.sign('ops', 'admin');
     receiver = await WebhookReceiver.start();
-    producer = createEventProducer(createKafka({ ...addresses.kafka, clientId: groupId, logger }), {
-      logger,
-    });
-    await producer.connect();
+    producer = await rawProducer({ clientId: groupId });
   });
 
   afterAll(async () => {
@@ -117,23 +100,8 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     issuer.cleanup();
   });
 
-  async function call<T = unknown>(
-    method: string,
-    path: string,
-    body?: unknown,
-    token: string | null = admin,
-  ) {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
-  }
+  const call = <T = unknown>(method: string, path: string, body?: unknown, token: string | null = admin) =>
+    http<T>(method, `${service.base}${path}`, { body, ...(token ? { token } : {}) });
 
   // Each test's endpoints select only its own customer's orders: other tests (and the stack) publish
   // order events on the same topics at the same time.
@@ -155,15 +123,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
     return res.body;
   }
 
-  async function publish(events: AnyEvent[]) {
-    await producer.publish(
-      events.map((e) => ({
-        topic: topicForEventType(e.eventType),
-        key: e.orderId,
-        value: serializeEnvelope(e),
-      })),
-    );
-  }
+  const publish = (events: AnyEvent[]) => producer.send(events);
 
   async function deliveries(webhookId: string) {
     const res = await call<{ items: Delivery[] }>('GET', `/api/webhooks/${webhookId}/deliveries?limit=100`);
@@ -341,7 +301,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
       const res = await call<Webhook>('GET', `/api/webhooks/${hook.id}`);
       expect(res.body).toMatchObject({ enabled: false, disabledReason: 'gone' });
     });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${service.base}/metrics`)).text();
     expect(metrics).toMatch(/webhook_endpoints_disabled_total\{[^}]*reason="gone"[^}]*\} [1-9]/);
     receiver.on('/gone', () => ({ status: 200 }));
     await publish([b!]);
@@ -370,7 +330,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
       },
       { timeoutMs: 30_000 },
     );
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${service.base}/metrics`)).text();
     expect(metrics).toMatch(/webhook_endpoints_disabled_total\{[^}]*reason="failing"[^}]*\} [1-9]/);
   });
 
@@ -455,11 +415,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   });
 
   it('two instances share the queue: every delivery is sent once', async () => {
-    const second = await startService({
-      ...webhookService(config, { consumers: false }),
-      port: 0,
-      host: '127.0.0.1',
-    });
+    const second = await startInProcess(webhookService(config, { consumers: false }));
     try {
       const hook = await register('/shared', ['order.created']);
       receiver.on('/shared', () => ({ status: 200 }));
@@ -478,26 +434,18 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   });
 
   it('refuses private, loopback and link-local endpoint URLs without the local-development settings', async () => {
-    const strict = await startService({
-      ...webhookService(
+    const strict = await startInProcess(
+      webhookService(
         { ...config, WEBHOOK_ALLOW_PRIVATE_TARGETS: false, WEBHOOK_ALLOW_HTTP: false },
         { consumers: false, dispatcher: false },
       ),
-      port: 0,
-      host: '127.0.0.1',
-    });
+    );
     try {
-      const post = async (url: string, extra: Record<string, unknown> = {}) => {
-        const res = await fetch(`http://127.0.0.1:${strict.port}/api/webhooks`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ url, eventTypes: ['order.created'], ...extra }),
+      const post = (url: string, extra: Record<string, unknown> = {}) =>
+        http<{ errors?: { path: string; message: string }[] }>('POST', `${strict.base}/api/webhooks`, {
+          token: admin,
+          body: { url, eventTypes: ['order.created'], ...extra },
         });
-        return {
-          status: res.status,
-          body: (await res.json()) as { errors?: { path: string; message: string }[] },
-        };
-      };
       for (const url of [
         'https://127.0.0.1/hook',
         'https://[::1]/hook',
