@@ -72,3 +72,19 @@ function run(command: string, args: string[], cwd: string, env?: NodeJS.ProcessE
 }
 
 export { run as runCommand };
+
+/** runCommand, with the passwords in its arguments and output masked in the error it throws. */
+export async function runWithSecrets(
+  command: string,
+  args: string[],
+  cwd: string,
+  secrets: string[],
+): Promise<string> {
+  try {
+    return await run(command, args, cwd);
+  } catch (err) {
+    let message = (err as Error).message;
+    for (const secret of secrets) message = message.replaceAll(secret, '***');
+    throw new StackError(message);
+  }
+}

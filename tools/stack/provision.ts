@@ -8,7 +8,7 @@ import { ConfigResourceTypes, ConfigSource } from 'kafkajs';
 import { grantServiceKeyspaces } from './cassandra-auth';
 import type { StackConfig } from './config';
 import { ProvisioningError } from './errors';
-import { withKafkaAdmin } from './kafka-auth';
+import { withKafkaAdmin } from './kafka-admin';
 import { configsToAlter, planTopics, type TopicSpec } from './topics';
 
 /**

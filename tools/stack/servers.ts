@@ -10,16 +10,16 @@ import {
 import path from 'node:path';
 import { LOCAL_CASSANDRA_PORT, LOCAL_KAFKA_PORT } from './config';
 import { StackError } from './errors';
+import { runWithSecrets } from './install';
 import { kafkaLogins } from './kafka-acls';
+import { ensureKafkaPasswords } from './kafka-auth';
 import {
   addScramUsersToLegacyStorage,
   brokerAuthProperties,
-  ensureKafkaPasswords,
   readScramState,
   recordScramUsers,
-  runWithSecrets,
   scramFormatArguments,
-} from './kafka-auth';
+} from './kafka-scram';
 import { LOG_ROTATION, type StackPaths } from './paths';
 import { absolutizeStackPaths, newKafkaClusterId, parseJvmOptions, setProperties } from './render';
 import { APP_SERVICES } from './services';

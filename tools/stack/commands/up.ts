@@ -13,7 +13,9 @@ import { describeError, StackError } from '../errors';
 import { installJars, jarsAreCurrent } from '../install';
 import { checkJava, javaBinary } from '../java';
 import { kafkaLogins, kafkaPrincipals } from '../kafka-acls';
-import { ensureKafkaAcls, ensureKafkaPasswords, ensureScramUsers, launcherKafka } from '../kafka-auth';
+import { ensureKafkaAcls } from '../kafka-admin';
+import { ensureKafkaPasswords, launcherKafka } from '../kafka-auth';
+import { ensureScramUsers } from '../kafka-scram';
 import type { StackPaths } from '../paths';
 import { ensureServiceRoles, serviceRoles } from '../postgres-roles';
 import {

@@ -8,7 +8,7 @@ import {
   recordScramUsers,
   scramFormatArguments,
   staleScramUsers,
-} from './kafka-auth';
+} from './kafka-scram';
 
 const passwords = new Map([
   ['admin', 'admin-pw-0123456789'],
