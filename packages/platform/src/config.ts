@@ -137,6 +137,8 @@ export const pgEnv = {
   PGUSER: z.string().min(1).default('postgres'),
   PGPASSWORD: z.string().default(''),
   PG_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** false behind a pooler that drops prepared statements between transactions (see PgConfig). */
+  PG_PREPARE_STATEMENTS: flag.default(true),
 };
 
 /**
@@ -198,6 +200,7 @@ export function pgConnection(config: {
   PGUSER: string;
   PGPASSWORD: string;
   PG_POOL_MAX: number;
+  PG_PREPARE_STATEMENTS: boolean;
 }): Omit<PgConfig, 'database'> {
   return {
     host: config.PGHOST,
@@ -205,5 +208,6 @@ export function pgConnection(config: {
     user: config.PGUSER,
     password: config.PGPASSWORD,
     max: config.PG_POOL_MAX,
+    prepareStatements: config.PG_PREPARE_STATEMENTS,
   };
 }

@@ -47,25 +47,23 @@ export interface OutboxEntry {
 /** enqueue with headers of each event's own (a batch of consumed events, each with its trace): one insert. */
 export async function enqueueEntries(tx: ClientBase, rows: readonly OutboxEntry[]): Promise<string[]> {
   if (rows.length === 0) return [];
-  const values: unknown[] = [];
-  const tuples = rows.map(({ event, headers }, i) => {
-    values.push(
-      topicForEventType(event.eventType),
-      event.orderId,
-      event.eventId,
-      event.eventType,
-      JSON.stringify(event),
-      JSON.stringify(headers),
-    );
-    const p = i * 6;
-    return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}::jsonb, $${p + 6}::jsonb)`;
-  });
-  // A multi-row VALUES list is inserted in list order, so ids follow the array.
+  // One statement text whatever the row count (it stays one prepared statement); ORDER BY the
+  // ordinality inserts in array order, so ids follow the array.
   const inserted = await tx.query<{ id: string; event_id: string }>(
     `INSERT INTO outbox (topic, message_key, event_id, event_type, payload, headers)
-     VALUES ${tuples.join(', ')}
+     SELECT topic, message_key, event_id, event_type, payload, headers
+       FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
+            WITH ORDINALITY AS r(topic, message_key, event_id, event_type, payload, headers, n)
+      ORDER BY n
      RETURNING id, event_id`,
-    values,
+    [
+      rows.map(({ event }) => topicForEventType(event.eventType)),
+      rows.map(({ event }) => event.orderId),
+      rows.map(({ event }) => event.eventId),
+      rows.map(({ event }) => event.eventType),
+      rows.map(({ event }) => JSON.stringify(event)),
+      rows.map(({ headers }) => JSON.stringify(headers)),
+    ],
   );
   await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
   const idByEventId = new Map(inserted.rows.map((row) => [row.event_id, row.id]));

@@ -20,6 +20,13 @@ export interface PgConfig {
   idleTimeoutMs?: number;
   /** Shows up in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * Pooled parameterised queries run as named prepared statements (default true): PostgreSQL parses
+   * and plans each statement text once per connection instead of on every call. Turn off behind a
+   * connection pooler that does not keep prepared statements per client (PgBouncer in transaction
+   * mode before 1.21).
+   */
+  prepareStatements?: boolean;
 }
 
 /** The node-postgres client settings for a config (also used for dedicated, non-pooled sessions). */
@@ -65,6 +72,7 @@ const DEFAULT_POOL_CONNECTION_TIMEOUT_MS = 2_000;
 export function createPool(cfg: PgConfig, logger?: Logger): Pool {
   const pool = new pg.Pool({
     ...clientConfig(cfg),
+    ...((cfg.prepareStatements ?? true) ? { Client: preparingClient(new StatementNames()) } : {}),
     connectionTimeoutMillis: cfg.connectionTimeoutMs ?? DEFAULT_POOL_CONNECTION_TIMEOUT_MS,
     max: cfg.max ?? DEFAULT_POOL_MAX,
     idleTimeoutMillis: cfg.idleTimeoutMs ?? 30_000,
@@ -82,6 +90,49 @@ export function createPool(cfg: PgConfig, logger?: Logger): Pool {
     });
   });
   return pool;
+}
+
+/**
+ * Most distinct statement texts a pool prepares. Statement texts are constants in the stores, except
+ * a few multi-row inserts whose text grows with the row count; past this many the rest run unnamed, so
+ * a connection's prepared statements (server memory) stay bounded.
+ */
+const MAX_PREPARED_STATEMENTS = 200;
+
+/** One name per statement text, shared by a pool's connections (each prepares it on first use). */
+export class StatementNames {
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly max = MAX_PREPARED_STATEMENTS) {}
+
+  /** The statement's name, or undefined once `max` texts have one. */
+  nameFor(text: string): string | undefined {
+    let name = this.names.get(text);
+    if (name === undefined && this.names.size < this.max) {
+      name = `dispatch_${this.names.size + 1}`;
+      this.names.set(text, name);
+    }
+    return name;
+  }
+}
+
+/**
+ * A pg.Client whose `query(text, values)` runs as a named prepared statement. node-postgres parses a
+ * named statement once per connection and afterwards only binds and executes it; without a name every
+ * call is parsed and planned again (a large share of PostgreSQL's CPU for the services' short
+ * statements). Queries without parameters (BEGIN, COMMIT, DDL) go through unchanged.
+ */
+function preparingClient(statements: StatementNames): typeof pg.Client {
+  return class PreparingClient extends pg.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: forwards node-postgres' overloaded query signature
+    override query(config: any, values?: any, callback?: any): any {
+      if (typeof config === 'string' && Array.isArray(values)) {
+        const name = statements.nameFor(config);
+        if (name !== undefined) return super.query({ name, text: config, values }, callback);
+      }
+      return super.query(config, values, callback);
+    }
+  };
 }
 
 /** SQLSTATEs worth retrying a whole transaction for. */

@@ -237,6 +237,68 @@ describe('withTransaction', () => {
   });
 });
 
+describe('prepared statements', () => {
+  let db: TestDatabase;
+
+  beforeEach(async () => {
+    db = await createTestDatabase('prep', { migrate: false });
+    await db.pool.query('CREATE TABLE items (id int PRIMARY KEY, label text)');
+  });
+
+  afterEach(() => db.drop());
+
+  async function preparedOnConnection(client: pg.ClientBase): Promise<string[]> {
+    // The view lists this session's own prepared statements; the query itself has no parameters,
+    // so it runs unnamed and does not list itself.
+    const { rows } = await client.query<{ statement: string }>(
+      'SELECT statement FROM pg_prepared_statements ORDER BY prepare_time',
+    );
+    return rows.map((r) => r.statement.trim());
+  }
+
+  it('prepares a parameterised query once per connection and reuses it', async () => {
+    const client = await db.pool.connect();
+    try {
+      const insert = 'INSERT INTO items (id, label) VALUES ($1, $2)';
+      for (let id = 1; id <= 3; id += 1) await client.query(insert, [id, `item ${id}`]);
+      const { rows } = await client.query<{ label: string }>('SELECT label FROM items WHERE id = $1', [2]);
+      expect(rows).toEqual([{ label: 'item 2' }]);
+      expect(await preparedOnConnection(client)).toEqual([insert, 'SELECT label FROM items WHERE id = $1']);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('keeps a statement usable after it failed inside a transaction that rolled back', async () => {
+    await db.pool.query('INSERT INTO items (id, label) VALUES ($1, $2)', [1, 'one']);
+    await expect(
+      withTransaction(db.pool, (tx) =>
+        tx.query('INSERT INTO items (id, label) VALUES ($1, $2)', [1, 'again']),
+      ),
+    ).rejects.toMatchObject({ code: '23505' });
+    await withTransaction(db.pool, (tx) =>
+      tx.query('INSERT INTO items (id, label) VALUES ($1, $2)', [2, 'two']),
+    );
+    const { rows } = await db.pool.query<{ id: number }>('SELECT id FROM items ORDER BY id');
+    expect(rows.map((r) => r.id)).toEqual([1, 2]);
+  });
+
+  it('prepares nothing when prepareStatements is false', async () => {
+    const pool = createPool({ ...db.config, prepareStatements: false });
+    try {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT label FROM items WHERE id = $1', [1]);
+        expect(await preparedOnConnection(client)).toEqual([]);
+      } finally {
+        client.release();
+      }
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
 describe('a pool whose connections break (through a FaultProxy)', () => {
   let db: TestDatabase;
   const proxy = new FaultProxy({ host: adminConfig().host, port: adminConfig().port });
