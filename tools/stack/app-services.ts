@@ -33,6 +33,7 @@ import {
   readPackageJson,
   serviceEnv,
 } from './services';
+import { startedEnv } from './started-env';
 
 /** Starting takes migrations and a Kafka group join; two cores share five services. */
 export const SERVICE_READY_TIMEOUT_MS = 120_000;
@@ -77,35 +78,14 @@ interface Launch {
 }
 
 /**
- * The token settings a running process was started with, from /proc/<pid>/environ; undefined where
- * that cannot be read (no /proc): then nothing is assumed.
- */
-export function startedAuthEnv(
-  pid: number,
-): { AUTH_JWKS_FILE?: string; AUTH_JWT_SECRET?: boolean } | undefined {
-  let raw: string;
-  try {
-    raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const result: { AUTH_JWKS_FILE?: string; AUTH_JWT_SECRET?: boolean } = {};
-  for (const entry of raw.split('\0')) {
-    if (entry.startsWith('AUTH_JWKS_FILE=')) result.AUTH_JWKS_FILE = entry.slice('AUTH_JWKS_FILE='.length);
-    if (entry.startsWith('AUTH_JWT_SECRET=')) result.AUTH_JWT_SECRET = true;
-  }
-  return result;
-}
-
-/**
  * True when a running service was started with other token settings than it would get now: one
  * started before tokens were signed asymmetrically verifies HS256 with the old secret and refuses
  * every token `./dispatch token` mints, so `up` restarts it.
  */
 export function hasStaleAuth(pid: number, jwksFile: string): boolean {
-  const started = startedAuthEnv(pid);
+  const started = startedEnv(pid, ['AUTH_JWKS_FILE', 'AUTH_JWT_SECRET']);
   if (started === undefined) return false;
-  return started.AUTH_JWT_SECRET === true || started.AUTH_JWKS_FILE !== jwksFile;
+  return started.AUTH_JWT_SECRET !== undefined || started.AUTH_JWKS_FILE !== jwksFile;
 }
 
 /**

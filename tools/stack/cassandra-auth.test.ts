@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { loadStackConfig } from './config';
 import { stackPaths } from './paths';
 import { ensureGeneratedPassword } from './secrets';
 import { findAppService } from './services';
+import { killSleepers, sleeper } from './test/sleeper';
 
 const queryApi = findAppService('query-api')!;
 const orderService = findAppService('order-service')!;
@@ -106,18 +106,15 @@ describe('Cassandra roles of the local stack', () => {
 
   it("restarts a service whose Cassandra login is not the one it would get now, never another's", async () => {
     const { password } = ensureGeneratedPassword(cassandraPasswordFile(secretsDir, 'query-api'));
-    const sleeper = (env: NodeJS.ProcessEnv) =>
-      spawn('sleep', ['30'], { env: { PATH: process.env.PATH, ...env } });
-    const current = sleeper({ CASSANDRA_USERNAME: 'query_api', CASSANDRA_PASSWORD: password });
-    const anonymous = sleeper({});
+    const current = await sleeper({ CASSANDRA_USERNAME: 'query_api', CASSANDRA_PASSWORD: password });
+    const anonymous = await sleeper({});
     try {
       expect(hasStaleCassandraLogin(current.pid!, queryApi, local, {})).toBe(false);
       expect(hasStaleCassandraLogin(anonymous.pid!, queryApi, local, {})).toBe(true);
       expect(hasStaleCassandraLogin(anonymous.pid!, orderService, local, {})).toBe(false);
       expect(hasStaleCassandraLogin(current.pid!, orderService, local, {})).toBe(true);
     } finally {
-      current.kill();
-      anonymous.kill();
+      killSleepers();
     }
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type CassandraCredentials, createCassandraClient, grantServiceKeyspace } from '@dispatch/platform';
 import { type Client, errors } from 'cassandra-driver';
@@ -7,6 +7,7 @@ import { QUERY_KEYSPACE, type StackConfig } from './config';
 import { ProvisioningError, StackError } from './errors';
 import { ensureGeneratedPassword, readGeneratedPassword } from './secrets';
 import type { AppService } from './services';
+import { startedEnv } from './started-env';
 
 /**
  * Cassandra with authentication (PasswordAuthenticator, CassandraAuthorizer; infra/local/cassandra):
@@ -114,23 +115,6 @@ export function cassandraRoleEnv(
   return { CASSANDRA_USERNAME: own.role, CASSANDRA_PASSWORD: readGeneratedPassword(file) };
 }
 
-/** CASSANDRA_USERNAME/PASSWORD a running process was started with (Linux /proc), or undefined. */
-function startedCassandraLogin(pid: number): Record<string, string> | undefined {
-  let raw: string;
-  try {
-    raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const login: Record<string, string> = {};
-  for (const entry of raw.split('\0')) {
-    const eq = entry.indexOf('=');
-    const key = entry.slice(0, eq);
-    if (key === 'CASSANDRA_USERNAME' || key === 'CASSANDRA_PASSWORD') login[key] = entry.slice(eq + 1);
-  }
-  return login;
-}
-
 /**
  * True when a running service was started with another Cassandra login than it would get now (one
  * started before authentication, or before its password was rotated): `up` restarts it.
@@ -141,7 +125,7 @@ export function hasStaleCassandraLogin(
   cassandra: StackConfig['cassandra'],
   inherited: NodeJS.ProcessEnv = process.env,
 ): boolean {
-  const started = startedCassandraLogin(pid);
+  const started = startedEnv(pid, ['CASSANDRA_USERNAME', 'CASSANDRA_PASSWORD']);
   if (started === undefined) return false;
   const wanted = cassandraRoleEnv(service, cassandra, inherited);
   return (

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { KafkaConnection } from '@dispatch/platform';
 import type { StackConfig } from './config';
 import { KAFKA_ADMIN } from './kafka-acls';
 import { ensureGeneratedPassword, readGeneratedPassword } from './secrets';
+import { startedEnv } from './started-env';
 
 /**
  * SASL on the local broker, exactly as in a cluster: clients log in with SCRAM-SHA-512 (one principal
@@ -79,14 +80,9 @@ export function principalEnv(kafka: StackConfig['kafka'], principal: string): Re
 /** True when a running process logs in to Kafka with another password than its principal's file holds. */
 export function hasStaleKafkaLogin(pid: number, kafka: StackConfig['kafka'], principal: string): boolean {
   if (!kafka.local) return false;
-  let raw: string;
-  try {
-    raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
-  } catch {
-    return false;
-  }
+  const started = startedEnv(pid, ['KAFKA_SASL_PASSWORD']);
+  if (started === undefined) return false;
   const file = kafkaPasswordFile(kafka.secretsDir, principal);
   if (!existsSync(file)) return false;
-  const started = raw.split('\0').find((entry) => entry.startsWith('KAFKA_SASL_PASSWORD='));
-  return started !== `KAFKA_SASL_PASSWORD=${readGeneratedPassword(file)}`;
+  return started.KAFKA_SASL_PASSWORD !== readGeneratedPassword(file);
 }
