@@ -1,11 +1,13 @@
 /**
  * pnpm exec tsx tools/deploy-check/src/cli.ts <command>
  *   prometheus-rule     regenerate k8s/components/monitoring/prometheusrule.yaml from dashboards/alerts.yml
+ *   kafka-acls          regenerate k8s/base/kafka/access.sh (Kafka logins and ACLs) from tools/stack/kafka-acls.ts
  *   render <dir>        print what `kubectl apply -k <dir>` would send, after checking it against the schemas
  * The checks themselves are jest tests: pnpm exec jest --selectProjects unit tools/deploy-check
  */
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { writeKafkaAccessScript } from './kafka-access';
 import { KubernetesValidator } from './kubernetes-schemas';
 import { renderKustomization } from './kustomize';
 import { writePrometheusRule } from './prometheus-rule';
@@ -14,6 +16,10 @@ function main(argv: string[]): number {
   const [command, arg] = argv;
   if (command === 'prometheus-rule') {
     process.stdout.write(`wrote ${writePrometheusRule()}\n`);
+    return 0;
+  }
+  if (command === 'kafka-acls') {
+    process.stdout.write(`wrote ${writeKafkaAccessScript()}\n`);
     return 0;
   }
   if (command === 'render' && arg) {
@@ -29,7 +35,7 @@ function main(argv: string[]): number {
     process.stdout.write(objects.map((o) => stringify(o)).join('---\n'));
     return 0;
   }
-  process.stderr.write('usage: cli.ts prometheus-rule | render <kustomization dir>\n');
+  process.stderr.write('usage: cli.ts prometheus-rule | kafka-acls | render <kustomization dir>\n');
   return 2;
 }
 
