@@ -1,5 +1,5 @@
 import type { AnyEvent, EventEnvelope } from '@dispatch/contracts';
-import { metricValue } from '@dispatch/testkit';
+import { followUp, metricValue } from '@dispatch/testkit';
 import { ReservationNotFoundError } from '../src/handlers/delivery-completed';
 import type { ItemDefinition } from '../src/store/catalogue-store';
 import {
@@ -8,7 +8,6 @@ import {
   createInventoryDatabase,
   deliveryCompleted,
   deliveryFailed,
-  later,
   orderCancelled,
   orderCreated,
   outboxEvents,
@@ -371,7 +370,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
         { itemId: x.itemId, quantity: 1, unitPrice: '3.00' },
       ]);
       const o3 = orderCreated([{ itemId: y.itemId, quantity: 2, unitPrice: '5.00' }]);
-      const authorized = later(o1, 'payment.authorized', {
+      const authorized = followUp(o1, 'payment.authorized', {
         paymentId: `pay-${o1.orderId}`,
         orderId: o1.orderId,
         amount: '11.00',
@@ -474,7 +473,7 @@ describe('inventory handlers (real PostgreSQL)', () => {
 
   it('ignores event types inventory does not react to, without recording them', async () => {
     const created = orderCreated([{ itemId: 'sku-x', quantity: 1, unitPrice: '1.00' }]);
-    const authorized: EventEnvelope<'payment.authorized'> = later(created, 'payment.authorized', {
+    const authorized: EventEnvelope<'payment.authorized'> = followUp(created, 'payment.authorized', {
       paymentId: 'p-1',
       orderId: created.orderId,
       amount: '1.00',

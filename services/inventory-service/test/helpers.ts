@@ -2,19 +2,21 @@ import { randomUUID } from 'node:crypto';
 import {
   type AnyEvent,
   type Currency,
-  createEvent,
   type EventEnvelope,
-  type EventType,
-  type PayloadOf,
-  parseEnvelope,
   type RequestedLine,
   requestedTotal,
-  topicForEventType,
-  topicOwner,
 } from '@dispatch/contracts';
 import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
-import type { ConsumedEvent, Logger } from '@dispatch/platform';
-import { createTestDatabase, createTestLogger, type TestDatabase } from '@dispatch/testkit';
+import type { Logger } from '@dispatch/platform';
+import {
+  batchFeeder,
+  createTestDatabase,
+  createTestLogger,
+  followUp,
+  orderCreatedEvent,
+  outboxOf,
+  type TestDatabase,
+} from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { createBatchHandler, HANDLED_EVENT_TYPES } from '../src/handlers';
@@ -38,35 +40,18 @@ export function testMetrics(): { metrics: InventoryMetrics; registry: Registry }
 }
 
 /**
- * One instance's batch pipeline, called like the consumer calls it: events of types inventory does not
- * act on are acknowledged without reaching the batch handler (the consumer's eventTypes filter), the
- * rest go to the service's pgBatchHandler as one batch, in the order given (offsets 0, 1, ...).
+ * One instance's batch pipeline, called like the consumer calls it (testkit's batchFeeder): events of
+ * types inventory does not act on are acknowledged without reaching the batch handler, the rest go to
+ * the service's pgBatchHandler as one batch, in the order given.
  */
 export function batchPipeline(pool: Pool, metrics: InventoryMetrics = testMetrics().metrics) {
-  const handler = createBatchHandler({ pool, metrics });
-  const handled: ReadonlySet<string> = new Set(HANDLED_EVENT_TYPES);
-  return async (events: readonly AnyEvent[]): Promise<void> => {
-    const batch = events.filter((e) => handled.has(e.eventType));
-    if (batch.length > 0) await handler(batch.map((event, i) => consumedEvent(event, i)));
-  };
+  return batchFeeder(createBatchHandler({ pool, metrics }), HANDLED_EVENT_TYPES, testLogger);
 }
 
 /** The same pipeline one event at a time: each event a batch of one, as the consumer retries them. */
 export function pipeline(pool: Pool, metrics: InventoryMetrics = testMetrics().metrics) {
   const handle = batchPipeline(pool, metrics);
   return (event: AnyEvent) => handle([event]);
-}
-
-export function consumedEvent(event: AnyEvent, offset = 0): ConsumedEvent {
-  return {
-    event,
-    topic: topicForEventType(event.eventType),
-    partition: 0,
-    offset: String(offset),
-    headers: {},
-    logger: testLogger,
-    attempt: 1,
-  };
 }
 
 /** A catalogue item with a unique id (so tests sharing a database never touch each other's stock). */
@@ -108,15 +93,7 @@ export async function reservationOf(
 
 /** The events this service enqueued for an order, in outbox (publish) order. */
 export async function outboxEvents(pool: Pool, orderId: string): Promise<AnyEvent[]> {
-  const result = await pool.query<{ payload: unknown }>(
-    'SELECT payload FROM outbox WHERE message_key = $1 ORDER BY id',
-    [orderId],
-  );
-  return result.rows.map((row) => {
-    const parsed = parseEnvelope(JSON.stringify(row.payload));
-    if (!parsed.ok) throw parsed.error;
-    return parsed.event;
-  });
+  return (await outboxOf(pool, orderId)).map((row) => row.event);
 }
 
 export function newOrderId(): string {
@@ -131,34 +108,16 @@ export function orderCreated(
   const orderId = opts.orderId ?? newOrderId();
   const customerId = opts.customerId ?? `customer-${randomUUID().slice(0, 8)}`;
   const sample = sampleOrderCreatedPayload(orderId, customerId);
-  return createEvent({
-    eventType: 'order.created',
-    orderId,
-    correlationId: orderId,
-    producer: 'order-service',
-    payload: { ...sample, currency: opts.currency ?? 'EUR', items, totalAmount: requestedTotal(items) },
-  });
-}
-
-/** An event of another step about the same order, caused by `cause`. */
-export function later<T extends EventType>(
-  cause: AnyEvent,
-  eventType: T,
-  payload: PayloadOf<T>,
-): EventEnvelope<T> {
-  return createEvent({
-    eventType,
-    orderId: cause.orderId,
-    correlationId: cause.correlationId,
-    causationId: cause.eventId,
-    // Each raw topic is written by its owner only (consumers dead-letter anything else).
-    producer: topicOwner(topicForEventType(eventType)),
-    payload,
+  return orderCreatedEvent({
+    ...sample,
+    currency: opts.currency ?? 'EUR',
+    items,
+    totalAmount: requestedTotal(items),
   });
 }
 
 export function paymentFailed(cause: AnyEvent) {
-  return later(cause, 'payment.failed', {
+  return followUp(cause, 'payment.failed', {
     paymentId: `pay-${cause.orderId}`,
     orderId: cause.orderId,
     amount: '1.00',
@@ -169,7 +128,7 @@ export function paymentFailed(cause: AnyEvent) {
 }
 
 export function paymentRefunded(cause: AnyEvent, reason: 'DELIVERY_FAILED' | 'ORDER_CANCELLED') {
-  return later(cause, 'payment.refunded', {
+  return followUp(cause, 'payment.refunded', {
     paymentId: `pay-${cause.orderId}`,
     orderId: cause.orderId,
     amount: '1.00',
@@ -181,7 +140,7 @@ export function paymentRefunded(cause: AnyEvent, reason: 'DELIVERY_FAILED' | 'OR
 }
 
 export function deliveryFailed(cause: AnyEvent) {
-  return later(cause, 'delivery.failed', {
+  return followUp(cause, 'delivery.failed', {
     orderId: cause.orderId,
     deliveryId: `delivery-${cause.orderId}`,
     status: 'FAILED',
@@ -190,11 +149,11 @@ export function deliveryFailed(cause: AnyEvent) {
 }
 
 export function orderCancelled(cause: AnyEvent) {
-  return later(cause, 'order.cancelled', { orderId: cause.orderId, cancelledBy: 'CUSTOMER' });
+  return followUp(cause, 'order.cancelled', { orderId: cause.orderId, cancelledBy: 'CUSTOMER' });
 }
 
 export function deliveryCompleted(cause: AnyEvent) {
-  return later(cause, 'delivery.completed', {
+  return followUp(cause, 'delivery.completed', {
     orderId: cause.orderId,
     deliveryId: `delivery-${cause.orderId}`,
     driverName: 'Ada Rider',
