@@ -45,8 +45,10 @@ function bracketDepth(text: string): number {
       if (c === '\\' && quote === '"') i += 1;
       else if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'") quote = c;
-    else if (c === '#') break;
-    else if (c === '[') depth += 1;
+    else if (c === '#') {
+      // a comment runs to the end of its line
+      while (i + 1 < text.length && text[i + 1] !== '\n') i += 1;
+    } else if (c === '[') depth += 1;
     else if (c === ']') depth -= 1;
   }
   return depth;
@@ -120,8 +122,13 @@ export function applySettings(text: string, settings: readonly Setting[] = REQUI
     }
     const added = [`# ./dispatch images: ${setting.why}.`, line];
     const header = lines.findIndex((l) => TABLE_HEADER.exec(l)?.[1] === setting.table);
-    if (header >= 0) lines.splice(header + 1, 0, ...added);
-    else {
+    if (header >= 0) {
+      // At the end of the table: before the next table's header and the blank lines above it.
+      let end = lines.findIndex((l, i) => i > header && TABLE_HEADER.test(l));
+      if (end < 0) end = lines.length;
+      while (end - 1 > header && lines[end - 1]!.trim() === '') end -= 1;
+      lines.splice(end, 0, ...added);
+    } else {
       if (lines.length > 0 && lines.at(-1)!.trim() !== '') lines.push('');
       lines.push(`[${setting.table}]`, ...added);
     }

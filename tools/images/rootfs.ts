@@ -26,10 +26,11 @@ export const ACCOUNT_LINES = {
 
 /**
  * `text` (an /etc/passwd-like file) with `line` appended, unless an entry with its name or its
- * numeric id (the third field; shadow has none) is there already. Pure.
+ * numeric id (the third field, unless `hasId` is false: shadow's is a date) is there already. Pure.
  */
-export function withAccount(text: string, line: string): string {
-  const [name, , id] = line.split(':');
+export function withAccount(text: string, line: string, hasId = true): string {
+  const [name, , field] = line.split(':');
+  const id = hasId ? field : undefined;
   const taken = text
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -88,7 +89,7 @@ export function addNodeUser(root: string): void {
   for (const [file, line] of Object.entries(ACCOUNT_LINES)) {
     const target = path.join(root, 'etc', file);
     const before = existsSync(target) ? readFileSync(target, 'utf8') : '';
-    const after = withAccount(before, line);
+    const after = withAccount(before, line, file !== 'shadow');
     if (after !== before) writeFileSync(target, after);
   }
   const home = path.join(root, 'home/node');
