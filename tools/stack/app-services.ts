@@ -276,16 +276,20 @@ async function stopByPidFile(name: string, service: AppService, paths: StackPath
   return outcome;
 }
 
+/** Refuses to start a service whose source this checkout does not have. */
+function requireSource(service: AppService, paths: StackPaths): void {
+  if (!findServices(paths.repoRoot).present.includes(service)) {
+    throw new StackError(`${service.name} cannot start: ${service.source} does not exist in this checkout`);
+  }
+}
+
 /** `pnpm stack restart <service>`: stop it if it runs, start it, wait until ready. */
 export async function restartService(
   service: AppService,
   config: StackConfig,
   paths: StackPaths,
 ): Promise<void> {
-  const { present } = findServices(paths.repoRoot);
-  if (!present.includes(service)) {
-    throw new StackError(`${service.name} cannot start: ${service.source} does not exist in this checkout`);
-  }
+  requireSource(service, paths);
   // Before stopping it: a build that fails leaves the running instance alone.
   await buildServices([service], paths);
   const outcome = await step(`stopping ${service.name}`, () => stopByPidFile(service.name, service, paths));
@@ -311,10 +315,7 @@ export async function startInstance(
   config: StackConfig,
   paths: StackPaths,
 ): Promise<number> {
-  const { present } = findServices(paths.repoRoot);
-  if (!present.includes(service)) {
-    throw new StackError(`${service.name} cannot start: ${service.source} does not exist in this checkout`);
-  }
+  requireSource(service, paths);
   if (port === service.port) {
     throw new StackError(`port ${port} is ${service.name}'s own; pick another port for an extra instance`);
   }

@@ -64,22 +64,28 @@ export async function ensureKafkaAcls(
   });
 }
 
-/** Runs `fn` with a connected kafkajs admin client of the launcher (the admin principal). */
-export async function withKafkaAdmin<T>(
-  connection: KafkaConnection,
-  fn: (admin: Admin) => Promise<T>,
-): Promise<T> {
-  const admin = new Kafka({
-    clientId: 'dispatch-stack',
-    ...kafkajsConnection(connection),
-    logLevel: logLevel.NOTHING,
-  }).admin();
+/** Runs `fn` with a connected admin client of `kafka`, disconnected afterwards. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
   await admin.connect();
   try {
     return await fn(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Runs `fn` with a connected kafkajs admin client of the launcher (the admin principal). */
+export async function withKafkaAdmin<T>(
+  connection: KafkaConnection,
+  fn: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const kafka = new Kafka({
+    clientId: 'dispatch-stack',
+    ...kafkajsConnection(connection),
+    logLevel: logLevel.NOTHING,
+  });
+  return withAdmin(kafka, fn);
 }
 
 interface AclEntry {

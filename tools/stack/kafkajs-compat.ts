@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { kafkajsConnection } from '@dispatch/testkit';
 import { CompressionTypes, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { withAdmin } from './kafka-admin';
 
 const suffix = randomUUID().slice(0, 8);
 // As the local admin principal (or KAFKA_SASL_* when set): the checks create topics and groups.
@@ -29,23 +30,16 @@ const groupId = `compat-group-${suffix}`;
 const checks: Check[] = [
   {
     name: 'ApiVersions + Metadata (admin.describeCluster)',
-    run: async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
+    run: () =>
+      withAdmin(kafka, async (admin) => {
         const cluster = await admin.describeCluster();
         return `clusterId=${cluster.clusterId} brokers=${cluster.brokers.length} controller=${cluster.controller}`;
-      } finally {
-        await admin.disconnect();
-      }
-    },
+      }),
   },
   {
     name: 'CreateTopics with configs + DescribeConfigs',
-    run: async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
+    run: () =>
+      withAdmin(kafka, async (admin) => {
         const created = await admin.createTopics({
           waitForLeaders: true,
           topics: [
@@ -71,10 +65,7 @@ const checks: Check[] = [
         const partitions = meta.topics[0]?.partitions.length;
         assert(partitions === 6, `topic has ${partitions} partitions, expected 6`);
         return 'topic created with 6 partitions, retention.ms=-1 read back';
-      } finally {
-        await admin.disconnect();
-      }
-    },
+      }),
   },
   {
     name: 'Idempotent producer, acks=all (Produce + InitProducerId), gzip batch',
@@ -136,9 +127,7 @@ const checks: Check[] = [
       }
       assert(seen.includes('compressed'), 'gzip message not read back');
       assert(headerOk, 'headers not read back');
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
+      return withAdmin(kafka, async (admin) => {
         const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
         const total = committed[0]?.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
         const latest = await admin.fetchTopicOffsets(topic);
@@ -146,9 +135,7 @@ const checks: Check[] = [
         assert(total === end, `committed offsets sum ${total}, log end sum ${end}`);
         const groups = await admin.describeGroups([groupId]);
         return `61 messages consumed, committed offsets = log end (${end}), group state ${groups.groups[0]?.state}`;
-      } finally {
-        await admin.disconnect();
-      }
+      });
     },
   },
   {
@@ -172,17 +159,12 @@ const checks: Check[] = [
   },
   {
     name: 'DeleteGroups + DeleteTopics',
-    run: async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
+    run: () =>
+      withAdmin(kafka, async (admin) => {
         await admin.deleteGroups([groupId]);
         await admin.deleteTopics({ topics: [topic] });
         return 'scratch group and topic removed';
-      } finally {
-        await admin.disconnect();
-      }
-    },
+      }),
   },
 ];
 

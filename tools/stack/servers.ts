@@ -82,16 +82,19 @@ function renderKafkaProperties(paths: StackPaths): string {
   );
 }
 
+/** Whether the rendered config `file` is what `render` gives now (else the running server is restarted). */
+function isRenderedNow(file: string, render: () => string): boolean {
+  return existsSync(file) && readFileSync(file, 'utf8') === render();
+}
+
 export const kafkaServer: JvmServer = {
   name: 'kafka',
   title: 'Kafka',
   mavenProfile: 'kafka',
   port: LOCAL_KAFKA_PORT,
   marker: (paths) => path.join(paths.confDir('kafka'), 'server.properties'),
-  configIsCurrent(paths) {
-    const rendered = path.join(paths.confDir('kafka'), 'server.properties');
-    return existsSync(rendered) && readFileSync(rendered, 'utf8') === renderKafkaProperties(paths);
-  },
+  configIsCurrent: (paths) =>
+    isRenderedNow(path.join(paths.confDir('kafka'), 'server.properties'), () => renderKafkaProperties(paths)),
   readyTimeoutMs: 120_000,
   stopGraceMs: 30_000,
   async prepare(paths, java) {
@@ -148,10 +151,8 @@ export const cassandraServer: JvmServer = {
   mavenProfile: 'cassandra',
   port: LOCAL_CASSANDRA_PORT,
   marker: (paths) => path.join(paths.confDir('cassandra'), 'cassandra.yaml'),
-  configIsCurrent(paths) {
-    const rendered = path.join(paths.confDir('cassandra'), 'cassandra.yaml');
-    return existsSync(rendered) && readFileSync(rendered, 'utf8') === renderCassandraYaml(paths);
-  },
+  configIsCurrent: (paths) =>
+    isRenderedNow(path.join(paths.confDir('cassandra'), 'cassandra.yaml'), () => renderCassandraYaml(paths)),
   // First boot creates the system keyspaces; later boots replay the commit log.
   readyTimeoutMs: 180_000,
   stopGraceMs: 30_000,

@@ -246,6 +246,14 @@ async function launchJvmServer(
 ): Promise<Pending> {
   const marker = server.marker(paths);
   const logFile = paths.logFile(server.name);
+  /** Waiting for an instance of ours: its log is shown and its exit noticed. */
+  const ours = (pid: number): Pending => ({
+    title: server.title,
+    check,
+    timeoutMs: server.readyTimeoutMs,
+    isAlive: () => isRunning(pid, marker),
+    logFile,
+  });
   let existing = runningPid(paths.pidFile(server.name), marker);
   if (existing !== undefined && server.configIsCurrent?.(paths) === false) {
     // The committed config changed since it started (e.g. authentication switched on): restart it.
@@ -258,13 +266,7 @@ async function launchJvmServer(
   }
   if (existing !== undefined) {
     info(`${server.title}: already running (pid ${existing}), not restarting`);
-    return {
-      title: server.title,
-      check,
-      timeoutMs: server.readyTimeoutMs,
-      isAlive: () => isRunning(existing, marker),
-      logFile,
-    };
+    return ours(existing);
   }
   if (await isPortOpen('127.0.0.1', server.port)) {
     // Not ours (no live pid file). Use it if it works; otherwise we cannot start on that port.
@@ -298,13 +300,7 @@ async function launchJvmServer(
     startedAt: new Date().toISOString(),
   });
   info(`${server.title}: started (pid ${pid}, log ${path.relative(paths.repoRoot, logFile)})`);
-  return {
-    title: server.title,
-    check,
-    timeoutMs: server.readyTimeoutMs,
-    isAlive: () => isRunning(pid, marker),
-    logFile,
-  };
+  return ours(pid);
 }
 
 async function ensureMachineServer(

@@ -9,6 +9,7 @@ import { Topics } from '@dispatch/contracts';
 import { kafkajsConnection, stackKafka } from '@dispatch/testkit';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { KAFKA_DLQ_TOOL, KAFKA_REBUILD_TOOL } from '../kafka-acls';
+import { withAdmin } from '../kafka-admin';
 
 /** Errors come back quickly: few retries (kafkajs needs some to load metadata on a fresh client). */
 function client(overrides: Partial<KafkaConfig> = {}, principal?: string): Kafka {
@@ -52,16 +53,6 @@ function explain(err: unknown): string {
 }
 
 const REFUSED = /AUTHORIZATION_FAILED/;
-
-async function withAdmin<T>(kafka: Kafka, fn: (admin: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** Sends one record as `principal`'s idempotent producer (what the relays use). */
 async function send(principal: string, topic: string): Promise<string | undefined> {
