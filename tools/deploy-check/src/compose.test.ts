@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { KAFKA_ADMIN } from '../../stack/kafka-acls';
 import { stackTopics } from '../../stack/topics';
 import {
   bindMountSources,
@@ -15,7 +16,9 @@ import {
   readComposeText,
   serviceEnvironment,
 } from './compose';
-import { REPO_ROOT, repoPath } from './paths';
+import { deploymentPrincipals, isToolPrincipal, passwordVariable } from './kafka-access';
+import { brokerAuthProblems, parseProperties, sharedAuthSettings } from './kafka-broker';
+import { KAFKA_ACCESS_SCRIPT, REPO_ROOT, repoPath } from './paths';
 import { configProblems, SERVICE_CONFIGS } from './service-configs';
 
 /** Each service's own PostgreSQL login role, and the variable holding its password. */
@@ -26,6 +29,13 @@ const PG_ROLES = SERVICE_CONFIGS.filter((s) => s.name !== 'query-api').map((s) =
   variable: `${s.name.replaceAll('-', '_').toUpperCase()}_PGPASSWORD`,
 }));
 
+/** Each service's own Kafka principal (its name) and the variable holding its password. */
+const KAFKA_LOGINS = SERVICE_CONFIGS.map((s) => ({ service: s.name, variable: passwordVariable(s.name) }));
+/** The operator tools' logins: optional (kafka-access creates them only when exported). */
+const KAFKA_TOOL_VARIABLES = deploymentPrincipals()
+  .filter((p) => isToolPrincipal(p.name))
+  .map((p) => passwordVariable(p.name));
+
 /** What an operator exports before `docker compose up` (docs/deploy.md); test values only. */
 const OPERATOR_ENV: Record<string, string> = {
   AUTH_JWKS_PATH: '.stack/auth/jwks.json',
@@ -34,6 +44,9 @@ const OPERATOR_ENV: Record<string, string> = {
   CASSANDRA_ADMIN_PASSWORD: 'compose-check-cassandra-admin',
   QUERY_API_CASSANDRA_PASSWORD: 'compose-check-query-api-cassandra',
   ...Object.fromEntries(PG_ROLES.map((r) => [r.variable, `compose-check-${r.role}`])),
+  KAFKA_ADMIN_PASSWORD: 'compose-check-kafka-admin',
+  KAFKA_CONTROLLER_PASSWORD: 'compose-check-kafka-controller',
+  ...Object.fromEntries(KAFKA_LOGINS.map((l) => [l.variable, `compose-check-kafka-${l.service}`])),
 };
 
 const text = readComposeText();
@@ -93,6 +106,9 @@ describe('docker-compose.yml', () => {
         'QUERY_API_CASSANDRA_PASSWORD',
         'POSTGRES_PASSWORD',
         ...PG_ROLES.map((r) => r.variable),
+        'KAFKA_ADMIN_PASSWORD',
+        'KAFKA_CONTROLLER_PASSWORD',
+        ...KAFKA_LOGINS.map((l) => l.variable),
       ].sort(),
     );
     // Every secret-bearing variable is a required reference in the file itself, never a value.
@@ -105,10 +121,17 @@ describe('docker-compose.yml', () => {
       'CASSANDRA_ADMIN_PASSWORD',
       'QUERY_API_CASSANDRA_PASSWORD',
       ...PG_ROLES.map((r) => r.variable),
+      'KAFKA_SASL_PASSWORD',
+      'KAFKA_ADMIN_PASSWORD',
+      'KAFKA_CONTROLLER_PASSWORD',
+      ...KAFKA_LOGINS.map((l) => l.variable),
     ];
     for (const [name, service] of Object.entries(raw.services)) {
       for (const [key, value] of Object.entries(serviceEnvironment(service))) {
         if (secretKeys.includes(key)) expect(`${name} ${key}=${value}`).toMatch(/=\$\{[A-Z_]+:\?[^}]+\}$/);
+        // The tools' logins are optional, and then only ever the operator's variable, empty by default.
+        if (KAFKA_TOOL_VARIABLES.includes(key))
+          expect(`${name} ${key}=${value}`).toBe(`${name} ${key}=\${${key}:-}`);
       }
     }
   });
@@ -212,7 +235,10 @@ describe('docker-compose.yml', () => {
     (s) => {
       const env = serviceEnvironment(compose.services[s.name]!);
       const gates = dependsOn(compose.services[s.name]!);
-      const expected: Record<string, string> = { 'kafka-init': 'service_completed_successfully' };
+      const expected: Record<string, string> = {
+        'kafka-init': 'service_completed_successfully',
+        'kafka-access': 'service_completed_successfully',
+      };
       if (env.PGHOST) expected['postgres-init'] = 'service_completed_successfully';
       if (env.REDIS_URL) expected.redis = 'service_healthy';
       if (env.CASSANDRA_CONTACT_POINTS) expected['cassandra-init'] = 'service_completed_successfully';
@@ -266,6 +292,104 @@ describe('docker-compose.yml', () => {
     const version = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1];
     expect(compose.services.kafka!.image).toBe(`apache/kafka:${version}`);
     expect(compose.services['kafka-init']!.image).toBe(`apache/kafka:${version}`);
+    expect(compose.services['kafka-access']!.image).toBe(`apache/kafka:${version}`);
+  });
+
+  test.each(KAFKA_LOGINS)(
+    '$service: logs in to Kafka as its own principal $service with its own password, never the admin',
+    ({ service, variable }) => {
+      const env = serviceEnvironment(compose.services[service]!);
+      expect(env).toMatchObject({
+        KAFKA_SASL_USERNAME: service,
+        KAFKA_SASL_PASSWORD: OPERATOR_ENV[variable],
+      });
+      expect(env.KAFKA_SASL_USERNAME).not.toBe(KAFKA_ADMIN);
+      expect(env.KAFKA_SASL_PASSWORD).not.toBe(OPERATOR_ENV.KAFKA_ADMIN_PASSWORD);
+      expect(env).not.toHaveProperty('KAFKA_ADMIN_PASSWORD');
+      // Nobody else holds this password but the job that creates the login.
+      const holders = Object.entries(compose.services)
+        .filter(([, s]) => Object.values(serviceEnvironment(s)).includes(OPERATOR_ENV[variable]!))
+        .map(([name]) => name)
+        .sort();
+      expect(holders).toEqual(['kafka-access', service].sort());
+    },
+  );
+
+  test('only the broker and the init jobs hold the Kafka admin password', () => {
+    const holders = Object.entries(compose.services)
+      .filter(([, s]) =>
+        Object.values(serviceEnvironment(s)).some((v) => v.includes(OPERATOR_ENV.KAFKA_ADMIN_PASSWORD!)),
+      )
+      .map(([name]) => name)
+      .sort();
+    expect(holders).toEqual(['kafka', 'kafka-access', 'kafka-init']);
+  });
+
+  test("kafka-access runs the generated access.sh as the admin, with every principal's password", () => {
+    const access = compose.services['kafka-access']!;
+    expect(access.entrypoint).toEqual(['/bin/bash', '/etc/dispatch/kafka/access.sh']);
+    expect(access.configs).toEqual([{ source: 'kafka-access', target: '/etc/dispatch/kafka/access.sh' }]);
+    expect(compose.configs?.['kafka-access']).toEqual({ file: './k8s/base/kafka/access.sh' });
+    expect(path.resolve(REPO_ROOT, compose.configs!['kafka-access']!.file!)).toBe(KAFKA_ACCESS_SCRIPT);
+    const env = serviceEnvironment(access);
+    expect(env).toMatchObject({
+      KAFKA_BROKERS: 'kafka:29092',
+      KAFKA_ADMIN_PASSWORD: OPERATOR_ENV.KAFKA_ADMIN_PASSWORD,
+    });
+    for (const login of KAFKA_LOGINS) {
+      // The same value the service logs in with.
+      expect(env[login.variable]).toBe(
+        serviceEnvironment(compose.services[login.service]!).KAFKA_SASL_PASSWORD,
+      );
+    }
+    for (const variable of KAFKA_TOOL_VARIABLES) expect(env[variable]).toBe('');
+    expect(dependsOn(access)).toEqual({ kafka: 'service_healthy' });
+    expect(access.restart).toBe('no');
+  });
+
+  test('the broker refuses anonymous clients: every listener SASL, ACLs decide, as the local stack', () => {
+    const kafka = compose.services.kafka!;
+    expect(kafka.entrypoint).toEqual(['/bin/bash', '/etc/dispatch/kafka/broker.sh']);
+    expect(kafka.configs).toEqual([
+      { source: 'kafka-broker', target: '/etc/dispatch/kafka/broker.sh' },
+      { source: 'kafka-server-properties', target: '/etc/dispatch/kafka/server.properties' },
+    ]);
+    expect(compose.configs?.['kafka-broker']).toEqual({ file: './k8s/overlays/dev/kafka/broker.sh' });
+    const env = serviceEnvironment(kafka);
+    expect(env).toMatchObject({
+      KAFKA_CONFIG: '/etc/dispatch/kafka/server.properties',
+      KAFKA_ADMIN_PASSWORD: OPERATOR_ENV.KAFKA_ADMIN_PASSWORD,
+      KAFKA_CONTROLLER_PASSWORD: OPERATOR_ENV.KAFKA_CONTROLLER_PASSWORD,
+    });
+    // No KAFKA_* broker settings from the environment: the properties file is the whole config.
+    expect(Object.keys(env).sort()).toEqual([
+      'KAFKA_ADMIN_PASSWORD',
+      'KAFKA_CONFIG',
+      'KAFKA_CONTROLLER_PASSWORD',
+    ]);
+    const file = compose.configs!['kafka-server-properties']!.file!;
+    const properties = parseProperties(readFileSync(path.resolve(REPO_ROOT, file), 'utf8'));
+    expect(brokerAuthProblems(properties)).toEqual([]);
+    const local = parseProperties(
+      readFileSync(repoPath('infra', 'local', 'kafka', 'server.properties'), 'utf8'),
+    );
+    expect(sharedAuthSettings(properties)).toEqual(sharedAuthSettings(local));
+    // Containers reach INTERNAL (kafka:29092), the host EXTERNAL (localhost:9092), both SCRAM.
+    expect(properties['advertised.listeners']).toBe('INTERNAL://kafka:29092,EXTERNAL://localhost:9092');
+    expect(publishedContainerPorts(kafka)).toEqual([9092]);
+    // The health check logs in as the admin too (with the client settings broker.sh writes).
+    expect(JSON.stringify(kafka.healthcheck?.test)).toContain(
+      '--command-config /tmp/dispatch-kafka/admin.properties',
+    );
+  });
+
+  test('kafka-init creates the topics as the admin', () => {
+    const init = compose.services['kafka-init']!;
+    expect(serviceEnvironment(init).KAFKA_ADMIN_PASSWORD).toBe(OPERATOR_ENV.KAFKA_ADMIN_PASSWORD);
+    const script = (init.command as string[]).join('\n');
+    expect(script).toContain('username="admin"');
+    expect(script).toContain('--command-config "$admin"');
+    expect(script).not.toMatch(/kafka-topics\.sh(?![^\n]*--command-config)/);
   });
 
   test('kafka-init creates the topics the local stack creates, raw.* with unlimited retention', () => {
