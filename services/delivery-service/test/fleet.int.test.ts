@@ -12,19 +12,17 @@ import {
   createInstance,
   driverRow,
   freshOrderId,
-  type InProcessDelivery,
   type Instance,
   insertDrivers,
   ManualClock,
   NEAR_DEPOT,
   orderCreated,
   paymentAuthorized,
-  startDeliveryInProcess,
-  suffix,
   TEST_ISSUER,
   type TestDatabase,
   testConfig,
   testLogger,
+  useDeliveryInProcess,
 } from './helpers';
 
 const SECOND = 1_000;
@@ -238,34 +236,23 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
  * without anyone calling complete; the position API answers as documented.
  */
 describe('delivery-service with the fleet on (real PostgreSQL and Kafka)', () => {
-  let db: TestDatabase;
-  let delivery: InProcessDelivery;
+  const delivery = useDeliveryInProcess(
+    'it-fleet',
+    {
+      FLEET_SIMULATION: 'on',
+      // 10 min handling → 1 s; 2.4 km at 15000 km/h → 0.6 s.
+      FLEET_SPEED_UP: '600',
+      FLEET_TICK_MS: '100',
+      SCHEDULER_TICK_MS: '100',
+    },
+    1,
+  );
+  const { call, publish } = delivery;
   let adminToken: string;
 
   beforeAll(async () => {
-    db = await createDeliveryDatabase();
-    delivery = await startDeliveryInProcess(
-      db,
-      `it-fleet-${suffix()}`,
-      {
-        FLEET_SIMULATION: 'on',
-        // 10 min handling → 1 s; 2.4 km at 15000 km/h → 0.6 s.
-        FLEET_SPEED_UP: '600',
-        FLEET_TICK_MS: '100',
-        SCHEDULER_TICK_MS: '100',
-      },
-      1,
-    );
     adminToken = await TEST_ISSUER.sign('admin-1', 'admin');
   });
-
-  afterAll(async () => {
-    await delivery?.stop();
-    await db?.drop();
-  });
-
-  const call: InProcessDelivery['call'] = (...args) => delivery.call(...args);
-  const publish: InProcessDelivery['publish'] = (...events) => delivery.publish(...events);
 
   it('a paid order is delivered by the fleet with no complete call; complete afterwards is 409', async () => {
     expect(
@@ -293,7 +280,7 @@ describe('delivery-service with the fleet on (real PostgreSQL and Kafka)', () =>
     });
     const complete = await call('POST', `/api/deliveries/${orderId}/complete`, { token: adminToken });
     expect(complete.status).toBe(409);
-    const types = (await outboxOf(db.newPool(2), orderId)).map((e) => e.eventType);
+    const types = (await outboxOf(delivery.db.newPool(2), orderId)).map((e) => e.eventType);
     expect(types.filter((t) => t === 'delivery.completed')).toHaveLength(1);
     expect(types[0]).toBe('delivery.assigned');
     expect(

@@ -17,6 +17,7 @@ import {
   outboxOf,
   type RawProducer,
   rawProducer,
+  shortId,
   stackAddresses,
   startInProcess,
   type TestDatabase,
@@ -34,10 +35,6 @@ import { assignmentSettingsOf, createScheduler, deliveryService, MIGRATIONS_DIR 
 export type { TestDatabase };
 
 export const testLogger = createTestLogger('delivery-test');
-
-export function suffix(): string {
-  return randomUUID().replaceAll('-', '').slice(0, 10);
-}
 
 /** A clock the test moves by hand. */
 export class ManualClock implements Clock {
@@ -107,49 +104,72 @@ export function createInstance(
 /** A response body as JSON.parse gives it: the tests read the fields they assert on. */
 type Json = ReturnType<typeof JSON.parse>;
 
-/** delivery-service started in-process on Kafka topics of its own, with a producer onto them. */
-export interface InProcessDelivery {
-  service: InProcessService;
+/** delivery-service running in-process for a describe block (see useDeliveryInProcess). */
+export interface LiveDelivery {
+  /** The service's own database. */
+  readonly db: TestDatabase;
+  readonly service: InProcessService;
   /** Publishes events to the service's own topics: order.* to its order topic, the rest to its payment topic. */
   publish(...events: AnyEvent[]): Promise<void>;
   /** A request to the service's HTTP API. */
   call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<HttpAnswer<Json>>;
-  stop(): Promise<void>;
 }
 
 /**
- * The service as main.ts starts it (free port, the test issuer, `db`), consuming topics of its own
- * (`<name>.raw.order-events`, `<name>.raw.payment-events`, created here) with group `name`, so it
- * never reads other tests' orders from the shared raw topics.
+ * Before the block's tests: delivery-service as main.ts starts it (free port, the test issuer, a
+ * fresh database, `env`), consuming Kafka topics of its own (`<prefix>-<id>.raw.order-events` and
+ * `.raw.payment-events`, `partitions` each) with a group of its own, so it never reads other tests'
+ * orders from the shared raw topics; after them, all of it stopped and dropped. Call inside a describe.
  */
-export async function startDeliveryInProcess(
-  db: TestDatabase,
-  name: string,
+export function useDeliveryInProcess(
+  prefix: string,
   env: Record<string, string>,
   partitions: number,
-): Promise<InProcessDelivery> {
-  await assertStackReachable(['postgres', 'kafka']);
+): LiveDelivery {
+  const name = `${prefix}-${shortId()}`;
   const orderTopic = `${name}.raw.order-events`;
   const paymentTopic = `${name}.raw.payment-events`;
-  const kafka = createKafka({ ...stackAddresses().kafka, clientId: name, logger: testLogger });
-  await ensureTopics(kafka, [
-    { topic: orderTopic, numPartitions: partitions },
-    { topic: paymentTopic, numPartitions: partitions },
-  ]);
-  const producer: RawProducer = await rawProducer({ clientId: name, logger: testLogger });
-  const config = { ...testConfig({ PGDATABASE: db.name, ...env }), PORT: 0 };
-  const service = await startInProcess(
-    deliveryService(config, { topics: [orderTopic, paymentTopic], groupId: name }),
-  );
+  let db: TestDatabase | undefined;
+  let service: InProcessService | undefined;
+  let producer: RawProducer | undefined;
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('delivery-service is not started yet (beforeAll)');
+    return value;
+  };
+
+  beforeAll(async () => {
+    await assertStackReachable(['postgres', 'kafka']);
+    db = await createDeliveryDatabase();
+    const kafka = createKafka({ ...stackAddresses().kafka, clientId: name, logger: testLogger });
+    await ensureTopics(kafka, [
+      { topic: orderTopic, numPartitions: partitions },
+      { topic: paymentTopic, numPartitions: partitions },
+    ]);
+    producer = await rawProducer({ clientId: name, logger: testLogger });
+    const config = { ...testConfig({ PGDATABASE: db.name, ...env }), PORT: 0 };
+    service = await startInProcess(
+      deliveryService(config, { topics: [orderTopic, paymentTopic], groupId: name }),
+    );
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await service?.stop();
+    await db?.drop();
+  });
+
   return {
-    service,
-    publish: (...events) =>
-      producer.send(events, (event) => (event.eventType.startsWith('order.') ? orderTopic : paymentTopic)),
-    call: (method, path, opts = {}) => http<Json>(method, `${service.base}${path}`, opts),
-    stop: async () => {
-      await producer.disconnect();
-      await service.stop();
+    get db() {
+      return started(db);
     },
+    get service() {
+      return started(service);
+    },
+    publish: (...events) =>
+      started(producer).send(events, (event) =>
+        event.eventType.startsWith('order.') ? orderTopic : paymentTopic,
+      ),
+    call: (method, path, opts = {}) => http<Json>(method, `${started(service).base}${path}`, opts),
   };
 }
 
@@ -172,7 +192,7 @@ export async function deadlocksDuring(
     return result.rows[0]?.n ?? 0;
   };
   const before = await read();
-  const applicationName = `instance-${suffix()}`;
+  const applicationName = `instance-${shortId()}`;
   const pools = Array.from({ length: count }, () =>
     createPool({ ...testPgConfig(db.name), max: 10, applicationName }),
   );

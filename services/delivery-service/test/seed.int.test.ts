@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dropTestDatabase, testPgConfig } from '@dispatch/testkit';
+import { dropTestDatabase, testPgConfig, uniqueName } from '@dispatch/testkit';
 import pg from 'pg';
 import { readSeedFile, SeedError, seedDrivers } from '../src/cli/seed-drivers';
-import { createDeliveryDatabase, suffix, type TestDatabase, testLogger } from './helpers';
+import { createDeliveryDatabase, type TestDatabase, testLogger } from './helpers';
 
 const PACKAGE_DIR = path.resolve(__dirname, '..');
 const DEMO_FILE = path.join(PACKAGE_DIR, 'seed/drivers.json');
@@ -50,7 +50,7 @@ describe('seed command (real PostgreSQL)', () => {
   });
 
   it('the CLI creates and migrates a database that does not exist yet, seeds it and exits 0', async () => {
-    const database = `delivery_it_seed_${suffix()}`;
+    const database = uniqueName('delivery_it_seed');
     try {
       const result = runSeedCli([], { PGDATABASE: database });
       expect(result.stderr).toBe('');

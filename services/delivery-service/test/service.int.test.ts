@@ -1,15 +1,5 @@
 import { eventually, outboxOf } from '@dispatch/testkit';
-import {
-  createDeliveryDatabase,
-  freshOrderId,
-  type InProcessDelivery,
-  orderCreated,
-  paymentAuthorized,
-  startDeliveryInProcess,
-  suffix,
-  TEST_ISSUER,
-  type TestDatabase,
-} from './helpers';
+import { freshOrderId, orderCreated, paymentAuthorized, TEST_ISSUER, useDeliveryInProcess } from './helpers';
 
 /**
  * The service as it runs: started in-process with startService on port 0, a fresh database, a test
@@ -17,30 +7,20 @@ import {
  * raw topics). Events go in through real Kafka; effects are read over HTTP and from the outbox.
  */
 describe('delivery-service in-process (real PostgreSQL and Kafka)', () => {
-  let db: TestDatabase;
-  let delivery: InProcessDelivery;
+  const delivery = useDeliveryInProcess(
+    'it-delivery',
+    { DRIVER_WAIT_MS: '1500', ASSIGN_RETRY_MS: '200', SCHEDULER_TICK_MS: '100' },
+    3,
+  );
+  const { call, publish } = delivery;
   let adminToken: string;
   let customerToken: string;
 
   beforeAll(async () => {
-    db = await createDeliveryDatabase();
-    delivery = await startDeliveryInProcess(
-      db,
-      `it-delivery-${suffix()}`,
-      { DRIVER_WAIT_MS: '1500', ASSIGN_RETRY_MS: '200', SCHEDULER_TICK_MS: '100' },
-      3,
-    );
     adminToken = await TEST_ISSUER.sign('admin-1', 'admin');
     customerToken = await TEST_ISSUER.sign('customer-1', 'customer');
   });
 
-  afterAll(async () => {
-    await delivery?.stop();
-    await db?.drop();
-  });
-
-  const call: InProcessDelivery['call'] = (...args) => delivery.call(...args);
-  const publish: InProcessDelivery['publish'] = (...events) => delivery.publish(...events);
   const putDriver = (driverId: string, body: unknown, token = adminToken) =>
     call('PUT', `/api/drivers/${driverId}`, { token, body });
 
