@@ -1,7 +1,15 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Compose/Dockerfile variable syntax, not templates
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { APP_SERVICES } from '../../stack/services';
-import { argDefaults, execForm, finalInstruction, parseDockerfile, readDockerfile } from './dockerfile';
+import {
+  argDefaults,
+  copyArgs,
+  execForm,
+  finalInstruction,
+  parseDockerfile,
+  readDockerfile,
+} from './dockerfile';
 import { isIgnored, parseDockerignore } from './dockerignore';
 import { repoPath } from './paths';
 
@@ -72,6 +80,65 @@ describe('Dockerfile', () => {
     expect(JSON.parse(defaults ?? '{}')).toEqual(
       Object.fromEntries(APP_SERVICES.map((s) => [s.name, s.port])),
     );
+  });
+});
+
+describe('Dockerfile layers (./dispatch images builds it with podman from a local base)', () => {
+  const build = instructions.filter((i) => i.stage === 0);
+  const install = build.findIndex((i) => i.keyword === 'RUN' && i.args.startsWith('pnpm install '));
+  const source = build.findIndex((i) => i.keyword === 'COPY' && i.args === '. .');
+
+  /** Every workspace project's folder, from pnpm-workspace.yaml's globs (`dir/*` or a folder). */
+  function workspaceProjects(): string[] {
+    const workspace = parse(readFileSync(repoPath('pnpm-workspace.yaml'), 'utf8')) as { packages: string[] };
+    return workspace.packages
+      .flatMap((glob) =>
+        glob.endsWith('/*')
+          ? readdirSync(repoPath(glob.slice(0, -2))).map((name) => `${glob.slice(0, -2)}/${name}`)
+          : [glob],
+      )
+      .filter((dir) => existsSync(repoPath(`${dir}/package.json`)))
+      .sort();
+  }
+
+  test('a dependency layer before the source: the manifests, lockfile and patches, then pnpm install', () => {
+    expect(install).toBeGreaterThan(0);
+    expect(source).toBeGreaterThan(install);
+    expect(build[install]!.args).toBe('pnpm install --frozen-lockfile');
+    const copied = build
+      .slice(0, install)
+      .filter((i) => i.keyword === 'COPY')
+      .map((i) => copyArgs(i.args));
+    const sources = copied.flatMap((c) => c.sources);
+    expect(sources.filter((s) => !s.endsWith('package.json'))).toEqual([
+      'pnpm-lock.yaml',
+      'pnpm-workspace.yaml',
+      '.npmrc',
+      'patches/',
+    ]);
+    // Each project's manifest to its own folder: pnpm finds the workspace as the lockfile lists it.
+    const manifests = copied.filter((c) => c.sources.length === 1 && c.sources[0]!.endsWith('/package.json'));
+    for (const c of manifests) expect(c.destination).toBe(c.sources[0]!.replace(/package\.json$/, ''));
+    expect(manifests.map((c) => c.sources[0]!.replace(/\/package\.json$/, '')).sort()).toEqual(
+      workspaceProjects(),
+    );
+    expect(sources).toContain('package.json');
+  });
+
+  test('SERVICE is declared after the shared layers and before its first use', () => {
+    const declared = build.findIndex((i) => i.keyword === 'ARG' && i.args.trim() === 'SERVICE');
+    const used = build.findIndex((i) => i.keyword !== 'ARG' && i.args.includes('SERVICE'));
+    expect(declared).toBeGreaterThan(source);
+    expect(used).toBeGreaterThan(declared);
+  });
+
+  test('no BuildKit-only syntax: docker, buildah and podman build it alike', () => {
+    const text = readFileSync(repoPath('Dockerfile'), 'utf8');
+    expect(text).not.toMatch(/^#\s*syntax=/m);
+    expect(instructions.filter((i) => i.keyword === 'RUN' && i.args.startsWith('--mount'))).toEqual([]);
+    expect(
+      instructions.filter((i) => i.keyword === 'COPY' && /--(parents|link|exclude)/.test(i.args)),
+    ).toEqual([]);
   });
 });
 

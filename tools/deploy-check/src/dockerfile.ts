@@ -63,3 +63,12 @@ export function finalInstruction(instructions: Instruction[], keyword: string): 
   const last = Math.max(...instructions.map((i) => i.stage));
   return instructions.filter((i) => i.stage === last && i.keyword === keyword).at(-1);
 }
+
+/** `COPY [--flag=…]… <source>… <destination>`: its sources and destination (the shell form). */
+export function copyArgs(args: string): { flags: string[]; sources: string[]; destination: string } {
+  const words = args.split(/\s+/).filter((w) => w !== '');
+  const flags = words.filter((w) => w.startsWith('--'));
+  const paths = words.filter((w) => !w.startsWith('--'));
+  if (paths.length < 2) throw new Error(`COPY needs a source and a destination: ${args}`);
+  return { flags, sources: paths.slice(0, -1), destination: paths.at(-1)! };
+}
