@@ -23,12 +23,18 @@ export interface PgBatchHandlerOptions {
   pool: Pool;
   /** The inbox's consumer name (the service's). */
   inboxConsumer: string;
-  step: EventStep;
+  /** Each first-delivered event's own effect, in offset order (omitted when `prepare` does it all). */
+  step?: EventStep;
   /**
-   * Runs first in the transaction with the batch's first deliveries, e.g. to take the row locks
-   * the steps will take, all at once and in one fixed order, so two batches never deadlock.
+   * Runs first in the transaction with the batch's first deliveries: e.g. takes the row locks the
+   * steps will take, all at once and in one fixed order, so two batches never deadlock; or, for a
+   * consumer that only records events (no saga step), the whole batch's work in a few statements.
    */
-  prepare?: (tx: PoolClient, events: readonly AnyEvent[]) => Promise<void>;
+  prepare?: (
+    tx: PoolClient,
+    events: readonly AnyEvent[],
+    batch: { afterCommit(fn: () => void): void },
+  ) => Promise<void>;
 }
 
 /**
@@ -49,18 +55,21 @@ export function pgBatchHandler(opts: PgBatchHandlerOptions): BatchHandler {
       for (const item of items) {
         if (!fresh.includes(item)) item.logger.debug(`${item.event.eventType} already handled (inbox)`);
       }
+      const outbox: OutboxEntry[] = [];
+      const pending: (() => void)[] = [];
       if (opts.prepare && fresh.length > 0) {
         await opts.prepare(
           tx,
           fresh.map((i) => i.event),
+          { afterCommit: (fn) => pending.push(fn) },
         );
       }
-      const outbox: OutboxEntry[] = [];
-      const pending: (() => void)[] = [];
+      const { step } = opts;
       for (const item of fresh) {
+        if (!step) break;
         // Each step runs in its event's consumer span, so what it emits carries that trace.
         await withConsumerSpan(item.topic, item.event.eventType, item.headers, () =>
-          opts.step({
+          step({
             ...item,
             tx,
             emit: (...events) => {

@@ -1,9 +1,10 @@
 import { type AnyEvent, RAW_TOPICS } from '@dispatch/contracts';
 import { sampleEvents } from '@dispatch/contracts/testing';
-import { parseConfig } from '@dispatch/platform';
+import { createPool, parseConfig, pgConnection } from '@dispatch/platform';
 import {
   commitGroupAtEnd,
   createTestIssuer,
+  createTestLogger,
   dropTestDatabase,
   eventually,
   http,
@@ -17,9 +18,12 @@ import {
   uniqueName,
   WebhookReceiver,
 } from '@dispatch/testkit';
+import { Registry } from 'prom-client';
 import { type WebhookConfig, webhookConfigSchema } from '../src/config';
 import { pinnedLookup, sendWebhook } from '../src/dispatch/send';
 import { EVENT_ID_HEADER, parseSignatureHeader, verifySignature } from '../src/domain/signature';
+import { releaseStaleEvents } from '../src/handlers';
+import { createWebhookMetrics } from '../src/metrics';
 import { webhookService } from '../src/service';
 import { pruneFinished } from '../src/store/retention';
 
@@ -288,6 +292,49 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
       { timeoutMs: 30_000 },
     );
     expect(of('/restart', [created!]).length).toBe(before + 1);
+  });
+
+  it('holds effects whose cause never arrives; the sweep releases them past the hold, cause first', async () => {
+    // Unfiltered: without its order.created, payment.authorized names no owner, and an unknown owner
+    // matches only endpoints that take every customer's orders (this one sees other tests' events too).
+    const hook = await register('/stale', ['inventory.reserved', 'payment.authorized'], {
+      customerId: undefined,
+    });
+    const [created, reserved, authorized] = order();
+    // order.created is never published: both effects wait for it, in reverse order of arrival.
+    await publish([authorized!, reserved!]);
+    const pool = createPool({ ...pgConnection(config), database });
+    try {
+      await eventually(async () => {
+        const { rows } = await pool.query<{ held: number }>(
+          'SELECT count(*)::int AS held FROM webhook_events WHERE order_id = $1 AND released_at IS NULL',
+          [created!.orderId],
+        );
+        expect(rows[0]!.held).toBe(2);
+      });
+      expect(of('/stale', [reserved!, authorized!])).toEqual([]);
+      const released = await releaseStaleEvents({
+        pool,
+        metrics: createWebhookMetrics(new Registry()),
+        logger: createTestLogger(),
+        holdMaxMs: 0,
+      });
+      expect(released).toBeGreaterThanOrEqual(2);
+      const got = await eventually(() => {
+        const rs = of('/stale', [reserved!, authorized!]);
+        expect(rs).toHaveLength(2);
+        return rs;
+      });
+      expect(got.map(eventIdOf)).toEqual([reserved!.eventId, authorized!.eventId]);
+      const ours = new Set([reserved!.eventId, authorized!.eventId]);
+      await eventually(async () => {
+        const states = (await deliveries(hook.id)).filter((d) => ours.has(d.eventId)).map((d) => d.state);
+        expect(states).toEqual(['delivered', 'delivered']);
+      });
+      expect(await call('DELETE', `/api/webhooks/${hook.id}`)).toMatchObject({ status: 204 });
+    } finally {
+      await pool.end();
+    }
   });
 
   it('a 410 disables the endpoint (counted); events meanwhile are not queued for it; enabling resends the pending one', async () => {

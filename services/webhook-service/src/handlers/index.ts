@@ -1,40 +1,36 @@
 import { consumedTopics } from '@dispatch/contracts';
 import { type BatchHandler, type Logger, pgBatchHandler, withTransaction } from '@dispatch/platform';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type { WebhookMetrics } from '../metrics';
-import { type Endpoint, listEnabledEndpoints } from '../store/endpoints';
-import { admitEvent, lockOrders, releaseStale, staleHeldOrders } from '../store/events';
+import { listEnabledEndpoints } from '../store/endpoints';
+import { admitEvents, lockOrders, releaseStale, staleHeldOrders } from '../store/events';
 
 export const CONSUMED_TOPICS = [...consumedTopics('webhook-service')];
 
 /**
  * Every order event of a batch, in one transaction with the inbox: recorded, then released to the
  * endpoints that select it once its cause has been released (so an endpoint never gets an effect
- * before its cause, whichever topic was read first), else held. `onQueued` runs after commit when
- * deliveries may have been queued (wakes the dispatcher).
+ * before its cause, whichever topic was read first), else held. A handful of statements per batch,
+ * whatever its size. `onQueued` runs after commit when deliveries may have been queued (wakes the
+ * dispatcher).
  */
 export function createBatchHandler(deps: {
   pool: Pool;
   metrics: WebhookMetrics;
   onQueued?: () => void;
 }): BatchHandler {
-  // Per transaction: batches of different lanes run at once, each with its own read of the endpoints.
-  const endpointsOf = new WeakMap<PoolClient, Endpoint[]>();
   return pgBatchHandler({
     pool: deps.pool,
     inboxConsumer: 'webhook-service',
-    prepare: async (tx, events) => {
+    prepare: async (tx, events, batch) => {
       await lockOrders(
         tx,
         events.map((e) => e.orderId),
       );
-      // Read once per batch, after the locks: a registration that committed before is seen.
-      endpointsOf.set(tx, await listEnabledEndpoints(tx));
-    },
-    step: async ({ tx, event, afterCommit }) => {
-      const n = await admitEvent(tx, event, endpointsOf.get(tx) ?? (await listEnabledEndpoints(tx)));
+      // Read after the locks: a registration that committed before is seen.
+      const n = await admitEvents(tx, events, await listEnabledEndpoints(tx));
       if (n > 0) {
-        afterCommit(() => {
+        batch.afterCommit(() => {
           deps.metrics.eventsReleased.inc({ how: 'causal' }, n);
           deps.onQueued?.();
         });

@@ -17,118 +17,132 @@ export async function lockOrders(tx: ClientBase, orderIds: readonly string[]): P
   );
 }
 
-/** Records a consumed event (idempotent) and, for order.created, the order's owner. */
-export async function recordEvent(tx: ClientBase, event: AnyEvent): Promise<void> {
+/**
+ * Records a batch's events (idempotent), in batch order so that seq follows it, and the owners the
+ * batch's order.created events name: two statements whatever the batch size.
+ */
+async function recordEvents(tx: ClientBase, events: readonly AnyEvent[]): Promise<void> {
   await tx.query(
     `INSERT INTO webhook_events (event_id, order_id, event_type, causation_id, customer_id, occurred_at, body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING`,
+     SELECT event_id, order_id, event_type, causation_id, customer_id, occurred_at, body
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::text[])
+            WITH ORDINALITY AS e(event_id, order_id, event_type, causation_id, customer_id, occurred_at, body, n)
+      ORDER BY n
+     ON CONFLICT (event_id) DO NOTHING`,
     [
-      event.eventId,
-      event.orderId,
-      event.eventType,
-      event.causationId ?? null,
-      customerIdOf(event),
-      event.occurredAt,
-      webhookBody(event),
+      events.map((e) => e.eventId),
+      events.map((e) => e.orderId),
+      events.map((e) => e.eventType),
+      events.map((e) => e.causationId ?? null),
+      events.map((e) => customerIdOf(e)),
+      events.map((e) => e.occurredAt),
+      events.map((e) => webhookBody(e)),
     ],
   );
-  if (event.eventType === 'order.created') {
-    await tx.query(
-      'INSERT INTO webhook_orders (order_id, customer_id) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING',
-      [event.orderId, event.payload.customerId],
-    );
-  }
+  const owners = events.flatMap((e) =>
+    e.eventType === 'order.created' ? [{ orderId: e.orderId, customerId: e.payload.customerId }] : [],
+  );
+  if (owners.length === 0) return;
+  await tx.query(
+    `INSERT INTO webhook_orders (order_id, customer_id)
+     SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (order_id) DO NOTHING`,
+    [owners.map((o) => o.orderId), owners.map((o) => o.customerId)],
+  );
 }
 
-interface HeldRow {
+interface ReleasedRow {
   event_id: string;
   order_id: string;
   event_type: AnyEvent['eventType'];
   customer_id: string | null;
-}
-
-/** True when the event may be released now: it has no cause, or its cause was released. */
-async function causeReleased(tx: ClientBase, event: AnyEvent): Promise<boolean> {
-  if (!event.causationId) return true;
-  const { rows } = await tx.query<{ released: boolean }>(
-    'SELECT released_at IS NOT NULL AS released FROM webhook_events WHERE event_id = $1',
-    [event.causationId],
-  );
-  return rows[0]?.released ?? false;
+  seq: string;
+  wave: number;
 }
 
 /**
- * Releases one event to the endpoints that select it, then every held event of the same order it
- * caused (and what those caused), in the order they were received. Returns how many were released.
+ * Releases the held events `roots` selects and, transitively, every held event they caused, in one
+ * statement: a cause's wave comes before its effects'. Causes form a tree (one causation id per event),
+ * so the recursion visits each event once.
  */
-async function releaseCascade(
-  tx: ClientBase,
-  first: HeldRow,
-  endpoints: readonly Endpoint[],
-): Promise<number> {
-  let released = 0;
-  let wave: HeldRow[] = [first];
-  while (wave.length > 0) {
-    for (const event of wave) {
-      const { rowCount } = await tx.query(
-        'UPDATE webhook_events SET released_at = now() WHERE event_id = $1 AND released_at IS NULL',
-        [event.event_id],
-      );
-      if (!rowCount) continue;
-      released += 1;
-      await fanOut(tx, event, endpoints);
-    }
-    const { rows } = await tx.query<HeldRow>(
-      `SELECT event_id, order_id, event_type, customer_id FROM webhook_events
-        WHERE order_id = $1 AND released_at IS NULL AND causation_id = ANY($2::uuid[])
-        ORDER BY seq`,
-      [first.order_id, wave.map((e) => e.event_id)],
-    );
-    wave = rows;
-  }
-  return released;
+function releaseStatement(roots: string): string {
+  return `WITH RECURSIVE released AS (
+       SELECT w.event_id, w.order_id, 1 AS wave FROM webhook_events w WHERE ${roots}
+       UNION ALL
+       -- Within the order: only the orders of the batch are locked.
+       SELECT w.event_id, w.order_id, r.wave + 1 FROM webhook_events w
+         JOIN released r ON w.causation_id = r.event_id AND w.order_id = r.order_id
+        WHERE w.released_at IS NULL
+     )
+     UPDATE webhook_events AS w SET released_at = now() FROM released r
+      WHERE w.event_id = r.event_id AND w.released_at IS NULL
+     RETURNING w.event_id, w.order_id, w.event_type, w.customer_id, w.seq, r.wave`;
 }
 
-/** Queues one delivery per selecting endpoint. The owner is the order.created's, else the event's own. */
-async function fanOut(tx: ClientBase, event: HeldRow, endpoints: readonly Endpoint[]): Promise<void> {
-  let customerId = event.customer_id;
+/** Held events of the given orders that may go now: no cause, or a cause that was released. */
+const RELEASE_READY_OF_ORDERS = releaseStatement(
+  `w.order_id = ANY($1::text[]) AND w.released_at IS NULL
+   AND (w.causation_id IS NULL OR EXISTS (
+     SELECT 1 FROM webhook_events c WHERE c.event_id = w.causation_id AND c.released_at IS NOT NULL))`,
+);
+
+/** The given held events, whether or not their cause arrived (the stale sweep). */
+const RELEASE_EVENTS = releaseStatement('w.event_id = ANY($1::uuid[]) AND w.released_at IS NULL');
+
+/**
+ * Runs a release statement and queues one delivery per selecting endpoint for each released event, in
+ * release order (causes first, then received order). Returns how many events were released.
+ */
+async function release(
+  tx: ClientBase,
+  statement: string,
+  param: readonly string[],
+  endpoints: readonly Endpoint[],
+): Promise<number> {
+  const { rows } = await tx.query<ReleasedRow>(statement, [param]);
+  if (rows.length === 0 || endpoints.length === 0) return rows.length;
+  rows.sort((a, b) => a.wave - b.wave || Number(a.seq) - Number(b.seq));
+  const ownerOf = new Map<string, string>();
   if (endpoints.some((e) => e.customerId !== null)) {
-    const { rows } = await tx.query<{ customer_id: string }>(
-      'SELECT customer_id FROM webhook_orders WHERE order_id = $1',
-      [event.order_id],
+    const owners = await tx.query<{ order_id: string; customer_id: string }>(
+      'SELECT order_id, customer_id FROM webhook_orders WHERE order_id = ANY($1::text[])',
+      [[...new Set(rows.map((r) => r.order_id))]],
     );
-    customerId = rows[0]?.customer_id ?? customerId;
+    for (const o of owners.rows) ownerOf.set(o.order_id, o.customer_id);
   }
-  const targets = selectEndpoints(endpoints, event.event_type, customerId);
-  if (targets.length === 0) return;
-  await tx.query(
-    `INSERT INTO webhook_deliveries (endpoint_id, event_id, order_id)
-     SELECT e, $2, $3 FROM unnest($1::uuid[]) WITH ORDINALITY AS t(e, n) ORDER BY n`,
-    [targets.map((t) => t.id), event.event_id, event.order_id],
-  );
+  const queued: { endpointId: string; eventId: string; orderId: string }[] = [];
+  for (const row of rows) {
+    // The owner is the order.created's, else the event's own.
+    const customerId = ownerOf.get(row.order_id) ?? row.customer_id;
+    for (const target of selectEndpoints(endpoints, row.event_type, customerId)) {
+      queued.push({ endpointId: target.id, eventId: row.event_id, orderId: row.order_id });
+    }
+  }
+  if (queued.length > 0) {
+    await tx.query(
+      `INSERT INTO webhook_deliveries (endpoint_id, event_id, order_id)
+       SELECT endpoint_id, event_id, order_id
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS d(endpoint_id, event_id, order_id, n)
+        ORDER BY n`,
+      [queued.map((q) => q.endpointId), queued.map((q) => q.eventId), queued.map((q) => q.orderId)],
+    );
+  }
+  return rows.length;
 }
 
 /**
- * A consumed event, inside its batch's transaction (its order already locked): released with what it
- * unblocks if its cause is released, else held. Returns how many events were released.
+ * A batch's consumed events, inside its transaction (their orders already locked): recorded, then every
+ * held event of those orders whose cause is released goes, with what it unblocks; the rest are held.
+ * Before the batch no held event had a released cause (each release takes its effects along), so this
+ * releases exactly what admitting the events one by one would. Returns how many events were released.
  */
-export async function admitEvent(
+export async function admitEvents(
   tx: ClientBase,
-  event: AnyEvent,
+  events: readonly AnyEvent[],
   endpoints: readonly Endpoint[],
 ): Promise<number> {
-  await recordEvent(tx, event);
-  if (!(await causeReleased(tx, event))) return 0;
-  return releaseCascade(
-    tx,
-    {
-      event_id: event.eventId,
-      order_id: event.orderId,
-      event_type: event.eventType,
-      customer_id: customerIdOf(event),
-    },
-    endpoints,
-  );
+  if (events.length === 0) return 0;
+  await recordEvents(tx, events);
+  return release(tx, RELEASE_READY_OF_ORDERS, [...new Set(events.map((e) => e.orderId))], endpoints);
 }
 
 /**
@@ -154,13 +168,13 @@ export async function releaseStale(
 ): Promise<number> {
   let released = 0;
   for (;;) {
-    const { rows } = await tx.query<HeldRow>(
-      `SELECT event_id, order_id, event_type, customer_id FROM webhook_events
+    const { rows } = await tx.query<{ event_id: string }>(
+      `SELECT event_id FROM webhook_events
         WHERE order_id = $1 AND released_at IS NULL AND received_at < now() - $2::float8 * interval '1 millisecond'
         ORDER BY seq LIMIT 1`,
       [orderId, holdMaxMs],
     );
     if (!rows[0]) return released;
-    released += await releaseCascade(tx, rows[0], endpoints);
+    released += await release(tx, RELEASE_EVENTS, [rows[0].event_id], endpoints);
   }
 }
