@@ -3,7 +3,6 @@ import {
   formatSeconds,
   newKafkaClusterId,
   parseJvmOptions,
-  parseProperties,
   renderEnvFile,
   setProperties,
   shellQuote,
@@ -47,14 +46,6 @@ describe('properties', () => {
   it('does not touch commented-out keys or keys that share a prefix', () => {
     const text = '#log.dirs=/x\nlog.dirs.extra=1\n';
     expect(setProperties(text, { 'log.dirs': '/d' })).toBe('#log.dirs=/x\nlog.dirs.extra=1\nlog.dirs=/d\n');
-  });
-
-  it('parses key=value pairs', () => {
-    const parsed = parseProperties('# c\n\nnode.id=1\nlisteners = PLAINTEXT://127.0.0.1:9092\n');
-    expect([...parsed]).toEqual([
-      ['node.id', '1'],
-      ['listeners', 'PLAINTEXT://127.0.0.1:9092'],
-    ]);
   });
 });
 

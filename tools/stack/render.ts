@@ -33,18 +33,6 @@ export function setProperties(text: string, overrides: Record<string, string>): 
   return lines.join('\n');
 }
 
-/** Reads `key=value` pairs (comments and blank lines skipped). */
-export function parseProperties(text: string): Map<string, string> {
-  const result = new Map<string, string>();
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    const match = /^([^=:\s]+)\s*[=:]\s*(.*)$/.exec(line);
-    if (match) result.set(match[1]!, match[2]!);
-  }
-  return result;
-}
-
 /**
  * One JVM flag per line; blank lines, comments and lines not starting with '-' are ignored.
  * A line such as `--add-opens java.base/java.lang=ALL-UNNAMED` becomes two arguments.

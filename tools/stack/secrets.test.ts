@@ -5,7 +5,6 @@ import { StackError } from './errors';
 import {
   ensureTokenKeys,
   legacyJwtSecretFile,
-  readJwksFile,
   readTokenKeys,
   retireTokenKeys,
   rotateTokenKeys,
@@ -75,7 +74,6 @@ describe('the local token signing keys', () => {
 
   it('says to run up when there are no keys, and what to do with a broken file', () => {
     expect(() => readTokenKeys(stackDir)).toThrow(StackError);
-    expect(() => readJwksFile(stackDir)).toThrow(/run \.\/dispatch up/);
     expect(() => rotateTokenKeys(stackDir)).toThrow(/run \.\/dispatch up/);
     mkdirSync(path.join(stackDir, 'secrets'), { recursive: true });
     writeFileSync(tokenKeyFiles(stackDir).privateFile, '{"keys":[{"kid":"x"}]}');

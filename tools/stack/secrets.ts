@@ -68,12 +68,6 @@ export function readTokenKeys(stackDir: string): SigningKey[] {
   }
 }
 
-/** The public JWKS the services read, after checking the keys exist. */
-export function readJwksFile(stackDir: string): string {
-  readTokenKeys(stackDir);
-  return tokenKeyFiles(stackDir).jwksFile;
-}
-
 /** `./dispatch token --rotate`: a new key signs from now on; the old ones stay public until retired. */
 export function rotateTokenKeys(stackDir: string): { added: SigningKey; keys: SigningKey[] } {
   readTokenKeys(stackDir);
