@@ -316,7 +316,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
       const released = await releaseStaleEvents({
         pool,
         metrics: createWebhookMetrics(new Registry()),
-        logger: createTestLogger(),
+        logger: createTestLogger('webhook-hold-sweep'),
         holdMaxMs: 0,
       });
       expect(released).toBeGreaterThanOrEqual(2);

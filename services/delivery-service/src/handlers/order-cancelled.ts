@@ -2,7 +2,7 @@ import type { EventEnvelope } from '@dispatch/contracts';
 import { decideOnOrderCancelled } from '../domain/assignment';
 import { findDeliveryByOrder, markCancelled } from '../store/deliveries';
 import { releaseDriver } from '../store/drivers';
-import { lockOrder, recordOrderCancelled } from '../store/orders';
+import { recordOrderCancelled } from '../store/orders';
 import type { StepDeps, StepOf } from './deps';
 
 /**
@@ -18,7 +18,6 @@ export async function handleOrderCancelled(
 ): Promise<void> {
   const { tx, event, logger } = step;
   const now = deps.clock.now();
-  await lockOrder(tx, event.orderId, now);
   await recordOrderCancelled(tx, event.orderId, now);
   const delivery = await findDeliveryByOrder(tx, event.orderId, { forUpdate: true });
   const decision = decideOnOrderCancelled(delivery?.status);

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import { findDeliveryByOrder, startSeekingDriver } from '../store/deliveries';
-import { lockOrder, recordOrderCreated } from '../store/orders';
+import { recordOrderCreated } from '../store/orders';
 import { attemptAssignment, recordAttempt } from '../use-cases/assign';
 import type { StepDeps, StepOf } from './deps';
 
@@ -16,7 +16,6 @@ export async function handleOrderCreated(
   const { tx, event, logger } = step;
   const now = deps.clock.now();
   const { lat, lng } = event.payload.deliveryAddress;
-  await lockOrder(tx, event.orderId, now);
   await recordOrderCreated(tx, event.orderId, { lat, lng }, now);
 
   const parked = await findDeliveryByOrder(tx, event.orderId, { forUpdate: true });

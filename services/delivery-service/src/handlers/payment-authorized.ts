@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@dispatch/contracts';
 import { decideOnPaymentAuthorized } from '../domain/assignment';
 import { findDeliveryByOrder, insertDelivery } from '../store/deliveries';
-import { lockOrder } from '../store/orders';
+import { orderFacts } from '../store/orders';
 import { attemptAssignment, recordAttempt } from '../use-cases/assign';
 import type { StepDeps, StepOf } from './deps';
 
@@ -19,7 +19,7 @@ export async function handlePaymentAuthorized(
 ): Promise<void> {
   const { tx, event, logger } = step;
   const now = deps.clock.now();
-  const order = await lockOrder(tx, event.orderId, now);
+  const order = await orderFacts(tx, event.orderId);
   const existing = await findDeliveryByOrder(tx, event.orderId, { forUpdate: true });
   const decision = decideOnPaymentAuthorized({
     now,

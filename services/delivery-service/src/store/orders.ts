@@ -9,22 +9,18 @@ interface OrderRow {
 }
 
 /**
- * Creates the order's row if needed and locks it for the rest of the transaction. Every handler of
- * an order's events takes this lock first, so order.created, order.cancelled and payment.authorized
- * of one order, arriving on different topics and handled in parallel, apply one after the other.
- * A batch takes all its orders' locks first, through lockOrders; this then finds the row locked.
+ * What the service knows of an order, read inside a step. The step's batch created the order's row
+ * and locked it before any step ran (lockBatch → lockOrders), so order.created, order.cancelled and
+ * payment.authorized of one order, arriving on different topics and handled in parallel, apply one
+ * after the other; a missing row here is a bug, not a race.
  */
-export async function lockOrder(tx: Db, orderId: string, now: Date): Promise<OrderFacts> {
-  await tx.query(
-    `INSERT INTO orders (order_id, updated_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING`,
-    [orderId, now],
-  );
+export async function orderFacts(tx: Db, orderId: string): Promise<OrderFacts> {
   const result = await tx.query<OrderRow>(
-    `SELECT destination_lat, destination_lng, cancelled_at FROM orders WHERE order_id = $1 FOR UPDATE`,
+    'SELECT destination_lat, destination_lng, cancelled_at FROM orders WHERE order_id = $1',
     [orderId],
   );
   const row = result.rows[0];
-  if (!row) throw new Error(`order ${orderId} row missing right after insert`);
+  if (!row) throw new Error(`order ${orderId} has no row: its batch did not lock it (lockOrders)`);
   const destination =
     row.destination_lat !== null && row.destination_lng !== null
       ? { lat: row.destination_lat, lng: row.destination_lng }
@@ -33,7 +29,7 @@ export async function lockOrder(tx: Db, orderId: string, now: Date): Promise<Ord
 }
 
 /**
- * lockOrder for several orders at once: creates the missing rows, then locks them all, each statement
+ * Creates the missing rows of a batch's orders, then locks them all, each statement
  * in orderId order, so two transactions that lock several orders each (two partitions' batches, or
  * an order batch and a payment batch holding the same orders in other orders) never wait for each
  * other in a cycle.
