@@ -41,6 +41,18 @@ describe('resolveEnv', () => {
     });
   });
 
+  test('an optional reference to a missing Secret or key leaves the variable unset, without a problem', () => {
+    const container: Container = {
+      name: 'x',
+      env: [
+        { name: 'GONE', valueFrom: { secretKeyRef: { name: 'nope', key: 'A', optional: true } } },
+        { name: 'NOKEY', valueFrom: { secretKeyRef: { name: 's', key: 'MISSING', optional: true } } },
+        { name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'A', optional: true } } },
+      ],
+    };
+    expect(resolveEnv(container, sources)).toEqual({ env: { A: 'from-data' }, problems: [] });
+  });
+
   test('names every reference that would leave a pod in CreateContainerConfigError', () => {
     const container: Container = {
       name: 'x',

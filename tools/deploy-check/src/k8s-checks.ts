@@ -143,6 +143,8 @@ export function resolveEnv(
     }
     const what = secretRef ? 'Secret' : 'ConfigMap';
     const values = (secretRef ? sources.secrets : sources.configMaps).get(ref.name);
+    // An optional reference to what is not there leaves the variable unset, as the kubelet does.
+    if (ref.optional && values?.[ref.key] === undefined) continue;
     if (!values) problems.push(`${variable.name}: ${what} ${ref.name} does not exist`);
     else if (values[ref.key] === undefined)
       problems.push(`${variable.name}: ${what} ${ref.name} has no key ${ref.key}`);

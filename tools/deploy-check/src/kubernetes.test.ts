@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { KAFKA_ADMIN } from '../../stack/kafka-acls';
 import { stackTopics } from '../../stack/topics';
 import {
   type Container,
@@ -13,9 +14,17 @@ import {
   valueSources,
   workloads,
 } from './k8s-checks';
+import {
+  deploymentPrincipals,
+  isToolPrincipal,
+  passwordVariable,
+  principalSecret,
+  usernameVariable,
+} from './kafka-access';
+import { brokerAuthProblems, parseProperties, sharedAuthSettings } from './kafka-broker';
 import { type KubeObject, KubernetesValidator } from './kubernetes-schemas';
 import { parseManifests, renderKustomization } from './kustomize';
-import { K8S_DIR } from './paths';
+import { COMPOSE_FILE, K8S_DIR, KAFKA_ACCESS_SCRIPT, repoPath } from './paths';
 import { configProblems, SERVICE_CONFIGS } from './service-configs';
 
 const validator = new KubernetesValidator();
@@ -56,6 +65,18 @@ function cassandraSecrets(): KubeObject[] {
     },
   }));
 }
+/** The Kafka logins: one Secret per principal of the catalogue (<name>-kafka) and the admin's. */
+const KAFKA_TEMPLATE = 'base/kafka-principals.template.yaml';
+/** The dev broker's own controller login. */
+const KAFKA_CONTROLLER_TEMPLATE = 'overlays/dev/kafka-controller.template.yaml';
+function kafkaSecrets(file = KAFKA_TEMPLATE): KubeObject[] {
+  return parseManifests(readFileSync(path.join(K8S_DIR, file), 'utf8')).map((secret) => {
+    const data = secret.stringData as Record<string, string>;
+    const key = 'KAFKA_SASL_PASSWORD' in data ? 'KAFKA_SASL_PASSWORD' : 'KAFKA_CONTROLLER_PASSWORD';
+    return { ...secret, stringData: { ...data, [key]: `k8s-check-${secret.metadata.name}` } };
+  });
+}
+const KAFKA_PRINCIPALS = deploymentPrincipals().map((p) => p.name);
 /** The issuer's public keys, a ConfigMap the operator creates (token-jwks.template.yaml). */
 const JWKS_TEMPLATE = 'base/token-jwks.template.yaml';
 /** Stand-ins for the values the operator generates (the templates leave them empty). */
@@ -74,7 +95,13 @@ const OVERLAYS: Overlay[] = [
   {
     name: 'dev',
     dir: 'overlays/dev',
-    external: [template(SECRETS_TEMPLATE, OPERATOR_SECRETS), ...roleSecrets(), ...cassandraSecrets()],
+    external: [
+      template(SECRETS_TEMPLATE, OPERATOR_SECRETS),
+      ...roleSecrets(),
+      ...cassandraSecrets(),
+      ...kafkaSecrets(),
+      ...kafkaSecrets(KAFKA_CONTROLLER_TEMPLATE),
+    ],
   },
   {
     name: 'prod',
@@ -84,6 +111,7 @@ const OVERLAYS: Overlay[] = [
       template(INFRA_TEMPLATE),
       ...roleSecrets(),
       ...cassandraSecrets(),
+      ...kafkaSecrets(),
     ],
   },
 ];
@@ -115,6 +143,24 @@ test('the Cassandra roles template: the admin and query_api logins, valid Secret
       { CASSANDRA_USERNAME: 'dispatch_admin', CASSANDRA_PASSWORD: '' },
     ],
     ['query-api-cassandra', 'dispatch', { CASSANDRA_USERNAME: 'query_api', CASSANDRA_PASSWORD: '' }],
+  ]);
+});
+
+test('the Kafka template: one valid Secret per principal of the catalogue and the admin, named after it, no password', () => {
+  const secrets = parseManifests(readFileSync(path.join(K8S_DIR, KAFKA_TEMPLATE), 'utf8'));
+  for (const secret of secrets) expect(validator.validate(secret)).toEqual([]);
+  expect(secrets.map((s) => [s.metadata.name, s.metadata.namespace, s.stringData])).toEqual(
+    [...KAFKA_PRINCIPALS, KAFKA_ADMIN].map((name) => [
+      principalSecret(name),
+      'dispatch',
+      { KAFKA_SASL_USERNAME: name, KAFKA_SASL_PASSWORD: '' },
+    ]),
+  );
+  const [controller] = parseManifests(readFileSync(path.join(K8S_DIR, KAFKA_CONTROLLER_TEMPLATE), 'utf8'));
+  expect(validator.validate(controller!)).toEqual([]);
+  expect([controller!.metadata.name, controller!.stringData]).toEqual([
+    'dispatch-kafka-controller',
+    { KAFKA_CONTROLLER_PASSWORD: '' },
   ]);
 });
 
@@ -171,6 +217,13 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
       policyTypes: ['Egress'],
       egress: [{ ports: [{ protocol: 'TCP', port: 9042 }] }],
     });
+    for (const job of ['dispatch-kafka-access', 'dispatch-topics']) {
+      expect(spec(job)).toEqual({
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': job } },
+        policyTypes: ['Egress'],
+        egress: [{ ports: [{ protocol: 'TCP', port: 9092 }] }],
+      });
+    }
     expect(spec('dispatch-postgres-roles')).toEqual({
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'dispatch-postgres-roles' } },
       policyTypes: ['Egress'],
@@ -282,6 +335,89 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
     );
   });
 
+  test.each(SERVICE_CONFIGS)(
+    '$name: logs in to Kafka as its own principal $name, from its own Secret, never the admin',
+    (s) => {
+      const c = container(s.name);
+      const refs = Object.fromEntries(
+        (c.env ?? [])
+          .filter((v) => v.name.startsWith('KAFKA_SASL_'))
+          .map((v) => [v.name, v.valueFrom?.secretKeyRef]),
+      );
+      expect(refs).toEqual({
+        KAFKA_SASL_USERNAME: { name: `${s.name}-kafka`, key: 'KAFKA_SASL_USERNAME' },
+        KAFKA_SASL_PASSWORD: { name: `${s.name}-kafka`, key: 'KAFKA_SASL_PASSWORD' },
+      });
+      const { env } = resolveEnv(c, valueSources(objects, overlay.external));
+      expect([env.KAFKA_SASL_USERNAME, env.KAFKA_SASL_PASSWORD]).toEqual([
+        s.name,
+        `k8s-check-${s.name}-kafka`,
+      ]);
+      expect(env.KAFKA_SASL_USERNAME).not.toBe(KAFKA_ADMIN);
+      // KAFKA_TLS only when dispatch-infra says so (prod's template: SASL_SSL).
+      expect(env.KAFKA_TLS).toBe(overlay.name === 'prod' ? 'true' : undefined);
+    },
+  );
+
+  test('only the Kafka provisioning Jobs (and the dev broker) read the Kafka admin login; each login Secret only its owner and the access Job', () => {
+    const readers = new Map<string, Set<string>>();
+    for (const w of workloads(objects)) {
+      for (const c of w.pod.containers) {
+        for (const v of c.env ?? []) {
+          const secret = v.valueFrom?.secretKeyRef?.name;
+          if (secret?.endsWith('-kafka') || secret?.startsWith('dispatch-kafka-'))
+            readers.set(secret, new Set([...(readers.get(secret) ?? []), w.name]));
+        }
+        expect((c.envFrom ?? []).filter((f) => f.secretRef?.name.includes('kafka'))).toEqual([]);
+      }
+    }
+    const sorted = (name: string) => [...(readers.get(name) ?? [])].sort();
+    expect(sorted('dispatch-kafka-admin')).toEqual(
+      ['dispatch-kafka-access', 'dispatch-topics', ...(overlay.name === 'dev' ? ['kafka'] : [])].sort(),
+    );
+    for (const s of SERVICE_CONFIGS)
+      expect(sorted(`${s.name}-kafka`)).toEqual(['dispatch-kafka-access', s.name].sort());
+    for (const tool of KAFKA_PRINCIPALS.filter(isToolPrincipal))
+      expect(sorted(principalSecret(tool))).toEqual(['dispatch-kafka-access']);
+  });
+
+  test("the Kafka access Job runs the generated access.sh as the admin, with every principal's own login", () => {
+    const job = workloads(objects).find((w) => w.kind === 'Job' && w.name === 'dispatch-kafka-access')!;
+    const c = job.pod.containers[0] as Container & { command: string[] };
+    expect(c.command).toEqual(['/bin/bash', '/etc/dispatch/kafka/access.sh']);
+    const sources = valueSources(objects, overlay.external);
+    const { env, problems } = resolveEnv(c, sources);
+    expect(problems).toEqual([]);
+    expect(env).toMatchObject({
+      KAFKA_ADMIN_USERNAME: KAFKA_ADMIN,
+      KAFKA_ADMIN_PASSWORD: 'k8s-check-dispatch-kafka-admin',
+    });
+    for (const s of SERVICE_CONFIGS) {
+      const own = resolveEnv(container(s.name), sources).env;
+      expect([env[usernameVariable(s.name)], env[passwordVariable(s.name)]]).toEqual([
+        own.KAFKA_SASL_USERNAME,
+        own.KAFKA_SASL_PASSWORD,
+      ]);
+      expect(env.KAFKA_BROKERS).toBe(own.KAFKA_BROKERS);
+    }
+    // The tools' Secrets are optional: without them the Job still runs (and creates no login for them).
+    const toolRefs = (c.env ?? [])
+      .filter((v) =>
+        KAFKA_PRINCIPALS.filter(isToolPrincipal).some(
+          (t) => v.valueFrom?.secretKeyRef?.name === principalSecret(t),
+        ),
+      )
+      .map((v) => v.valueFrom?.secretKeyRef?.optional);
+    expect(toolRefs).toEqual([true, true, true, true]);
+    const volume = (job.pod.volumes ?? []).find((v) => v.name === 'script') as unknown as {
+      configMap: { name: string };
+    };
+    const script = findObject(objects, 'ConfigMap', volume.configMap.name)!;
+    expect((script.data as Record<string, string>)['access.sh']).toBe(
+      readFileSync(KAFKA_ACCESS_SCRIPT, 'utf8'),
+    );
+  });
+
   test('query-api logs in to Cassandra as query_api from its own Secret; the roles Job as the admin, with the script compose runs', () => {
     const refs = Object.fromEntries(
       (container('query-api').env ?? [])
@@ -325,9 +461,15 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
   test('no rendered object or template carries a token secret or private key material', () => {
     const texts = [
       ...objects.map((o) => JSON.stringify(o)),
-      ...[SECRETS_TEMPLATE, INFRA_TEMPLATE, JWKS_TEMPLATE, PG_ROLES_TEMPLATE, CASSANDRA_ROLES_TEMPLATE].map(
-        (f) => readFileSync(path.join(K8S_DIR, f), 'utf8'),
-      ),
+      ...[
+        SECRETS_TEMPLATE,
+        INFRA_TEMPLATE,
+        JWKS_TEMPLATE,
+        PG_ROLES_TEMPLATE,
+        CASSANDRA_ROLES_TEMPLATE,
+        KAFKA_TEMPLATE,
+        KAFKA_CONTROLLER_TEMPLATE,
+      ].map((f) => readFileSync(path.join(K8S_DIR, f), 'utf8')),
     ];
     for (const text of texts) {
       expect(text).not.toMatch(/AUTH_JWT_SECRET|PRIVATE KEY|"d"\s*:|token-signing-keys/);
@@ -428,6 +570,14 @@ describe.each(OVERLAYS)('k8s/$name', (overlay) => {
     const env = resolveEnv(job.pod.containers[0]!, valueSources(objects, overlay.external)).env;
     expect(env.PARTITIONS).toBe('6');
     expect(Number(env.REPLICATION_FACTOR)).toBe(overlay.name === 'dev' ? 1 : 3);
+    // As the admin, over TLS when dispatch-infra says so.
+    expect([env.KAFKA_ADMIN_USERNAME, env.KAFKA_ADMIN_PASSWORD]).toEqual([
+      KAFKA_ADMIN,
+      'k8s-check-dispatch-kafka-admin',
+    ]);
+    expect(script).toContain('--command-config "$admin"');
+    expect(script).toContain('protocol=SASL_SSL');
+    expect(script).not.toMatch(/kafka-topics\.sh(?![^\n]*--command-config)/);
   });
 });
 
@@ -446,6 +596,41 @@ describe('k8s/dev adds the servers', () => {
       expect(spec.volumeClaimTemplates?.length).toBe(1);
       expect(findObject(objects, 'Service', spec.serviceName)).toBeDefined();
     }
+  });
+
+  test('the broker refuses anonymous clients: every listener SASL, ACLs decide, as the local stack and compose', () => {
+    const kafka = workloads(objects).find((w) => w.kind === 'StatefulSet' && w.name === 'kafka')!;
+    const c = kafka.pod.containers[0] as Container & { command: string[] };
+    expect(c.command).toEqual(['/bin/bash', '/etc/dispatch/kafka/broker.sh']);
+    const { env, problems } = resolveEnv(c, valueSources(objects, OVERLAYS[0]!.external));
+    expect(problems).toEqual([]);
+    expect(env).toMatchObject({
+      KAFKA_CONFIG: '/etc/dispatch/kafka/server.properties',
+      KAFKA_ADMIN_PASSWORD: 'k8s-check-dispatch-kafka-admin',
+      KAFKA_CONTROLLER_PASSWORD: 'k8s-check-dispatch-kafka-controller',
+    });
+    const volume = (kafka.pod.volumes ?? []).find((v) => v.name === 'config') as unknown as {
+      configMap: { name: string };
+    };
+    const files = findObject(objects, 'ConfigMap', volume.configMap.name)!.data as Record<string, string>;
+    // compose runs the same start script.
+    expect(files['broker.sh']).toBe(readFileSync(path.join(K8S_DIR, 'overlays/dev/kafka/broker.sh'), 'utf8'));
+    expect(readFileSync(COMPOSE_FILE, 'utf8')).toContain('file: ./k8s/overlays/dev/kafka/broker.sh');
+    const properties = parseProperties(files['server.properties']!);
+    expect(brokerAuthProblems(properties)).toEqual([]);
+    const local = parseProperties(
+      readFileSync(repoPath('infra', 'local', 'kafka', 'server.properties'), 'utf8'),
+    );
+    expect(sharedAuthSettings(properties)).toEqual(sharedAuthSettings(local));
+    // Clients reach the listener the Service exposes; the controller listens on the pod's loopback only.
+    expect(properties['advertised.listeners']).toBe('CLIENT://kafka:9092');
+    expect(properties.listeners).toContain('CONTROLLER://localhost:9093');
+    // The rendered config (with the passwords) goes to memory, not to the volume.
+    expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    expect((kafka.pod.volumes ?? []).find((v) => v.name === 'tmp')).toEqual({
+      name: 'tmp',
+      emptyDir: { medium: 'Memory', sizeLimit: '64Mi' },
+    });
   });
 
   test('dispatch-infra points at those servers, on ports their Services expose', () => {
