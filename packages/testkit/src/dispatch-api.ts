@@ -16,18 +16,32 @@ export interface HttpAnswer<T = unknown> {
   text: string;
 }
 
+/**
+ * One request: `body` JSON-encoded (content-type application/json unless `headers` name one), or
+ * `rawBody` sent as is (its content type only what `headers` say); the answer's body parsed when it
+ * is JSON, else its text.
+ */
 export async function http<T = unknown>(
   method: string,
   url: string,
-  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  opts: {
+    token?: string;
+    body?: unknown;
+    rawBody?: string | Uint8Array;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpAnswer<T>> {
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let sent: string | Uint8Array | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    sent = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
   const response = await fetch(url, {
     method,
     headers,
-    ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+    ...(sent === undefined ? {} : { body: sent }),
     signal: AbortSignal.timeout(30_000),
   });
   const text = await response.text();

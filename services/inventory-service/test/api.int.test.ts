@@ -4,6 +4,7 @@ import {
   type CatalogueItem,
   createTestIssuer,
   dropTestDatabase,
+  http,
   type InProcessService,
   startInProcess,
   testServiceEnv,
@@ -59,30 +60,8 @@ describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', 
     issuer.cleanup();
   });
 
-  async function call(
-    method: string,
-    path: string,
-    opts: { token?: string; body?: unknown; raw?: string } = {},
-  ) {
-    const headers: Record<string, string> = {};
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-    if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      ...(opts.raw !== undefined
-        ? { body: opts.raw }
-        : opts.body !== undefined
-          ? { body: JSON.stringify(opts.body) }
-          : {}),
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      headers: res.headers,
-      body: text ? (JSON.parse(text) as unknown) : undefined,
-    };
-  }
+  const call = (method: string, path: string, opts: Parameters<typeof http>[2] = {}) =>
+    http(method, `${base}${path}`, opts);
 
   const put = (itemId: string, body: unknown, token = adminToken) =>
     call('PUT', `/api/inventory/items/${encodeURIComponent(itemId)}`, { token, body });
@@ -166,7 +145,15 @@ describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', 
 
     it('refuses malformed JSON, a missing body and an item id orders could not name (400)', async () => {
       const itemPath = `/api/inventory/items/${uniqueName('sku')}`;
-      expect((await call('PUT', itemPath, { token: adminToken, raw: '{"name": ' })).status).toBe(400);
+      expect(
+        (
+          await call('PUT', itemPath, {
+            token: adminToken,
+            rawBody: '{"name": ',
+            headers: { 'content-type': 'application/json' },
+          })
+        ).status,
+      ).toBe(400);
       expect((await call('PUT', itemPath, { token: adminToken })).status).toBe(400);
       for (const badId of ['x'.repeat(65), 'sku with spaces', 'sku/slash']) {
         const res = await put(badId, validItem);

@@ -10,6 +10,7 @@ import {
   createTestIssuer,
   createTestLogger,
   dropTestDatabase,
+  http,
   startInProcess,
   type TestDatabase,
   testPgConfig,
@@ -142,36 +143,25 @@ export interface HttpReply {
   status: number;
   headers: Headers;
   text: string;
+  /** The body parsed as JSON; {} when it is not JSON. */
   json: Record<string, unknown>;
 }
 
+/** testkit's http (a POST unless `method` says otherwise), answering with the body as JSON. */
 export async function request(
   base: string,
   path: string,
-  init: {
-    method?: string;
-    token?: string;
-    headers?: Record<string, string>;
-    body?: unknown;
-    rawBody?: string | Uint8Array;
-  } = {},
+  init: { method?: string } & Parameters<typeof http>[2] = {},
 ): Promise<HttpReply> {
-  const headers: Record<string, string> = { ...init.headers };
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  let body: string | Uint8Array | undefined = init.rawBody;
-  if (init.body !== undefined) {
-    body = JSON.stringify(init.body);
-    headers['content-type'] ??= 'application/json';
-  }
-  const res = await fetch(`${base}${path}`, { method: init.method ?? 'POST', headers, body });
-  const text = await res.text();
+  const { method = 'POST', ...opts } = init;
+  const { status, headers, text } = await http(method, `${base}${path}`, opts);
   let json: Record<string, unknown> = {};
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch {
     // not JSON; the caller asserts on text
   }
-  return { status: res.status, headers: res.headers, text, json };
+  return { status, headers, text, json };
 }
 
 export interface TableState {
