@@ -1,7 +1,6 @@
 import { type BatchHandler, pgBatchHandler } from '@dispatch/platform';
 import type { Pool } from 'pg';
-import { lockOrders } from '../store/orders';
-import { FOLLOWED_EVENT_TYPES, isFollowedEvent, trackProgress } from './track-progress';
+import { FOLLOWED_EVENT_TYPES, trackProgress } from './track-progress';
 
 export { FOLLOWED_EVENT_TYPES } from './track-progress';
 
@@ -12,19 +11,18 @@ export interface HandlerDeps {
 }
 
 /**
- * One transaction per fetched batch: every event that moves an order's status goes to trackProgress
- * (see FOLLOWED_EVENT_TYPES for which and why). The consumer acknowledges anything else untouched.
- * The batch's orders are locked first, in orderId order: batches of different topics hold events of
- * the same orders and run at once, and locking as the events come would deadlock them.
+ * One transaction per fetched batch: the events that move an order's status are folded into their
+ * orders by trackProgress (see FOLLOWED_EVENT_TYPES for which and why), in three statements whatever
+ * the batch size; the consumer acknowledges anything else untouched. The batch's orders are locked
+ * together, in orderId order: batches of different topics hold events of the same orders and run at
+ * once, and locking as the events come would deadlock them.
  */
 export function createOrderEventHandler(deps: HandlerDeps): BatchHandler {
   return pgBatchHandler({
     pool: deps.pool,
     inboxConsumer: deps.consumer,
-    prepare: (tx, events) => lockOrders(tx, [...new Set(events.map((e) => e.orderId))]),
-    step: async (step) => {
-      const { event } = step;
-      if (isFollowedEvent(event)) await trackProgress({ ...step, event });
+    prepare: async (tx, events) => {
+      await trackProgress(tx, events);
     },
   });
 }

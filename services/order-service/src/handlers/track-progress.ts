@@ -1,7 +1,7 @@
 import type { AnyEvent } from '@dispatch/contracts';
-import type { StepContext } from '@dispatch/platform';
-import { applyOrderEvent } from '../domain/progress';
-import { lockOrder, saveProgress } from '../store/orders';
+import type { ClientBase } from 'pg';
+import { applyOrderEvent, type OrderProgress } from '../domain/progress';
+import { lockOrders, saveProgress } from '../store/orders';
 
 /**
  * order-service follows each order's status only to know whether it may still be cancelled (by its
@@ -38,14 +38,30 @@ export function isFollowedEvent(event: AnyEvent): event is FollowedEvent {
 }
 
 /**
- * Folds one followed event into its order, inside the batch's transaction (the batch handler has
- * recorded it in the inbox and locked the batch's orders): fold it with the contract's applyEvent and
- * store the derived status. Events of orders that are not ours change nothing.
+ * Folds a batch's followed events into their orders, inside the batch's transaction (the batch
+ * handler has recorded them in the inbox): the orders are read and locked in one statement, each
+ * event is folded with the contract's applyEvent in offset order (an order's later event folds onto
+ * its earlier one), and every changed order is stored in one statement. Events of orders that are not
+ * ours change nothing. Returns how many events were folded.
  */
-export async function trackProgress(step: StepContext & { event: FollowedEvent }): Promise<void> {
-  const order = await lockOrder(step.tx, step.event.orderId);
-  if (!order) return step.logger.debug('event for an order this service does not know; ignored');
-  const progress = applyOrderEvent(order, step.event);
-  await saveProgress(step.tx, order.orderId, progress);
-  step.logger.debug({ status: progress.status }, 'order progress recorded');
+export async function trackProgress(tx: ClientBase, events: readonly AnyEvent[]): Promise<number> {
+  const followed = events.filter(isFollowedEvent);
+  if (followed.length === 0) return 0;
+  const orders = await lockOrders(
+    tx,
+    followed.map((e) => e.orderId),
+  );
+  const progressOf = new Map<string, OrderProgress>();
+  let folded = 0;
+  for (const event of followed) {
+    const current = progressOf.get(event.orderId) ?? orders.get(event.orderId);
+    if (!current) continue;
+    progressOf.set(event.orderId, applyOrderEvent(current, event));
+    folded += 1;
+  }
+  await saveProgress(
+    tx,
+    [...progressOf].map(([orderId, progress]) => ({ orderId, progress })),
+  );
+  return folded;
 }

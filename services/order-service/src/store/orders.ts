@@ -78,13 +78,21 @@ export async function lockOrder(tx: ClientBase, orderId: string): Promise<Cancel
   return row ? toCancellableOrder(row) : undefined;
 }
 
-/** Locks these orders (those that exist here) until `tx` ends, in orderId order so lockers never deadlock. */
-export async function lockOrders(tx: ClientBase, orderIds: readonly string[]): Promise<void> {
-  const ids = orderIds.filter((id) => UUID_PATTERN.test(id));
-  if (ids.length === 0) return;
-  await tx.query('SELECT 1 FROM orders WHERE order_id = ANY ($1::uuid[]) ORDER BY order_id FOR UPDATE', [
-    ids,
-  ]);
+/**
+ * Reads these orders (those that exist here) and locks their rows until `tx` ends, in orderId order so
+ * lockers never deadlock: one statement for a whole batch.
+ */
+export async function lockOrders(
+  tx: ClientBase,
+  orderIds: readonly string[],
+): Promise<Map<string, CancellableOrder>> {
+  const ids = [...new Set(orderIds)].filter((id) => UUID_PATTERN.test(id));
+  if (ids.length === 0) return new Map();
+  const result = await tx.query<OrderRow>(
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE order_id = ANY ($1::uuid[]) ORDER BY order_id FOR UPDATE`,
+    [ids],
+  );
+  return new Map(result.rows.map((row) => [row.order_id, toCancellableOrder(row)]));
 }
 
 /**
@@ -135,13 +143,22 @@ function toCancellableOrder(row: OrderRow): CancellableOrder {
   };
 }
 
-/** Stores the order's folded facts and derived status. */
-export async function saveProgress(tx: ClientBase, orderId: string, progress: OrderProgress): Promise<void> {
-  await tx.query('UPDATE orders SET facts = $2::jsonb, status = $3, updated_at = now() WHERE order_id = $1', [
-    orderId,
-    JSON.stringify(progress.facts),
-    progress.status,
-  ]);
+/** Stores orders' folded facts and derived status: one statement for a whole batch. */
+export async function saveProgress(
+  tx: ClientBase,
+  updates: readonly { orderId: string; progress: OrderProgress }[],
+): Promise<void> {
+  if (updates.length === 0) return;
+  await tx.query(
+    `UPDATE orders AS o SET facts = u.facts, status = u.status, updated_at = now()
+       FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS u(order_id, facts, status)
+      WHERE o.order_id = u.order_id`,
+    [
+      updates.map((u) => u.orderId),
+      updates.map((u) => JSON.stringify(u.progress.facts)),
+      updates.map((u) => u.progress.status),
+    ],
+  );
 }
 
 /** Records the cancellation together with the progress it leads to. */
