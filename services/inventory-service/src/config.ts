@@ -17,7 +17,6 @@ const databaseEnv = pgDatabaseEnv('inventory_db');
 
 /** The database part alone: what the seed CLI needs. */
 export const inventoryDatabaseSchema = z.object({ ...pgEnv, ...databaseEnv });
-export type InventoryDatabaseConfig = z.infer<typeof inventoryDatabaseSchema>;
 
 export const inventoryConfigSchema = requireAuth(
   requireKafkaCredentialPair(

@@ -1,8 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Where a duplicate was caught. */
-export type DedupLayer = 'inbox' | 'redis' | 'db';
-
 /**
  * payment-service's own metrics. The first seven keep the seed's names. Labels are low-cardinality
  * (never an orderId).

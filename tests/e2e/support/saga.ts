@@ -34,13 +34,11 @@ import {
 // Driver, delivery and /metrics helpers moved to testkit's dispatch-api; the saga tests import them from here.
 export {
   completeDelivery,
-  type Delivery,
   type Driver,
   ensureFreeDrivers,
   getDelivery,
   getDriver,
   getPayment,
-  listDrivers,
   metricSum,
   type Payment,
   putDriver,

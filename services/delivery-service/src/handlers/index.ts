@@ -10,7 +10,7 @@ import { handleOrderCancelled } from './order-cancelled';
 import { handleOrderCreated } from './order-created';
 import { handlePaymentAuthorized } from './payment-authorized';
 
-export { CONSUMER, HANDLED_EVENT_TYPES, type HandlerDeps, type StepDeps } from './deps';
+export { HANDLED_EVENT_TYPES, type HandlerDeps, type StepDeps } from './deps';
 
 /** What delivery-service reads: addresses and cancels from orders, the go signal from payments. */
 export const CONSUMED_TOPICS = [...consumedTopics('delivery-service')];

@@ -15,8 +15,6 @@ export const putDriverBodySchema = z.object({
   status: z.enum(DRIVER_STATUSES),
 });
 
-export type PutDriverBody = z.output<typeof putDriverBodySchema>;
-
 export const listDriversQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** The nextCursor of the previous page. */

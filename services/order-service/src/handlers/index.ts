@@ -2,8 +2,6 @@ import { type BatchHandler, pgBatchHandler } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import { FOLLOWED_EVENT_TYPES, trackProgress } from './track-progress';
 
-export { FOLLOWED_EVENT_TYPES } from './track-progress';
-
 export interface HandlerDeps {
   pool: Pool;
   /** The inbox's consumer name (the service name). */

@@ -73,8 +73,6 @@ export const createOrderRequestSchema = z.object({
   paymentMethod: paymentMethodSchema,
 });
 
-export type CreateOrderRequest = z.output<typeof createOrderRequestSchema>;
-
 export const idempotencyKeySchema = z
   .string()
   .regex(IDEMPOTENCY_KEY_PATTERN, 'Invalid Idempotency-Key: expected 1-255 printable ASCII characters');
