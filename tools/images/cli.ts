@@ -147,7 +147,7 @@ function ensurePackages(): void {
   const still = Object.keys(REQUIRED_COMMANDS).filter((command) => !onPath(command));
   if (still.length > 0)
     throw new ImagesError(
-      `apt-get installed ${packages.join(' ')}, but ${still.join(', ')} is still missing`,
+      `apt-get installed ${packages.join(' ')}, but ${still.join(', ')} ${still.length === 1 ? 'is' : 'are'} still missing`,
     );
 }
 
