@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import {
   KAFKA_ADMIN,
   KAFKA_CONTROLLER,
@@ -248,8 +248,4 @@ echo "kafka-access: ${principals.length} principals; ACLs as the catalogue ($add
 export function writeKafkaAccessScript(): string {
   writeFileSync(KAFKA_ACCESS_SCRIPT, renderKafkaAccessScript(), { mode: 0o755 });
   return KAFKA_ACCESS_SCRIPT;
-}
-
-export function readKafkaAccessScript(): string {
-  return readFileSync(KAFKA_ACCESS_SCRIPT, 'utf8');
 }

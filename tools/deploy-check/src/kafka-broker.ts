@@ -19,7 +19,7 @@ export function parseProperties(text: string): Record<string, string> {
 }
 
 /** listener.security.protocol.map as listener name → protocol. */
-export function listenerProtocols(properties: Record<string, string>): Record<string, string> {
+function listenerProtocols(properties: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     (properties['listener.security.protocol.map'] ?? '')
       .split(',')
@@ -69,7 +69,7 @@ export function brokerAuthProblems(properties: Record<string, string>): string[]
 }
 
 /** The settings that decide who gets in, which every deployment's broker shares with the local one. */
-export const SHARED_AUTH_KEYS = [
+const SHARED_AUTH_KEYS = [
   'sasl.mechanism.inter.broker.protocol',
   'sasl.mechanism.controller.protocol',
   'authorizer.class.name',
