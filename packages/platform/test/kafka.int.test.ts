@@ -1,14 +1,7 @@
-import {
-  type AnyEvent,
-  DlqHeader,
-  dlqTopic,
-  serializeEnvelope,
-  TRACEPARENT_HEADER,
-} from '@dispatch/contracts';
+import { type AnyEvent, DlqHeader, serializeEnvelope, TRACEPARENT_HEADER } from '@dispatch/contracts';
 import { sampleEvents } from '@dispatch/contracts/testing';
 import { eventually } from '@dispatch/testkit';
 import {
-  type ConsumerHandle,
   createEventProducer,
   DLQ_REASON_HEADER,
   type EventProducer,
@@ -16,11 +9,8 @@ import {
   ensureTopics,
   type HandlerContext,
   type KafkaClient,
-  type OutgoingMessage,
   PermanentError,
-  type RunConsumerOptions,
   readDlq,
-  runConsumer,
   TopicMismatchError,
 } from '../src/kafka';
 import {

@@ -55,12 +55,6 @@ export const SERVICE_CONFIGS: ServiceConfig[] = APP_SERVICES.map((service) => {
   return { name: service.name, port: service.port, schema };
 });
 
-export function serviceConfig(name: string): ServiceConfig {
-  const found = SERVICE_CONFIGS.find((s) => s.name === name);
-  if (!found) throw new Error(`unknown service ${name}`);
-  return found;
-}
-
 /** Variables the service reads (the schema's keys). */
 export function envKeys(schema: EnvSchema): string[] {
   return Object.keys(schema.shape).sort();
