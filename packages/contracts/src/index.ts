@@ -32,6 +32,7 @@ export {
   registryKey,
 } from './events';
 export { applyEvent, FoldError, foldOrder, toOrderView } from './fold';
+export { followUp } from './follow-up';
 export {
   CURRENCIES,
   type Currency,

@@ -5,7 +5,6 @@ import {
   type EventType,
   type PayloadOf,
   topicForEventType,
-  topicOwner,
 } from '@dispatch/contracts';
 import type { BatchHandler, ConsumedEvent, Logger } from '@dispatch/platform';
 import { createTestLogger } from './logger';
@@ -22,25 +21,6 @@ export function orderCreatedEvent(
     producer: 'order-service',
     payload,
     ...(opts.occurredAt ? { occurredAt: opts.occurredAt.toISOString() } : {}),
-  });
-}
-
-/**
- * An event of another saga step about the same order as `cause` (same orderId and correlationId,
- * caused by it), produced by the owner of its raw topic, as consumers insist.
- */
-export function followUp<T extends EventType>(
-  cause: AnyEvent,
-  eventType: T,
-  payload: PayloadOf<T>,
-): EventEnvelope<T> {
-  return createEvent({
-    eventType,
-    orderId: cause.orderId,
-    correlationId: cause.correlationId,
-    causationId: cause.eventId,
-    producer: topicOwner(topicForEventType(eventType)),
-    payload,
   });
 }
 

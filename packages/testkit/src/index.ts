@@ -13,7 +13,7 @@ export {
   uniqueName,
 } from './databases';
 export * from './dispatch-api';
-export { batchFeeder, consumedEvent, followUp, orderCreatedEvent } from './events';
+export { batchFeeder, consumedEvent, orderCreatedEvent } from './events';
 export { type EventuallyOptions, eventually } from './eventually';
 export { FaultProxy } from './fault-proxy';
 export { type InProcessService, startInProcess, testServiceEnv } from './in-process';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AnyEvent, EventEnvelope } from '@dispatch/contracts';
+import { type AnyEvent, type EventEnvelope, followUp } from '@dispatch/contracts';
 import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import { createKafka, createMetrics, createPool, ensureTopics, parseConfig } from '@dispatch/platform';
 import {
@@ -9,7 +9,6 @@ import {
   createTestIssuer,
   createTestLogger,
   eventually,
-  followUp,
   type HttpAnswer,
   http,
   type InProcessService,

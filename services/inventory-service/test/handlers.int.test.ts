@@ -1,5 +1,6 @@
 import type { AnyEvent, EventEnvelope } from '@dispatch/contracts';
-import { followUp, metricValue } from '@dispatch/testkit';
+import { followUp } from '@dispatch/contracts';
+import { metricValue } from '@dispatch/testkit';
 import { ReservationNotFoundError } from '../src/handlers/delivery-completed';
 import type { ItemDefinition } from '../src/store/catalogue-store';
 import {

@@ -3,6 +3,7 @@ import {
   type AnyEvent,
   type Currency,
   type EventEnvelope,
+  followUp,
   type RequestedLine,
   requestedTotal,
 } from '@dispatch/contracts';
@@ -12,7 +13,6 @@ import {
   batchFeeder,
   createTestDatabase,
   createTestLogger,
-  followUp,
   orderCreatedEvent,
   outboxOf,
   type TestDatabase,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type AnyEvent, type EventEnvelope, pricedLinesOf } from '@dispatch/contracts';
+import { type AnyEvent, type EventEnvelope, followUp, pricedLinesOf } from '@dispatch/contracts';
 import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import { backoffDelay, createRedis, PermanentError, parseConfig, type Redis } from '@dispatch/platform';
 import {
@@ -9,7 +9,6 @@ import {
   createTestDatabase,
   createTestIssuer,
   createTestLogger,
-  followUp,
   metricValue,
   orderCreatedEvent,
   type TestDatabase,

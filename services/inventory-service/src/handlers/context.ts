@@ -1,10 +1,4 @@
-import {
-  type AnyEvent,
-  createEvent,
-  type EventEnvelope,
-  type EventType,
-  type PayloadOf,
-} from '@dispatch/contracts';
+import type { AnyEvent } from '@dispatch/contracts';
 import type { StepContext } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import { SERVICE_NAME } from '../config';
@@ -25,19 +19,3 @@ export type StepOf<E extends AnyEvent> = StepContext & { event: E };
 
 /** The inbox records consumed events under the service's name (shared by all its instances). */
 export const INBOX_CONSUMER = SERVICE_NAME;
-
-/** An event this service produces because of `cause`: same order and saga, caused by it. */
-export function followUp<T extends EventType>(
-  cause: AnyEvent,
-  eventType: T,
-  payload: PayloadOf<T>,
-): EventEnvelope<T> {
-  return createEvent({
-    eventType,
-    orderId: cause.orderId,
-    correlationId: cause.correlationId,
-    causationId: cause.eventId,
-    producer: SERVICE_NAME,
-    payload,
-  });
-}

@@ -1,10 +1,11 @@
 import type { EventEnvelope } from '@dispatch/contracts';
+import { followUp } from '@dispatch/contracts';
 import { observeStageLatency } from '@dispatch/platform';
 import { decideOrderCreated } from '../domain/reservation';
 import type { CatalogueItem } from '../domain/types';
 import { lockItems, moveStock } from '../store/catalogue-store';
 import { insertRejected, insertReserved, lockOrder, markTombstoneSeen } from '../store/reservation-store';
-import { followUp, type StepDeps, type StepOf } from './context';
+import type { StepDeps, StepOf } from './context';
 
 /**
  * order.created → reserve every line or none, inside the batch's transaction (which has recorded the

@@ -1,8 +1,9 @@
+import { followUp } from '@dispatch/contracts';
 import { observeStageLatency } from '@dispatch/platform';
 import { decideRelease, type ReleaseTrigger, releaseReasonOf } from '../domain/release';
 import { moveStock } from '../store/catalogue-store';
 import { insertTombstone, lockOrder, markReleased } from '../store/reservation-store';
-import { followUp, type StepDeps, type StepOf } from './context';
+import type { StepDeps, StepOf } from './context';
 
 /**
  * The one release procedure behind payment.failed, payment.refunded, delivery.failed and
