@@ -21,5 +21,6 @@ export * from './pg';
 export * from './rate-limit';
 export * from './redis';
 export * from './service';
+export * from './service-overrides';
 export * from './shutdown';
 export * from './tracing-context';

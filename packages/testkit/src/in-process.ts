@@ -2,7 +2,9 @@ import {
   kafkaConnectionEnv,
   type RunningService,
   type ServiceDefinition,
+  type ServiceOverrides,
   startService,
+  withServiceOverrides,
 } from '@dispatch/platform';
 import { type StackAddresses, stackAddresses } from './stack';
 import type { TestIssuer } from './tokens';
@@ -41,8 +43,19 @@ export interface InProcessService extends RunningService {
   base: string;
 }
 
-/** Starts a service definition with platform's startService on a free loopback port. */
-export async function startInProcess(definition: ServiceDefinition): Promise<InProcessService> {
-  const service = await startService({ ...definition, port: 0, host: '127.0.0.1' });
+/**
+ * Starts a service definition with platform's startService on a free loopback port, with `overrides`
+ * (withServiceOverrides) applied: a group, topics or an event filter of the test's own for its
+ * consumers, or an instance without consumers or without background tasks.
+ */
+export async function startInProcess(
+  definition: ServiceDefinition,
+  overrides: ServiceOverrides = {},
+): Promise<InProcessService> {
+  const service = await startService({
+    ...withServiceOverrides(definition, overrides),
+    port: 0,
+    host: '127.0.0.1',
+  });
   return Object.assign(service, { base: `http://127.0.0.1:${service.port}` });
 }
