@@ -9,17 +9,22 @@ import {
   type ComposeFile,
   composeSchemaProblems,
   dependsOn,
+  durationSeconds,
   InterpolationError,
   interpolate,
+  isLoopback,
   loadCompose,
   publishedContainerPorts,
+  publishedPorts,
+  publishProblems,
   readComposeText,
   serviceEnvironment,
+  stopGraceProblems,
 } from './compose';
 import { deploymentPrincipals, isToolPrincipal, passwordVariable } from './kafka-access';
 import { brokerAuthProblems, parseProperties, sharedAuthSettings } from './kafka-broker';
 import { KAFKA_ACCESS_SCRIPT, REPO_ROOT, repoPath } from './paths';
-import { configProblems, SERVICE_CONFIGS } from './service-configs';
+import { configProblems, SERVICE_CONFIGS, type ServiceConfig } from './service-configs';
 
 /** Each service's own PostgreSQL login role, and the variable holding its password. */
 const PG_ROLES = SERVICE_CONFIGS.filter((s) => s.name !== 'query-api').map((s) => ({
@@ -51,6 +56,42 @@ const OPERATOR_ENV: Record<string, string> = {
 
 const text = readComposeText();
 const compose: ComposeFile = loadCompose(text, OPERATOR_ENV);
+const SERVERS_ON_LOOPBACK = repoPath('infra', 'compose', 'servers-on-loopback.yml');
+
+/**
+ * What each container that is not one of the six services needs to stop cleanly, in seconds; its
+ * stop_grace_period must be longer (compose's default is 10 s, then SIGKILL).
+ */
+const OTHER_DRAIN_SECONDS: Record<string, number> = {
+  kafka: 30, // controlled shutdown: every partition's log closed (a kill means log recovery at start)
+  cassandra: 30, // the shutdown hook drains the node: memtables flushed to SSTables
+  postgres: 20, // SIGINT, a fast shutdown: the final checkpoint
+  redis: 2, // nothing persisted (--save "", no AOF)
+  prometheus: 20, // the TSDB head and WAL closed
+  grafana: 5, // its SQLite database closed
+  // One-shot jobs: nothing to drain, idempotent (the next `up` runs them again).
+  'kafka-init': 0,
+  'kafka-access': 0,
+  'cassandra-init': 0,
+  'postgres-init': 0,
+};
+
+/** A service's drain: SHUTDOWN_TIMEOUT_MS as its compose environment sets it, else its schema's default. */
+function serviceDrainSeconds(s: ServiceConfig, model: ComposeFile): number {
+  const env = serviceEnvironment(model.services[s.name]!);
+  const parsed = s.schema.shape.SHUTDOWN_TIMEOUT_MS?.safeParse(env.SHUTDOWN_TIMEOUT_MS);
+  if (!parsed?.success || typeof parsed.data !== 'number') {
+    throw new Error(`${s.name}: no SHUTDOWN_TIMEOUT_MS in its config schema (the drain's deadline)`);
+  }
+  return parsed.data / 1000;
+}
+
+function drainSeconds(model: ComposeFile): Record<string, number> {
+  return {
+    ...OTHER_DRAIN_SECONDS,
+    ...Object.fromEntries(SERVICE_CONFIGS.map((s) => [s.name, serviceDrainSeconds(s, model)])),
+  };
+}
 
 describe('interpolate (Compose Specification rules)', () => {
   const env = { SET: 'value', EMPTY: '' };
@@ -376,7 +417,12 @@ describe('docker-compose.yml', () => {
     expect(sharedAuthSettings(properties)).toEqual(sharedAuthSettings(local));
     // Containers reach INTERNAL (kafka:29092), the host EXTERNAL (localhost:9092), both SCRAM.
     expect(properties['advertised.listeners']).toBe('INTERNAL://kafka:29092,EXTERNAL://localhost:9092');
-    expect(publishedContainerPorts(kafka)).toEqual([9092]);
+    // EXTERNAL reaches the host only through servers-on-loopback.yml, at the port it advertises.
+    expect(publishedContainerPorts(kafka)).toEqual([]);
+    const loopback = parse(readFileSync(SERVERS_ON_LOOPBACK, 'utf8')) as ComposeFile;
+    expect(publishedPorts(loopback.services.kafka!)).toEqual([
+      { hostIp: '127.0.0.1', published: '9092', target: 9092, spec: '127.0.0.1:9092:9092' },
+    ]);
     // The health check logs in as the admin too (with the client settings broker.sh writes).
     expect(JSON.stringify(kafka.healthcheck?.test)).toContain(
       '--command-config /tmp/dispatch-kafka/admin.properties',
@@ -434,5 +480,127 @@ describe('docker-compose.yml', () => {
     expect(config.rule_files?.map((f) => path.posix.resolve('/etc/prometheus', f))).toContain(
       '/etc/prometheus/alerts.yml',
     );
+  });
+});
+
+describe('docker-compose.yml: stopping and publishing', () => {
+  test('the six services drain within SHUTDOWN_TIMEOUT_MS (20 s unless set)', () => {
+    for (const s of SERVICE_CONFIGS)
+      expect(`${s.name}: ${serviceDrainSeconds(s, compose)}`).toBe(`${s.name}: 20`);
+  });
+
+  test('every container has a stop_grace_period longer than its drain', () => {
+    expect(stopGraceProblems(compose, drainSeconds(compose))).toEqual([]);
+  });
+
+  test('the stop_grace_period check fails on a missing one, one too short, and a longer drain', () => {
+    const broken = structuredClone(compose);
+    delete broken.services['order-service']!.stop_grace_period;
+    broken.services['query-api']!.stop_grace_period = '20s';
+    broken.services.kafka!.stop_grace_period = 'soon';
+    // A drain raised past the grace period: 45 s of drain, 30 s before SIGKILL.
+    (broken.services['payment-service']!.environment as Record<string, string>).SHUTDOWN_TIMEOUT_MS = '45000';
+    broken.services.unknown = { image: 'busybox', stop_grace_period: '1m' };
+    expect(stopGraceProblems(broken, drainSeconds(broken))).toEqual([
+      'kafka: stop_grace_period "soon" is not a duration',
+      'query-api: stop_grace_period 20s is not longer than its drain (20 s)',
+      "order-service: no stop_grace_period (compose's default 10 s, then SIGKILL)",
+      'payment-service: stop_grace_period 30s is not longer than its drain (45 s)',
+      'unknown: no known drain time (add it to the check)',
+    ]);
+  });
+
+  test.each([
+    ['30s', 30],
+    ['1m30s', 90],
+    ['500ms', 0.5],
+    ['1h', 3600],
+    ['30', Number.NaN],
+    ['s30', Number.NaN],
+  ])('duration %s = %d s', (duration, seconds) => {
+    expect(durationSeconds(duration)).toBe(seconds);
+  });
+
+  test('only the APIs (and Prometheus, Grafana) are published, on 127.0.0.1 by default, each port movable', () => {
+    expect(publishProblems(compose)).toEqual([]);
+    const publishing = Object.entries(compose.services)
+      .filter(([, service]) => publishedPorts(service).length > 0)
+      .map(([name]) => name)
+      .sort();
+    expect(publishing).toEqual([...SERVICE_CONFIGS.map((s) => s.name), 'prometheus', 'grafana'].sort());
+    const raw = parse(text) as ComposeFile;
+    const expected: Record<string, number> = {
+      ...Object.fromEntries(SERVICE_CONFIGS.map((s) => [s.name, s.port])),
+      prometheus: 9090,
+      grafana: 3000,
+    };
+    for (const [name, port] of Object.entries(expected)) {
+      const variable = `${name.replaceAll('-', '_').toUpperCase()}_HOST_PORT`;
+      expect(raw.services[name]!.ports).toEqual([
+        `\${DISPATCH_PUBLISH_ADDRESS:-127.0.0.1}:\${${variable}:-${port}}:${port}`,
+      ]);
+      expect(publishedPorts(compose.services[name]!)).toEqual([
+        { hostIp: '127.0.0.1', published: String(port), target: port, spec: `127.0.0.1:${port}:${port}` },
+      ]);
+    }
+    // The host port moves, the address stays loopback.
+    const moved = loadCompose(text, { ...OPERATOR_ENV, ORDER_SERVICE_HOST_PORT: '18081' });
+    expect(publishedPorts(moved.services['order-service']!)[0]).toMatchObject({
+      hostIp: '127.0.0.1',
+      published: '18081',
+      target: 8081,
+    });
+  });
+
+  test('the servers are not published (the services reach them on compose network)', () => {
+    for (const server of ['kafka', 'cassandra', 'postgres', 'redis']) {
+      expect(`${server}: ${JSON.stringify(compose.services[server]!.ports ?? [])}`).toBe(`${server}: []`);
+    }
+  });
+
+  test('a port on every interface or a non-loopback address fails the check', () => {
+    const broken = structuredClone(compose);
+    broken.services['order-service']!.ports = ['8081:8081'];
+    broken.services['query-api']!.ports = ['0.0.0.0:8080:8080/tcp'];
+    broken.services['payment-service']!.ports = ['[::]:8082:8082'];
+    broken.services['inventory-service']!.ports = [{ target: 8083, published: 8083 }];
+    broken.services['delivery-service']!.ports = ['192.168.1.5:8084:8084'];
+    broken.services['webhook-service']!.ports = ['[::1]:8085:8085', '127.0.0.2:18085:8085'];
+    broken.services.redis!.ports = ['6379'];
+    expect(publishProblems(broken).sort()).toEqual(
+      [
+        'query-api: "0.0.0.0:8080:8080/tcp" is published on every interface, not on loopback (127.0.0.1)',
+        'order-service: "8081:8081" is published on every interface, not on loopback (127.0.0.1)',
+        'payment-service: "[::]:8082:8082" is published on every interface, not on loopback (127.0.0.1)',
+        'inventory-service: ":8083:8083" is published on every interface, not on loopback (127.0.0.1)',
+        'delivery-service: "192.168.1.5:8084:8084" is published on 192.168.1.5, not on loopback (127.0.0.1)',
+        'redis: "6379" is published on every interface, not on loopback (127.0.0.1)',
+      ].sort(),
+    );
+    // An operator who opts in to another address is told so by the same check.
+    const everywhere = loadCompose(text, { ...OPERATOR_ENV, DISPATCH_PUBLISH_ADDRESS: '0.0.0.0' });
+    expect(publishProblems(everywhere)).toHaveLength(8);
+    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].every(isLoopback)).toBe(true);
+    expect(['', '0.0.0.0', '::', '10.0.0.1', '128.0.0.1'].some(isLoopback)).toBe(false);
+  });
+
+  test('servers-on-loopback.yml publishes the four servers on loopback only, at their client ports', () => {
+    const loopback = parse(readFileSync(SERVERS_ON_LOOPBACK, 'utf8')) as ComposeFile;
+    expect(composeSchemaProblems(loopback)).toEqual([]);
+    expect(publishProblems(loopback)).toEqual([]);
+    const ports = Object.fromEntries(
+      Object.entries(loopback.services).map(([name, service]) => [name, publishedPorts(service)]),
+    );
+    expect(ports).toEqual({
+      kafka: [{ hostIp: '127.0.0.1', published: '9092', target: 9092, spec: '127.0.0.1:9092:9092' }],
+      cassandra: [{ hostIp: '127.0.0.1', published: '9042', target: 9042, spec: '127.0.0.1:9042:9042' }],
+      postgres: [{ hostIp: '127.0.0.1', published: '5432', target: 5432, spec: '127.0.0.1:5432:5432' }],
+      redis: [{ hostIp: '127.0.0.1', published: '6379', target: 6379, spec: '127.0.0.1:6379:6379' }],
+    });
+    // It only adds ports: nothing else of the services it names.
+    for (const [name, service] of Object.entries(loopback.services)) {
+      expect(compose.services[name]).toBeDefined();
+      expect(Object.keys(service)).toEqual(['ports']);
+    }
   });
 });

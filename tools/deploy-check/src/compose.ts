@@ -71,7 +71,7 @@ function interpolateValues(
 export interface ComposeService {
   image?: string;
   build?: { context?: string; dockerfile?: string; args?: Record<string, string> } | string;
-  ports?: (string | { target: number; published?: string | number })[];
+  ports?: (string | { target: number; published?: string | number; host_ip?: string })[];
   environment?: Record<string, string | number | boolean | null> | string[];
   depends_on?: Record<string, { condition?: string }> | string[];
   volumes?: (string | { type: string; source?: string; target: string })[];
@@ -79,6 +79,7 @@ export interface ComposeService {
   healthcheck?: { test?: string[] | string; disable?: boolean };
   read_only?: boolean;
   tmpfs?: string | string[];
+  stop_grace_period?: string;
   [key: string]: unknown;
 }
 
@@ -135,6 +136,99 @@ export function publishedContainerPorts(service: ComposeService): number[] {
     const parts = port.split('/')[0]!.split(':');
     return Number(parts[parts.length - 1]);
   });
+}
+
+/** One published port: the host address it binds ('' = every interface), the host port, the container's. */
+export interface PublishedPort {
+  hostIp: string;
+  published: string;
+  target: number;
+  /** As written (short syntax) or `host_ip:published:target` (long syntax). */
+  spec: string;
+}
+
+/**
+ * A service's published ports in either syntax: "8080" (a random host port on every interface),
+ * "8080:8080" (every interface), "127.0.0.1:8080:8080", "[::1]:8080:8080", each maybe with "/tcp";
+ * or `{ target, published, host_ip }`.
+ */
+export function publishedPorts(service: ComposeService): PublishedPort[] {
+  return (service.ports ?? []).map((port) => {
+    if (typeof port === 'object') {
+      const hostIp = port.host_ip ?? '';
+      const published = port.published === undefined ? '' : String(port.published);
+      return { hostIp, published, target: port.target, spec: `${hostIp}:${published}:${port.target}` };
+    }
+    const withoutProtocol = port.split('/')[0]!;
+    let hostIp = '';
+    let rest = withoutProtocol;
+    const ipv6 = /^\[([^\]]+)\]:(.*)$/.exec(withoutProtocol);
+    if (ipv6) {
+      hostIp = ipv6[1]!;
+      rest = ipv6[2]!;
+    }
+    const parts = rest.split(':');
+    if (!ipv6 && parts.length === 3) hostIp = parts.shift()!;
+    const target = Number(parts[parts.length - 1]);
+    const published = parts.length > 1 ? parts[0]! : '';
+    return { hostIp, published, target, spec: port };
+  });
+}
+
+/** 127.0.0.0/8, ::1 or localhost: reachable from this machine only. */
+export function isLoopback(address: string): boolean {
+  return /^127(\.\d{1,3}){3}$/.test(address) || address === '::1' || address === 'localhost';
+}
+
+/** Every published port binds a loopback address; one on every interface (no address, 0.0.0.0, ::) is a problem. */
+export function publishProblems(compose: Pick<ComposeFile, 'services'>): string[] {
+  const problems: string[] = [];
+  for (const [name, service] of Object.entries(compose.services)) {
+    for (const port of publishedPorts(service)) {
+      if (isLoopback(port.hostIp)) continue;
+      const where =
+        port.hostIp === '' || port.hostIp === '0.0.0.0' || port.hostIp === '::'
+          ? 'every interface'
+          : port.hostIp;
+      problems.push(`${name}: "${port.spec}" is published on ${where}, not on loopback (127.0.0.1)`);
+    }
+  }
+  return problems;
+}
+
+const DURATION_UNITS: Record<string, number> = { us: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** A Compose duration ("30s", "1m30s", "500ms", "1h") in seconds; NaN when it is not one. */
+export function durationSeconds(text: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(us|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return Number.NaN;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0);
+}
+
+/**
+ * Every service sets stop_grace_period, and longer than what it needs to stop cleanly (`drainSeconds`:
+ * the services' SHUTDOWN_TIMEOUT_MS, the servers' own shutdown). Compose's default is 10 s, then SIGKILL.
+ */
+export function stopGraceProblems(
+  compose: Pick<ComposeFile, 'services'>,
+  drainSeconds: Record<string, number>,
+): string[] {
+  const problems: string[] = [];
+  for (const [name, service] of Object.entries(compose.services)) {
+    const drain = drainSeconds[name];
+    const grace = service.stop_grace_period;
+    if (drain === undefined) problems.push(`${name}: no known drain time (add it to the check)`);
+    if (typeof grace !== 'string') {
+      problems.push(`${name}: no stop_grace_period (compose's default 10 s, then SIGKILL)`);
+      continue;
+    }
+    const seconds = durationSeconds(grace);
+    if (Number.isNaN(seconds)) problems.push(`${name}: stop_grace_period "${grace}" is not a duration`);
+    else if (drain !== undefined && seconds <= drain) {
+      problems.push(`${name}: stop_grace_period ${grace} is not longer than its drain (${drain} s)`);
+    }
+  }
+  return problems;
 }
 
 /** Host paths a service bind-mounts (`./dashboards/alerts.yml:/etc/...:ro` → `./dashboards/alerts.yml`). */

@@ -8,7 +8,7 @@ import { APP_SERVICES } from '../../stack/services';
 
 /** What the checks need of a service's zod environment schema (a z.object, maybe refined). */
 export interface EnvSchema {
-  shape: Record<string, { safeParse(value: unknown): { success: boolean } }>;
+  shape: Record<string, { safeParse(value: unknown): { success: boolean; data?: unknown } }>;
   safeParse(env: Record<string, string>): {
     success: boolean;
     error?: { issues: { path: PropertyKey[]; message: string }[] };
