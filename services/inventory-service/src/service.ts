@@ -12,19 +12,8 @@ import { createInventoryMetrics } from './metrics';
 import { stockTotals } from './store/catalogue-store';
 import { MIGRATIONS_DIR } from './store/migrations';
 
-export interface InventoryServiceOptions {
-  /**
-   * Consume Kafka (default true). Tests of the HTTP API turn it off: a test instance must neither
-   * join the real consumer group nor answer other tests' orders from its throwaway catalogue.
-   */
-  consumers?: boolean;
-}
-
 /** inventory-service as the platform starts it: database, HTTP routes, consumers. */
-export function inventoryService(
-  config: InventoryConfig,
-  opts: InventoryServiceOptions = {},
-): ServiceDefinition {
+export function inventoryService(config: InventoryConfig): ServiceDefinition {
   const verifyToken = createTokenVerifier(config);
   return {
     ...serviceSettings(SERVICE_NAME, config),
@@ -32,13 +21,12 @@ export function inventoryService(
     routes: (app, ctx) => addInventoryRoutes(app, { pool: poolOf(ctx), verifyToken }),
     consumers: (ctx) => {
       const pool = poolOf(ctx);
-      // Registered even without consumers, so /metrics always shows the service's series.
+      // Built even when a test runs no consumers (withServiceOverrides): /metrics shows the series.
       const metrics = createInventoryMetrics(ctx.metrics.registry, {
         stageLatency: ctx.metrics.stageLatency,
         stockTotals: () => stockTotals(pool),
         onStockTotalsError: (err) => ctx.logger.warn({ err }, 'could not read stock totals for /metrics'),
       });
-      if (opts.consumers === false) return [];
       return [
         {
           groupId: config.KAFKA_GROUP_ID,

@@ -48,7 +48,7 @@ describe('inventory admin API (in-process service, real PostgreSQL and Kafka)', 
   let customerToken: string;
 
   beforeAll(async () => {
-    service = await startInProcess(inventoryService(config, { consumers: false }));
+    service = await startInProcess(inventoryService(config), { consumers: { enabled: false } });
     base = service.base;
     adminToken = await issuer.sign('admin-1', 'admin');
     customerToken = await issuer.sign('customer-1', 'customer');
