@@ -20,13 +20,6 @@ import { queueStats } from './store/endpoints';
 import { MIGRATIONS_DIR } from './store/migrations';
 import { pruneFinished } from './store/retention';
 
-export interface WebhookServiceOptions {
-  /** Consume Kafka (default true). */
-  consumers?: boolean;
-  /** Run the dispatcher and the hold sweep (default true). */
-  dispatcher?: boolean;
-}
-
 export function targetPolicyOf(config: WebhookConfig): TargetPolicy {
   return { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_TARGETS, allowHttp: config.WEBHOOK_ALLOW_HTTP };
 }
@@ -43,7 +36,7 @@ export function retryPolicyOf(config: WebhookConfig): RetryPolicy {
  * webhook-service as the platform starts it: webhook_db, the admin API, one consumer of the four raw
  * topics that queues deliveries, and on every instance a dispatcher that sends what is due.
  */
-export function webhookService(config: WebhookConfig, opts: WebhookServiceOptions = {}): ServiceDefinition {
+export function webhookService(config: WebhookConfig): ServiceDefinition {
   const verifyToken = createTokenVerifier(config);
   const policy = targetPolicyOf(config);
   let metrics: WebhookMetrics | undefined;
@@ -73,7 +66,6 @@ export function webhookService(config: WebhookConfig, opts: WebhookServiceOption
       });
     },
     consumers: (ctx) => {
-      if (opts.consumers === false) return [];
       const pool = poolOf(ctx);
       return [
         {
@@ -84,7 +76,6 @@ export function webhookService(config: WebhookConfig, opts: WebhookServiceOption
       ];
     },
     tasks: (ctx) => {
-      if (opts.dispatcher === false) return [];
       const pool = poolOf(ctx);
       const m = metricsOf(ctx, pool);
       const logger = ctx.logger.child({ task: 'webhook-dispatcher' });

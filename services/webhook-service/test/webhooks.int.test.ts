@@ -462,7 +462,7 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
   });
 
   it('two instances share the queue: every delivery is sent once', async () => {
-    const second = await startInProcess(webhookService(config, { consumers: false }));
+    const second = await startInProcess(webhookService(config), { consumers: { enabled: false } });
     try {
       const hook = await register('/shared', ['order.created']);
       receiver.on('/shared', () => ({ status: 200 }));
@@ -482,10 +482,8 @@ describe('webhook-service (real PostgreSQL, Kafka and HTTP receiver)', () => {
 
   it('refuses private, loopback and link-local endpoint URLs without the local-development settings', async () => {
     const strict = await startInProcess(
-      webhookService(
-        { ...config, WEBHOOK_ALLOW_PRIVATE_TARGETS: false, WEBHOOK_ALLOW_HTTP: false },
-        { consumers: false, dispatcher: false },
-      ),
+      webhookService({ ...config, WEBHOOK_ALLOW_PRIVATE_TARGETS: false, WEBHOOK_ALLOW_HTTP: false }),
+      { consumers: { enabled: false }, tasks: false },
     );
     try {
       const post = (url: string, extra: Record<string, unknown> = {}) =>
