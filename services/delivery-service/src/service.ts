@@ -24,15 +24,6 @@ export const MIGRATIONS_DIR = path.resolve(__dirname, 'migrations');
 export interface DeliveryServiceOptions {
   /** Default: the system clock. */
   clock?: Clock;
-  /** Default: KAFKA_GROUP_ID, the service name (one group shared by all instances). */
-  groupId?: string;
-  /**
-   * Default: raw.order-events and raw.payment-events. Tests pass topics of their own, so a test
-   * instance never reads (or acts on) other tests' orders in the shared raw topics.
-   */
-  topics?: string[];
-  /** false: no Kafka consumer (HTTP-only tests). Default true. */
-  consume?: boolean;
 }
 
 /**
@@ -106,7 +97,6 @@ export function deliveryService(
       });
     },
     consumers: (ctx) => {
-      if (options.consume === false) return [];
       const pool = poolOf(ctx);
       const batchHandler = createBatchHandler({
         pool,
@@ -116,10 +106,10 @@ export function deliveryService(
       });
       return [
         {
-          topics: options.topics ?? CONSUMED_TOPICS,
+          topics: CONSUMED_TOPICS,
           batchHandler,
           eventTypes: HANDLED_EVENT_TYPES,
-          groupId: options.groupId ?? config.KAFKA_GROUP_ID,
+          groupId: config.KAFKA_GROUP_ID,
         },
       ];
     },

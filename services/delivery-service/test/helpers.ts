@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AnyEvent, type EventEnvelope, followUp } from '@dispatch/contracts';
+import { type AnyEvent, type EventEnvelope, followUp, Topics } from '@dispatch/contracts';
 import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import { createKafka, createMetrics, createPool, ensureTopics, parseConfig } from '@dispatch/platform';
 import {
@@ -146,9 +146,9 @@ export function useDeliveryInProcess(
     ]);
     producer = await rawProducer({ clientId: name, logger: testLogger });
     const config = { ...testConfig({ PGDATABASE: db.name, ...env }), PORT: 0 };
-    service = await startInProcess(
-      deliveryService(config, { topics: [orderTopic, paymentTopic], groupId: name }),
-    );
+    service = await startInProcess(deliveryService(config), {
+      consumers: { topics: { [Topics.order]: orderTopic, [Topics.payment]: paymentTopic }, groupId: name },
+    });
   });
 
   afterAll(async () => {
