@@ -11,6 +11,8 @@ import {
 } from '@dispatch/platform';
 import { z } from 'zod';
 
+export const SERVICE_NAME = 'payment-service';
+
 const positiveInt = z.coerce.number().int().positive();
 
 /**

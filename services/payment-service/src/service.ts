@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { type AnyEvent, consumedTopics } from '@dispatch/contracts';
 import {
   createRedis,
-  type EventHandler,
   type Logger,
   type Redis,
   type ServiceContext,
@@ -12,19 +10,17 @@ import {
 } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import type { Histogram, Registry } from 'prom-client';
-import type { PaymentConfig } from './config';
+import { type PaymentConfig, SERVICE_NAME } from './config';
 import type { PaymentGateway } from './gateway/gateway';
 import { ResilientGateway } from './gateway/resilient-gateway';
 import { SimulatedGateway } from './gateway/simulated-gateway';
-import { CONSUMED_EVENT_TYPES, createPaymentHandler } from './handlers';
+import { CONSUMED_TOPICS, createEventHandler, HANDLED_EVENT_TYPES } from './handlers';
 import type { PaymentDeps } from './handlers/context';
 import { paymentRoutes } from './http/routes';
 import { createPaymentMetrics } from './metrics';
 import { DedupCache } from './redis/dedup-cache';
 import { OrderLock } from './redis/order-lock';
 import { startSweeper } from './tasks/sweeper';
-
-export const SERVICE_NAME = 'payment-service';
 
 /**
  * Consumer retries: lock-busy and in-flight conditions (handlers/errors.ts) are RetryableErrors,
@@ -80,10 +76,6 @@ export function createPaymentDeps(input: PaymentDepsInput): PaymentDeps {
 export interface PaymentServiceOptions {
   /** Default: the simulated gateway from GATEWAY_LATENCY_MS / GATEWAY_FAILURE_RATE. */
   gateway?: PaymentGateway;
-  /** Default: KAFKA_GROUP_ID, the service name. Tests use their own group. */
-  groupId?: string;
-  /** Events for which this returns false are skipped (tests: only their own orders, never others'). */
-  acceptEvent?: (event: AnyEvent) => boolean;
 }
 
 /** payment-service as startService runs it. */
@@ -114,22 +106,15 @@ export function paymentService(config: PaymentConfig, opts: PaymentServiceOption
     ...serviceSettings(SERVICE_NAME, config),
     postgres: serviceDatabase(config, path.resolve(__dirname, 'migrations')),
     // Redis is deliberately not a readiness check: without it payments go on, only slower.
-    consumers: (ctx) => {
-      const handler = createPaymentHandler(depsOf(ctx));
-      const accept = opts.acceptEvent;
-      const filtered: EventHandler = accept
-        ? async (event, handlerCtx) => (accept(event) ? handler(event, handlerCtx) : undefined)
-        : handler;
-      return [
-        {
-          groupId: opts.groupId ?? config.KAFKA_GROUP_ID,
-          topics: [...consumedTopics('payment-service')],
-          handler: filtered,
-          eventTypes: CONSUMED_EVENT_TYPES,
-          retry: CONSUMER_RETRY,
-        },
-      ];
-    },
+    consumers: (ctx) => [
+      {
+        groupId: config.KAFKA_GROUP_ID,
+        topics: CONSUMED_TOPICS,
+        handler: createEventHandler(depsOf(ctx)),
+        eventTypes: HANDLED_EVENT_TYPES,
+        retry: CONSUMER_RETRY,
+      },
+    ],
     routes: (app, ctx) => {
       if (!ctx.pool) throw new Error('payment-service needs its database');
       paymentRoutes(app, ctx.pool, config);

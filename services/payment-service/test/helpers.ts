@@ -18,7 +18,7 @@ import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { type PaymentConfig, paymentEnvSchema } from '../src/config';
 import type { PaymentGateway } from '../src/gateway/gateway';
-import { createPaymentHandler } from '../src/handlers';
+import { createEventHandler } from '../src/handlers';
 import type { PaymentDeps } from '../src/handlers/context';
 import { createPaymentDeps } from '../src/service';
 
@@ -88,7 +88,7 @@ export function createPipeline(opts: {
     registry,
     logger: testLogger,
   });
-  const handler = createPaymentHandler(deps);
+  const handler = createEventHandler(deps);
   return {
     deps,
     registry,

@@ -39,16 +39,12 @@ describe('payment-service in-process (real Kafka and PostgreSQL, Redis down)', (
   beforeAll(async () => {
     await assertStackReachable(['postgres', 'redis', 'kafka']);
     const config = testConfig({ PGDATABASE: database, REDIS_URL: DEAD_REDIS_URL });
-    service = await startInProcess(
-      paymentService(
-        { ...config, PORT: 0 },
-        {
-          gateway,
-          groupId: uniqueName('payment-service-it'),
-          acceptEvent: (event: AnyEvent) => published.has(event.eventId),
-        },
-      ),
-    );
+    service = await startInProcess(paymentService({ ...config, PORT: 0 }, { gateway }), {
+      consumers: {
+        groupId: uniqueName('payment-service-it'),
+        acceptEvent: (event: AnyEvent) => published.has(event.eventId),
+      },
+    });
     base = service.base;
     producer = await rawProducer();
   });

@@ -1,3 +1,4 @@
+import { consumedTopics } from '@dispatch/contracts';
 import type { EventHandler } from '@dispatch/platform';
 import type { PaymentDeps } from './context';
 import { handleDeliveryFailed } from './delivery-failed';
@@ -8,11 +9,14 @@ import { handleOrderCreated } from './order-created';
 
 export type { PaymentDeps } from './context';
 
+/** What payment reads: the order, inventory and delivery topics. */
+export const CONSUMED_TOPICS = [...consumedTopics('payment-service')];
+
 /**
  * The event types payment acts on, from order (token, cancellation), inventory (charge requests and
  * rejections) and delivery (failures); the consumer acknowledges every other type untouched.
  */
-export const CONSUMED_EVENT_TYPES = [
+export const HANDLED_EVENT_TYPES = [
   'order.created',
   'inventory.reserved',
   'inventory.rejected',
@@ -21,7 +25,7 @@ export const CONSUMED_EVENT_TYPES = [
 ] as const;
 
 /** One handler for every consumed event; other event types are ignored (nothing recorded). */
-export function createPaymentHandler(deps: PaymentDeps): EventHandler {
+export function createEventHandler(deps: PaymentDeps): EventHandler {
   return async (event, ctx) => {
     switch (event.eventType) {
       case 'order.created':
