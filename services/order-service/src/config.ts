@@ -49,4 +49,4 @@ export const orderServiceEnv = requireAuth(
   ),
 );
 
-export type OrderServiceConfig = z.infer<typeof orderServiceEnv>;
+export type OrderConfig = z.infer<typeof orderServiceEnv>;

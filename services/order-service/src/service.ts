@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { consumedTopics } from '@dispatch/contracts';
 import {
   type BackgroundTask,
   createLogger,
@@ -15,8 +14,8 @@ import {
   startPeriodicTask,
 } from '@dispatch/platform';
 import type { Pool } from 'pg';
-import { type OrderServiceConfig, SERVICE_NAME } from './config';
-import { createOrderEventHandler, ORDER_EVENT_TYPES } from './handlers';
+import { type OrderConfig, SERVICE_NAME } from './config';
+import { CONSUMED_TOPICS, createBatchHandler, HANDLED_EVENT_TYPES } from './handlers';
 import { registerOrderRoutes } from './http/routes';
 import { createOrderMetrics, type OrderMetrics } from './metrics';
 import { deleteExpiredKeys } from './store/idempotency';
@@ -29,7 +28,7 @@ const IDEMPOTENCY_SWEEP_INTERVAL_MS = 10 * 60_000;
  * order_db with its migrations, the HTTP API, a consumer of the inventory, payment and delivery topics
  * that follows each order's status, the saga deadline sweeper and a sweep of old Idempotency-Keys.
  */
-export function orderService(config: OrderServiceConfig): ServiceDefinition {
+export function orderService(config: OrderConfig): ServiceDefinition {
   // Connecting now gives Redis the whole startup to be ready before the rate limiter first uses it.
   const redis = createRedis(config.REDIS_URL, createLogger(SERVICE_NAME, config.LOG_LEVEL), SERVICE_NAME);
   const verifyToken = createTokenVerifier(config);
@@ -61,9 +60,9 @@ export function orderService(config: OrderServiceConfig): ServiceDefinition {
     consumers: (ctx) => [
       {
         groupId: config.KAFKA_GROUP_ID,
-        topics: [...consumedTopics('order-service')],
-        batchHandler: createOrderEventHandler({ pool: poolOf(ctx), consumer: SERVICE_NAME }),
-        eventTypes: ORDER_EVENT_TYPES,
+        topics: CONSUMED_TOPICS,
+        batchHandler: createBatchHandler({ pool: poolOf(ctx), consumer: SERVICE_NAME }),
+        eventTypes: HANDLED_EVENT_TYPES,
       },
     ],
     tasks: (ctx) => [
@@ -81,7 +80,7 @@ export function orderService(config: OrderServiceConfig): ServiceDefinition {
  * (see expireStuckOrders). Safe to run on every instance: each order is claimed with SKIP LOCKED.
  */
 export function sagaDeadlineSweeper(
-  config: Pick<OrderServiceConfig, 'SAGA_DEADLINE_MS' | 'SAGA_SWEEP_INTERVAL_MS'>,
+  config: Pick<OrderConfig, 'SAGA_DEADLINE_MS' | 'SAGA_SWEEP_INTERVAL_MS'>,
   deps: { pool: Pool; metrics: OrderMetrics; logger: Logger },
 ): BackgroundTask {
   return startPeriodicTask({
@@ -96,7 +95,7 @@ export function sagaDeadlineSweeper(
 
 /** Deletes Idempotency-Keys past their retention every 10 minutes. */
 function idempotencySweeper(
-  config: Pick<OrderServiceConfig, 'IDEMPOTENCY_RETENTION_HOURS'>,
+  config: Pick<OrderConfig, 'IDEMPOTENCY_RETENTION_HOURS'>,
   deps: { pool: Pool; logger: Logger },
 ): BackgroundTask {
   return startPeriodicTask({

@@ -18,7 +18,7 @@ import {
   uniqueName,
 } from '@dispatch/testkit';
 import type { Pool } from 'pg';
-import { type OrderServiceConfig, orderServiceEnv } from '../src/config';
+import { type OrderConfig, orderServiceEnv } from '../src/config';
 import { orderService } from '../src/service';
 
 export type { TestDatabase };
@@ -44,7 +44,7 @@ export function createTestDatabase(max = 8): Promise<TestDatabase> {
 
 export interface TestOrderService {
   service: RunningService;
-  config: OrderServiceConfig;
+  config: OrderConfig;
   base: string;
   database: string;
   /** A pool of its own on the service's database, for assertions. */

@@ -4,7 +4,7 @@ import { createMetrics } from '@dispatch/platform';
 import { eventually } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { CANCELLABLE_STATUSES } from '../src/domain/cancellation';
-import { createOrderEventHandler } from '../src/handlers';
+import { createBatchHandler } from '../src/handlers';
 import { createOrderRequestSchema } from '../src/http/schemas';
 import { createOrderMetrics, type OrderMetrics } from '../src/metrics';
 import { sagaDeadlineSweeper } from '../src/service';
@@ -64,7 +64,7 @@ async function placeOrder(): Promise<{ orderId: string; customer: string }> {
 
 /** Feeds the order the sample events of these types (in saga order) through the service's handler. */
 async function deliver(orderId: string, types: EventType[]): Promise<void> {
-  const handle = createOrderEventHandler({ pool: db.pool, consumer: 'order-service' });
+  const handle = createBatchHandler({ pool: db.pool, consumer: 'order-service' });
   const path = types.includes('inventory.rejected') ? 'inventoryRejected' : 'happy';
   const events = sampleEvents(path, { orderId }).filter((e) => types.includes(e.eventType));
   expect(new Set(events.map((e) => e.eventType))).toEqual(new Set(types));

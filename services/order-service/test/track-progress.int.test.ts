@@ -2,7 +2,7 @@ import { type AnyEvent, Topics } from '@dispatch/contracts';
 import { sampleEvents } from '@dispatch/contracts/testing';
 import type { ConsumedEvent } from '@dispatch/platform';
 import { createMetrics } from '@dispatch/platform';
-import { createOrderEventHandler } from '../src/handlers';
+import { createBatchHandler } from '../src/handlers';
 import { createOrderRequestSchema } from '../src/http/schemas';
 import { createOrderMetrics } from '../src/metrics';
 import { createOrder } from '../src/use-cases/create-order';
@@ -66,7 +66,7 @@ function progressEvents(orderId: string): AnyEvent[] {
 describe("order-service's event handler, a batch at a time", () => {
   it('folds one batch of several orders, a duplicate and a stranger exactly as one event per batch', async () => {
     const [single, batched, other] = [await placeOrder(), await placeOrder(), await placeOrder()];
-    const handle = createOrderEventHandler({ pool: db.pool, consumer: 'order-service' });
+    const handle = createBatchHandler({ pool: db.pool, consumer: 'order-service' });
 
     const one = progressEvents(single);
     for (const [i, event] of one.entries()) await handle([consumed(event, i)]);

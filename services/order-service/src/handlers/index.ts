@@ -1,6 +1,13 @@
+import { consumedTopics } from '@dispatch/contracts';
 import { type BatchHandler, pgBatchHandler } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import { FOLLOWED_EVENT_TYPES, trackProgress } from './track-progress';
+
+/** What order-service reads: the inventory, payment and delivery topics. */
+export const CONSUMED_TOPICS = [...consumedTopics('order-service')];
+
+/** The event types that move an order's status; the consumer acknowledges every other one untouched. */
+export const HANDLED_EVENT_TYPES: readonly string[] = FOLLOWED_EVENT_TYPES;
 
 export interface HandlerDeps {
   pool: Pool;
@@ -15,7 +22,7 @@ export interface HandlerDeps {
  * together, in orderId order: batches of different topics hold events of the same orders and run at
  * once, and locking as the events come would deadlock them.
  */
-export function createOrderEventHandler(deps: HandlerDeps): BatchHandler {
+export function createBatchHandler(deps: HandlerDeps): BatchHandler {
   return pgBatchHandler({
     pool: deps.pool,
     inboxConsumer: deps.consumer,
@@ -24,5 +31,3 @@ export function createOrderEventHandler(deps: HandlerDeps): BatchHandler {
     },
   });
 }
-
-export const ORDER_EVENT_TYPES: readonly string[] = FOLLOWED_EVENT_TYPES;
