@@ -1,4 +1,4 @@
-import { type AnyEvent, consumedTopics } from '@dispatch/contracts';
+import type { AnyEvent } from '@dispatch/contracts';
 import {
   cassandraHealthCheck,
   createCassandraClient,
@@ -12,7 +12,7 @@ import {
 } from '@dispatch/platform';
 import { OrderChanges } from './changes';
 import { cassandraConnection, type QueryApiConfig, SERVICE_NAME } from './config';
-import { createReadModelHandler, type ReadModelHandler } from './handlers';
+import { CONSUMED_TOPICS, createReadModelHandler, type ReadModelHandler } from './handlers';
 import { OrderStreams } from './http/order-streams';
 import { mountRoutes } from './http/routes';
 import { StreamLeases } from './http/stream-leases';
@@ -106,7 +106,7 @@ export async function startQueryApi(config: QueryApiConfig): Promise<QueryApi> {
       consumers: (ctx) => [
         {
           groupId: config.KAFKA_GROUP_ID,
-          topics: [...consumedTopics('query-api')],
+          topics: CONSUMED_TOPICS,
           batchHandler: (consumed) =>
             withConsumerSpans(consumed, () => handlerOf(ctx)(consumed.map((c) => c.event))),
           retry: { maxAttempts: config.CONSUMER_MAX_ATTEMPTS },

@@ -1,4 +1,4 @@
-import type { AnyEvent } from '@dispatch/contracts';
+import { type AnyEvent, consumedTopics } from '@dispatch/contracts';
 import type { Logger } from '@dispatch/platform';
 import type { OrderChanges } from '../changes';
 import { forEachConcurrently } from '../concurrency';
@@ -22,6 +22,9 @@ import { orderCreatedWrites } from './order-created';
 import { paymentAuthorizedWrites } from './payment-authorized';
 import { paymentFailedWrites } from './payment-failed';
 import { paymentRefundedWrites } from './payment-refunded';
+
+/** What query-api reads: all four raw topics. */
+export const CONSUMED_TOPICS = [...consumedTopics('query-api')];
 
 /** The read-model upserts for one event: each event type writes only its own columns. Pure. */
 export function writesFor(event: AnyEvent): ReadModelWrite[] {
