@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ValidateFunction } from 'ajv';
+import { HTTP_ROUTE_API_VERSION, httpRouteShapeProblems } from './gateway-api';
 import { createAjv, type JsonSchema, runValidator, strictObjects } from './json-schema';
 import { SCHEMAS_DIR } from './paths';
 
@@ -23,6 +24,14 @@ const CRD_SCHEMAS: { file: string; apiVersion: string; kind: string }[] = [
   { file: 'crds/servicemonitor_v1.json', apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor' },
   { file: 'crds/prometheusrule_v1.json', apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' },
 ];
+
+/**
+ * Kinds without a vendored schema that a structural check stands in for (the schema wins once one is
+ * vendored): Gateway API's HTTPRoute (gateway-api.ts).
+ */
+const STRUCTURAL_CHECKS: Record<string, (object: KubeObject) => string[]> = {
+  [`${HTTP_ROUTE_API_VERSION} HTTPRoute`]: httpRouteShapeProblems,
+};
 
 export function typeKey(apiVersion: string, kind: string): string {
   return `${apiVersion} ${kind}`;
@@ -73,9 +82,16 @@ export class KubernetesValidator {
     return [...this.validators.keys()].sort();
   }
 
+  /** The kinds checked structurally instead (no schema vendored), as `apiVersion kind`. */
+  structuralTypes(): string[] {
+    return Object.keys(STRUCTURAL_CHECKS).filter((key) => !this.validators.has(key));
+  }
+
   /** Every problem with the object, one line each; empty when it is valid. */
   validate(object: KubeObject): string[] {
     const validate = this.validators.get(typeKey(object.apiVersion, object.kind));
+    const structural = STRUCTURAL_CHECKS[typeKey(object.apiVersion, object.kind)];
+    if (!validate && structural) return [...structural(object), ...this.metadataProblems(object)];
     if (!validate) {
       return [
         `no schema for ${object.apiVersion} ${object.kind}: add it to tools/deploy-check/schemas (see its README)`,
@@ -85,12 +101,14 @@ export class KubernetesValidator {
     const isCustomResource = CRD_SCHEMAS.some(
       (c) => c.apiVersion === object.apiVersion && c.kind === object.kind,
     );
-    if (isCustomResource)
-      problems.push(
-        ...runValidator(this.objectMeta, object.metadata).map(
-          (p) => `/metadata${p.startsWith('/:') ? p.slice(1) : p}`,
-        ),
-      );
+    if (isCustomResource) problems.push(...this.metadataProblems(object));
     return problems;
+  }
+
+  /** The object's metadata against Kubernetes' ObjectMeta (a CRD's schema leaves it open). */
+  private metadataProblems(object: KubeObject): string[] {
+    return runValidator(this.objectMeta, object.metadata).map(
+      (p) => `/metadata${p.startsWith('/:') ? p.slice(1) : p}`,
+    );
   }
 }
