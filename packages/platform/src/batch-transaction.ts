@@ -4,7 +4,7 @@ import { recordInboxBatch } from './inbox';
 import type { BatchHandler, ConsumedEvent } from './kafka';
 import { enqueueEntries, type OutboxEntry } from './outbox';
 import { withTransaction } from './pg';
-import { currentTraceparent, withConsumerSpan } from './tracing-context';
+import { currentTraceparent, withConsumerSpan, withConsumerSpans } from './tracing-context';
 
 /** What a saga step gets for one consumed event inside its batch's transaction. */
 export interface StepContext extends ConsumedEvent {
@@ -57,12 +57,16 @@ export function pgBatchHandler(opts: PgBatchHandlerOptions): BatchHandler {
       }
       const outbox: OutboxEntry[] = [];
       const pending: (() => void)[] = [];
-      if (opts.prepare && fresh.length > 0) {
-        await opts.prepare(
-          tx,
-          fresh.map((i) => i.event),
-          { afterCommit: (fn) => pending.push(fn) },
-        );
+      const { prepare } = opts;
+      if (prepare && fresh.length > 0) {
+        const run = () =>
+          prepare(
+            tx,
+            fresh.map((i) => i.event),
+            { afterCommit: (fn) => pending.push(fn) },
+          );
+        // Without steps, prepare is the events' processing: each event still gets its consumer span.
+        await (opts.step ? run() : withConsumerSpans(fresh, run));
       }
       const { step } = opts;
       for (const item of fresh) {

@@ -159,7 +159,11 @@ export async function staleHeldOrders(tx: ClientBase, holdMaxMs: number, limit: 
   return rows.map((r) => r.order_id);
 }
 
-/** Releases an order's stale held events (oldest first, each with what it unblocks). */
+/**
+ * Releases an order's stale held events, each with what it unblocks: first those whose own cause is
+ * not held (it never arrived, or is gone), oldest first, so a held chain goes out cause first; an
+ * event whose cause is held too goes with that cause's cascade.
+ */
 export async function releaseStale(
   tx: ClientBase,
   orderId: string,
@@ -169,9 +173,11 @@ export async function releaseStale(
   let released = 0;
   for (;;) {
     const { rows } = await tx.query<{ event_id: string }>(
-      `SELECT event_id FROM webhook_events
+      `SELECT event_id FROM webhook_events w
         WHERE order_id = $1 AND released_at IS NULL AND received_at < now() - $2::float8 * interval '1 millisecond'
-        ORDER BY seq LIMIT 1`,
+        ORDER BY EXISTS (SELECT 1 FROM webhook_events c WHERE c.event_id = w.causation_id AND c.released_at IS NULL),
+                 seq
+        LIMIT 1`,
       [orderId, holdMaxMs],
     );
     if (!rows[0]) return released;
