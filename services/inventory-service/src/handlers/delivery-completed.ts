@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import { decideCompletion } from '../domain/release';
 import { moveStock } from '../store/catalogue-store';
-import { lockOrder, markSold } from '../store/reservation-store';
+import { markSold, orderStock } from '../store/reservation-store';
 import type { StepDeps, StepOf } from './context';
 
 /** No reservation is known yet for a delivered order; retried, then dead-lettered if it never appears. */
@@ -21,7 +21,7 @@ export async function handleDeliveryCompleted(
   step: StepOf<EventEnvelope<'delivery.completed'>>,
 ): Promise<void> {
   const { tx, event, logger } = step;
-  const existing = await lockOrder(tx, event.orderId);
+  const existing = await orderStock(tx, event.orderId);
   const decision = decideCompletion(existing);
 
   switch (decision.kind) {

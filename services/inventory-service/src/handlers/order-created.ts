@@ -4,7 +4,7 @@ import { observeStageLatency } from '@dispatch/platform';
 import { decideOrderCreated } from '../domain/reservation';
 import type { CatalogueItem } from '../domain/types';
 import { lockItems, moveStock } from '../store/catalogue-store';
-import { insertRejected, insertReserved, lockOrder, markTombstoneSeen } from '../store/reservation-store';
+import { insertRejected, insertReserved, markTombstoneSeen, orderStock } from '../store/reservation-store';
 import type { StepDeps, StepOf } from './context';
 
 /**
@@ -22,7 +22,7 @@ export async function handleOrderCreated(
   const { orderId, customerId, currency, items, totalAmount } = event.payload;
   const order = { orderId, customerId, currency };
 
-  const existing = await lockOrder(tx, orderId);
+  const existing = await orderStock(tx, orderId);
   // Locked in itemId order until commit, so the counts the decision reads stay true.
   const catalogue: ReadonlyMap<string, CatalogueItem> = existing
     ? new Map()

@@ -2,7 +2,7 @@ import { followUp } from '@dispatch/contracts';
 import { observeStageLatency } from '@dispatch/platform';
 import { decideRelease, type ReleaseTrigger, releaseReasonOf } from '../domain/release';
 import { moveStock } from '../store/catalogue-store';
-import { insertTombstone, lockOrder, markReleased } from '../store/reservation-store';
+import { insertTombstone, markReleased, orderStock } from '../store/reservation-store';
 import type { StepDeps, StepOf } from './context';
 
 /**
@@ -16,7 +16,7 @@ export async function releaseReservation(deps: StepDeps, step: StepOf<ReleaseTri
   const { tx, event, logger } = step;
   const reason = releaseReasonOf(event);
 
-  const existing = await lockOrder(tx, event.orderId);
+  const existing = await orderStock(tx, event.orderId);
   const decision = decideRelease(existing, reason);
 
   switch (decision.kind) {

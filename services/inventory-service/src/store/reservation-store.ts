@@ -17,15 +17,10 @@ interface ReservationRow {
 }
 
 /**
- * Serialises everything that happens to one order for the rest of the transaction, across all
- * instances, and returns what is known about it. An advisory lock rather than a row lock because the
- * row may not exist yet: a release and its order.created can arrive on different topics at different
- * instances at the same moment, and exactly one of them must find the other's effect.
- * Always taken before any item lock, so the lock order stays order → items (sorted). A batch takes
- * all its orders' locks first, at once, through lockOrders; this then finds the lock already held.
+ * What is known about one order's stock, read inside a step: its batch holds the order's lock
+ * (lockOrders, taken before any step runs), so nothing else changes it until the batch commits.
  */
-export async function lockOrder(tx: ClientBase, orderId: string): Promise<OrderStockRecord | undefined> {
-  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ORDER_LOCK_CLASS, orderId]);
+export async function orderStock(tx: ClientBase, orderId: string): Promise<OrderStockRecord | undefined> {
   const result = await tx.query<ReservationRow>(
     `SELECT status, order_seen, customer_id, currency, release_reason
        FROM reservations WHERE order_id = $1`,
@@ -59,9 +54,13 @@ export async function lockOrder(tx: ClientBase, orderId: string): Promise<OrderS
 }
 
 /**
- * Takes the order locks of lockOrder for all these orders in one statement, in the order of the lock
- * keys (the hashes, not the ids: two ids may share a hash, and so a lock), so two transactions that
- * lock several orders each, such as two partitions' batches, never wait for each other in a cycle.
+ * Serialises everything that happens to these orders for the rest of the transaction, across all
+ * instances. Advisory locks rather than row locks because a row may not exist yet: a release and its
+ * order.created can arrive on different topics at different instances at the same moment, and
+ * exactly one of them must find the other's effect. Always taken before any item lock, so the lock
+ * order stays order → items (sorted); all in one statement, in the order of the lock keys (the
+ * hashes, not the ids: two ids may share a hash, and so a lock), so two transactions that lock
+ * several orders each, such as two partitions' batches, never wait for each other in a cycle.
  */
 export async function lockOrders(tx: ClientBase, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return;
