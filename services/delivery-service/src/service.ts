@@ -68,9 +68,9 @@ export function assignmentSettingsOf(config: DeliveryConfig): AssignmentSettings
 /** delivery-service as startService runs it: its database, routes, consumer and scheduler. */
 export function deliveryService(
   config: DeliveryConfig,
-  options: DeliveryServiceOptions = {},
+  opts: DeliveryServiceOptions = {},
 ): ServiceDefinition {
-  const clock = options.clock ?? systemClock;
+  const clock = opts.clock ?? systemClock;
   const settings = assignmentSettingsOf(config);
   const verify = createTokenVerifier(config);
   let scheduler: DeliveryScheduler | undefined;
