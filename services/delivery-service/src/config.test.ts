@@ -1,11 +1,11 @@
 import { ConfigError, parseConfig } from '@dispatch/platform';
-import { configSchema, SERVICE_NAME } from './config';
+import { deliveryConfigSchema, SERVICE_NAME } from './config';
 
 const jwks = '/etc/dispatch/jwks.json';
 
 describe('delivery-service config', () => {
   it('has local defaults for everything but the token keys', () => {
-    const config = parseConfig(SERVICE_NAME, configSchema, { AUTH_JWKS_FILE: jwks });
+    const config = parseConfig(SERVICE_NAME, deliveryConfigSchema, { AUTH_JWKS_FILE: jwks });
     expect(config).toMatchObject({
       PORT: 8084,
       PGDATABASE: 'delivery_db',
@@ -19,7 +19,7 @@ describe('delivery-service config', () => {
   });
 
   it('reads overrides from the environment', () => {
-    const config = parseConfig(SERVICE_NAME, configSchema, {
+    const config = parseConfig(SERVICE_NAME, deliveryConfigSchema, {
       AUTH_JWKS_FILE: jwks,
       PGDATABASE: 'delivery_it_x',
       DRIVER_WAIT_MS: '250',
@@ -37,7 +37,7 @@ describe('delivery-service config', () => {
   it('names every bad variable, including missing token keys', () => {
     let error: unknown;
     try {
-      parseConfig(SERVICE_NAME, configSchema, {
+      parseConfig(SERVICE_NAME, deliveryConfigSchema, {
         DEPOT_LAT: '91',
         DRIVER_SPEED_KMH: '0',
         ASSIGN_RETRY_MS: '5',
@@ -51,9 +51,11 @@ describe('delivery-service config', () => {
   });
 
   it('requires AUTH_JWKS_FILE or AUTH_JWKS_URL', () => {
-    expect(() => parseConfig(SERVICE_NAME, configSchema, {})).toThrow(/AUTH_JWKS_URL/);
+    expect(() => parseConfig(SERVICE_NAME, deliveryConfigSchema, {})).toThrow(/AUTH_JWKS_URL/);
     expect(() =>
-      parseConfig(SERVICE_NAME, configSchema, { AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json' }),
+      parseConfig(SERVICE_NAME, deliveryConfigSchema, {
+        AUTH_JWKS_URL: 'https://idp.example/.well-known/jwks.json',
+      }),
     ).not.toThrow();
   });
 });

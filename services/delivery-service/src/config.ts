@@ -15,7 +15,7 @@ export const SERVICE_NAME = 'delivery-service';
 const ms = (min: number) => z.coerce.number().int().min(min);
 
 /** delivery-service's environment. Every variable has a local default except the auth secret. */
-export const configSchema = requireAuth(
+export const deliveryConfigSchema = requireAuth(
   requireKafkaCredentialPair(
     z.object({
       ...baseEnv,
@@ -75,4 +75,4 @@ export const configSchema = requireAuth(
   }
 });
 
-export type DeliveryConfig = z.output<typeof configSchema>;
+export type DeliveryConfig = z.output<typeof deliveryConfigSchema>;

@@ -1,5 +1,5 @@
 import { ConfigError, parseConfig } from '@dispatch/platform';
-import { configSchema, SERVICE_NAME } from './config';
+import { deliveryConfigSchema, SERVICE_NAME } from './config';
 import { etaModelOf, fleetSettingsOf } from './service';
 
 // The token source every service needs; irrelevant to the fleet settings.
@@ -7,7 +7,7 @@ const auth = { AUTH_JWKS_FILE: '/etc/dispatch/jwks.json' };
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
-    parseConfig(SERVICE_NAME, configSchema, { ...auth, ...env });
+    parseConfig(SERVICE_NAME, deliveryConfigSchema, { ...auth, ...env });
   } catch (err) {
     if (err instanceof ConfigError) return err.problems.map((p) => p.variable);
     throw err;
@@ -17,13 +17,13 @@ function problemsOf(env: Record<string, string>): string[] {
 
 describe('delivery-service fleet config', () => {
   it('is off, real time and ticking every second by default', () => {
-    const config = parseConfig(SERVICE_NAME, configSchema, auth);
+    const config = parseConfig(SERVICE_NAME, deliveryConfigSchema, auth);
     expect(config).toMatchObject({ FLEET_SIMULATION: 'off', FLEET_TICK_MS: 1000, FLEET_SPEED_UP: 1 });
     expect(fleetSettingsOf(config)).toBeUndefined();
   });
 
   it('on with a speed-up compresses the whole delivery-time model', () => {
-    const config = parseConfig(SERVICE_NAME, configSchema, {
+    const config = parseConfig(SERVICE_NAME, deliveryConfigSchema, {
       ...auth,
       FLEET_SIMULATION: 'on',
       FLEET_SPEED_UP: '120',

@@ -1,6 +1,6 @@
 import './instrument';
 import { loadConfig, runMain, startService } from '@dispatch/platform';
-import { configSchema, SERVICE_NAME } from './config';
+import { deliveryConfigSchema, SERVICE_NAME } from './config';
 import { deliveryService } from './service';
 
-runMain(SERVICE_NAME, () => startService(deliveryService(loadConfig(SERVICE_NAME, configSchema))));
+runMain(SERVICE_NAME, () => startService(deliveryService(loadConfig(SERVICE_NAME, deliveryConfigSchema))));

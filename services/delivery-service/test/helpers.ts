@@ -25,7 +25,7 @@ import {
 } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import type { Clock } from '../src/clock';
-import { configSchema, type DeliveryConfig, SERVICE_NAME } from '../src/config';
+import { type DeliveryConfig, deliveryConfigSchema, SERVICE_NAME } from '../src/config';
 import { createBatchHandler, HANDLED_EVENT_TYPES } from '../src/handlers';
 import { createDeliveryMetrics, type DeliveryMetrics } from '../src/metrics';
 import type { DeliveryScheduler } from '../src/scheduler';
@@ -54,7 +54,7 @@ export const TEST_ISSUER = createTestIssuer();
 
 /** The service's config from the stack's addresses and logins, with test overrides (all strings, like env vars). */
 export function testConfig(overrides: Record<string, string> = {}): DeliveryConfig {
-  return parseConfig(SERVICE_NAME, configSchema, testServiceEnv(TEST_ISSUER, overrides));
+  return parseConfig(SERVICE_NAME, deliveryConfigSchema, testServiceEnv(TEST_ISSUER, overrides));
 }
 
 /** A fresh, migrated delivery database with a unique name. */

@@ -19,7 +19,7 @@ const positiveInt = z.coerce.number().int().positive();
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** The order-service environment. Every variable has a local default except the auth secret. */
-export const orderServiceEnv = requireAuth(
+export const orderConfigSchema = requireAuth(
   requireKafkaCredentialPair(
     z.object({
       ...baseEnv,
@@ -49,4 +49,4 @@ export const orderServiceEnv = requireAuth(
   ),
 );
 
-export type OrderConfig = z.infer<typeof orderServiceEnv>;
+export type OrderConfig = z.infer<typeof orderConfigSchema>;

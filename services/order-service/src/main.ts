@@ -1,6 +1,6 @@
 import './instrument';
 import { loadConfig, runMain, startService } from '@dispatch/platform';
-import { orderServiceEnv, SERVICE_NAME } from './config';
+import { orderConfigSchema, SERVICE_NAME } from './config';
 import { orderService } from './service';
 
-runMain(SERVICE_NAME, () => startService(orderService(loadConfig(SERVICE_NAME, orderServiceEnv))));
+runMain(SERVICE_NAME, () => startService(orderService(loadConfig(SERVICE_NAME, orderConfigSchema))));

@@ -18,7 +18,7 @@ import {
   uniqueName,
 } from '@dispatch/testkit';
 import type { Pool } from 'pg';
-import { type OrderConfig, orderServiceEnv } from '../src/config';
+import { type OrderConfig, orderConfigSchema } from '../src/config';
 import { orderService } from '../src/service';
 
 export type { TestDatabase };
@@ -65,7 +65,7 @@ export async function startTestOrderService(env: Record<string, string> = {}): P
   await commitGroupAtEnd(groupId, [Topics.inventory, Topics.payment, Topics.delivery]);
   const config = parseConfig(
     'order-service',
-    orderServiceEnv,
+    orderConfigSchema,
     testServiceEnv(TEST_ISSUER, {
       PGDATABASE: database,
       KAFKA_GROUP_ID: groupId,

@@ -1,11 +1,11 @@
 import { parseConfig } from '@dispatch/platform';
-import { longestGatewayCallMs, paymentEnvSchema } from './config';
+import { longestGatewayCallMs, paymentConfigSchema } from './config';
 
 const tokenKeys = { AUTH_JWKS_FILE: '/etc/dispatch/jwks.json' };
 
 describe('payment config', () => {
   it('has the documented defaults', () => {
-    const config = parseConfig('payment-service', paymentEnvSchema, tokenKeys);
+    const config = parseConfig('payment-service', paymentConfigSchema, tokenKeys);
     expect(config).toMatchObject({
       PORT: 8082,
       PGDATABASE: 'payment_db',
@@ -21,18 +21,18 @@ describe('payment config', () => {
 
   it('reads CONSUMER_CONCURRENCY and bounds it', () => {
     expect(
-      parseConfig('payment-service', paymentEnvSchema, { ...tokenKeys, CONSUMER_CONCURRENCY: '12' }),
+      parseConfig('payment-service', paymentConfigSchema, { ...tokenKeys, CONSUMER_CONCURRENCY: '12' }),
     ).toMatchObject({
       CONSUMER_CONCURRENCY: 12,
     });
     expect(() =>
-      parseConfig('payment-service', paymentEnvSchema, { ...tokenKeys, CONSUMER_CONCURRENCY: '0' }),
+      parseConfig('payment-service', paymentConfigSchema, { ...tokenKeys, CONSUMER_CONCURRENCY: '0' }),
     ).toThrow(/CONSUMER_CONCURRENCY/);
   });
 
   it('rejects a lock TTL that a gateway call with retries could outlive', () => {
     expect(() =>
-      parseConfig('payment-service', paymentEnvSchema, {
+      parseConfig('payment-service', paymentConfigSchema, {
         ...tokenKeys,
         GATEWAY_TIMEOUT_MS: '1000',
         GATEWAY_RETRIES: '3',
@@ -44,7 +44,7 @@ describe('payment config', () => {
 
   it('requires a way to verify tokens and names every bad variable', () => {
     expect(() =>
-      parseConfig('payment-service', paymentEnvSchema, { GATEWAY_FAILURE_RATE: '2', PORT: 'x' }),
+      parseConfig('payment-service', paymentConfigSchema, { GATEWAY_FAILURE_RATE: '2', PORT: 'x' }),
     ).toThrow(/PORT[\s\S]*GATEWAY_FAILURE_RATE|GATEWAY_FAILURE_RATE[\s\S]*PORT/);
   });
 });

@@ -21,7 +21,7 @@ const positiveInt = z.coerce.number().int().positive();
  * longest gateway call including retries, or a second worker could start while the first one is still
  * waiting for its answer. That is checked here, at start.
  */
-export const paymentEnvSchema = requireAuth(
+export const paymentConfigSchema = requireAuth(
   requireKafkaCredentialPair(
     z
       .object({
@@ -78,7 +78,7 @@ export const paymentEnvSchema = requireAuth(
   ),
 );
 
-export type PaymentConfig = z.output<typeof paymentEnvSchema>;
+export type PaymentConfig = z.output<typeof paymentConfigSchema>;
 
 /** Upper bound of one resilient gateway call: every attempt times out and every backoff is the longest. */
 export function longestGatewayCallMs(

@@ -1,6 +1,6 @@
 import './instrument';
 import { loadConfig, runMain, startService } from '@dispatch/platform';
-import { paymentEnvSchema, SERVICE_NAME } from './config';
+import { paymentConfigSchema, SERVICE_NAME } from './config';
 import { paymentService } from './service';
 
-runMain(SERVICE_NAME, () => startService(paymentService(loadConfig(SERVICE_NAME, paymentEnvSchema))));
+runMain(SERVICE_NAME, () => startService(paymentService(loadConfig(SERVICE_NAME, paymentConfigSchema))));

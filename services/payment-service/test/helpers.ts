@@ -16,7 +16,7 @@ import {
 } from '@dispatch/testkit';
 import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { type PaymentConfig, paymentEnvSchema } from '../src/config';
+import { type PaymentConfig, paymentConfigSchema } from '../src/config';
 import type { PaymentGateway } from '../src/gateway/gateway';
 import { createEventHandler } from '../src/handlers';
 import type { PaymentDeps } from '../src/handlers/context';
@@ -38,7 +38,7 @@ const MIGRATIONS_DIR = path.resolve(__dirname, '../src/migrations');
 export function testConfig(env: Record<string, string> = {}): PaymentConfig {
   return parseConfig(
     'payment-service',
-    paymentEnvSchema,
+    paymentConfigSchema,
     testServiceEnv(TEST_ISSUER, {
       GATEWAY_TIMEOUT_MS: '150',
       GATEWAY_RETRIES: '2',

@@ -1,11 +1,11 @@
 import { ConfigError, parseConfig } from '@dispatch/platform';
-import { keyspaceReplication, queryApiBaseEnv, queryApiEnv } from './config';
+import { keyspaceReplication, queryApiBaseConfigSchema, queryApiConfigSchema } from './config';
 
 const tokenKeys = { AUTH_JWKS_FILE: '/etc/dispatch/jwks.json' };
 
 describe('query-api config', () => {
   it('has local defaults for everything but the token keys', () => {
-    const config = parseConfig('query-api', queryApiEnv, tokenKeys);
+    const config = parseConfig('query-api', queryApiConfigSchema, tokenKeys);
     expect(config).toMatchObject({
       PORT: 8080,
       CASSANDRA_KEYSPACE: 'delivery_query',
@@ -15,14 +15,14 @@ describe('query-api config', () => {
       READ_MODEL_REFRESH_MS: 5_000,
     });
     expect(keyspaceReplication(config)).toEqual({ class: 'SimpleStrategy', replicationFactor: 1 });
-    expect(() => parseConfig('query-api', queryApiEnv, {})).toThrow(/AUTH_JWKS_URL/);
+    expect(() => parseConfig('query-api', queryApiConfigSchema, {})).toThrow(/AUTH_JWKS_URL/);
     // The rebuild command needs no token keys.
-    expect(parseConfig('query-api', queryApiBaseEnv, {}).CASSANDRA_KEYSPACE).toBe('delivery_query');
+    expect(parseConfig('query-api', queryApiBaseConfigSchema, {}).CASSANDRA_KEYSPACE).toBe('delivery_query');
   });
 
   it('keeps room for the generation suffix in the keyspace name and names every bad variable', () => {
     const attempt = () =>
-      parseConfig('query-api', queryApiEnv, {
+      parseConfig('query-api', queryApiConfigSchema, {
         ...tokenKeys,
         CASSANDRA_KEYSPACE: 'k'.repeat(41),
         SSE_MAX_STREAMS: '0',
@@ -36,7 +36,7 @@ describe('query-api config', () => {
   });
 
   it('uses the local data center for NetworkTopologyStrategy', () => {
-    const config = parseConfig('query-api', queryApiEnv, {
+    const config = parseConfig('query-api', queryApiConfigSchema, {
       ...tokenKeys,
       CASSANDRA_REPLICATION_STRATEGY: 'NetworkTopologyStrategy',
       CASSANDRA_REPLICATION_FACTOR: '3',

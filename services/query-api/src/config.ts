@@ -18,7 +18,7 @@ export const SERVICE_NAME = 'query-api';
 const positiveInt = z.coerce.number().int().positive();
 
 /** Every query-api variable; the auth secret is optional here (the rebuild command needs none). */
-export const queryApiBaseEnv = requireKafkaCredentialPair(
+export const queryApiBaseConfigSchema = requireKafkaCredentialPair(
   requireCassandraCredentialPair(
     z.object({
       ...baseEnv,
@@ -75,9 +75,9 @@ export const queryApiBaseEnv = requireKafkaCredentialPair(
 );
 
 /** The service's environment. Every variable has a local default except the auth secret. */
-export const queryApiEnv = requireAuth(queryApiBaseEnv);
+export const queryApiConfigSchema = requireAuth(queryApiBaseConfigSchema);
 
-export type QueryApiConfig = z.infer<typeof queryApiEnv>;
+export type QueryApiConfig = z.infer<typeof queryApiConfigSchema>;
 
 /** Replication for keyspaces the service creates; NetworkTopologyStrategy uses the local data center. */
 export function keyspaceReplication(config: QueryApiConfig): KeyspaceReplication {

@@ -15,7 +15,7 @@ import {
 } from '@dispatch/testkit';
 import type { Client } from 'cassandra-driver';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
-import { type QueryApiConfig, queryApiEnv, SERVICE_NAME } from '../src/config';
+import { type QueryApiConfig, queryApiConfigSchema, SERVICE_NAME } from '../src/config';
 import type { OrderResponse } from '../src/domain/order-response';
 import { type QueryApi, startQueryApi } from '../src/service';
 
@@ -32,7 +32,7 @@ export const testLogger = createTestLogger('query-api-test');
 export function testConfig(overrides: Record<string, string> = {}): QueryApiConfig {
   const config = parseConfig(
     SERVICE_NAME,
-    queryApiEnv,
+    queryApiConfigSchema,
     testServiceEnv(TEST_ISSUER, {
       CASSANDRA_KEYSPACE: `qa_${shortId()}`,
       KAFKA_GROUP_ID: `query-api-test-${shortId()}`,

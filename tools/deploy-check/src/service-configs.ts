@@ -24,11 +24,11 @@ export interface ServiceConfig {
 
 /** Each service's config module and the export its src/main.ts passes to loadConfig. */
 export const CONFIG_EXPORTS: Record<string, { module: Record<string, unknown>; exportName: string }> = {
-  'query-api': { module: queryConfig, exportName: 'queryApiEnv' },
-  'order-service': { module: orderConfig, exportName: 'orderServiceEnv' },
-  'payment-service': { module: paymentConfig, exportName: 'paymentEnvSchema' },
+  'query-api': { module: queryConfig, exportName: 'queryApiConfigSchema' },
+  'order-service': { module: orderConfig, exportName: 'orderConfigSchema' },
+  'payment-service': { module: paymentConfig, exportName: 'paymentConfigSchema' },
   'inventory-service': { module: inventoryConfig, exportName: 'inventoryConfigSchema' },
-  'delivery-service': { module: deliveryConfig, exportName: 'configSchema' },
+  'delivery-service': { module: deliveryConfig, exportName: 'deliveryConfigSchema' },
   'webhook-service': { module: webhookConfig, exportName: 'webhookConfigSchema' },
 };
 

@@ -1,5 +1,5 @@
 import { ConfigError, createCassandraClient, createLogger, loadConfig } from '@dispatch/platform';
-import { cassandraConnection, queryApiBaseEnv, SERVICE_NAME } from '../config';
+import { cassandraConnection, queryApiBaseConfigSchema, SERVICE_NAME } from '../config';
 import { RebuildError, rebuildReadModel } from '../rebuild/rebuild';
 import { GenerationConflictError, GenerationStore } from '../store/generations';
 
@@ -16,7 +16,7 @@ Replays raw.* from offset 0 into a fresh read-model generation and switches to i
 Reads the same environment as the service (KAFKA_BROKERS, CASSANDRA_*, READ_MODEL_REFRESH_MS, REBUILD_*).`;
 
 async function printStatus(): Promise<void> {
-  const config = loadConfig(`${SERVICE_NAME} rebuild`, queryApiBaseEnv);
+  const config = loadConfig(`${SERVICE_NAME} rebuild`, queryApiBaseConfigSchema);
   const client = createCassandraClient(cassandraConnection(config));
   try {
     const store = new GenerationStore(client, config.CASSANDRA_KEYSPACE);
@@ -50,7 +50,7 @@ async function main(args: string[]): Promise<number> {
     await printStatus();
     return 0;
   }
-  const config = loadConfig(`${SERVICE_NAME} rebuild`, queryApiBaseEnv);
+  const config = loadConfig(`${SERVICE_NAME} rebuild`, queryApiBaseConfigSchema);
   const logger = createLogger(`${SERVICE_NAME}-rebuild`, config.LOG_LEVEL);
   const report = await rebuildReadModel({ config, logger, force: args.includes('--force') });
   process.stdout.write(
