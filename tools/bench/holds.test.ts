@@ -4,6 +4,7 @@ import {
   type HoldInput,
   highestHoldingRate,
   holdVerdict,
+  unexpectedServerErrors,
 } from './holds';
 
 const healthy: HoldInput = {
@@ -44,7 +45,7 @@ describe('holdVerdict', () => {
       reasons: [
         'accepted 94.9/s < 95.0/s',
         'DELIVERY_ASSIGNED 60.0/s < 95.0/s',
-        '3 POSTs answered 5xx',
+        '3 POSTs answered 5xx (not 503)',
         '2 POSTs got no answer',
         '1 orders dropped by the client',
         '120 accepted orders not in the read model after 60 s',
@@ -87,8 +88,15 @@ describe('highestHoldingRate', () => {
 describe('describeThresholds', () => {
   it('spells the thresholds out', () => {
     expect(describeThresholds(HOLD_THRESHOLDS, 60_000)).toBe(
-      'accepted/s and DELIVERY_ASSIGNED/s ≥ 95 % of offered; no 5xx, network errors or client drops; ' +
+      'accepted/s and DELIVERY_ASSIGNED/s ≥ 95 % of offered; no 5xx but shedding 503s, no network errors or client drops; ' +
         'every accepted order in the read model within the 60 s drain; saga p99 ≤ 2 s',
     );
+  });
+});
+
+describe('unexpectedServerErrors', () => {
+  it('counts every 5xx but the 503 of shed load', () => {
+    expect(unexpectedServerErrors({ '201': 90, '503': 7, '500': 2, '502': 1, '429': 4 })).toBe(3);
+    expect(unexpectedServerErrors({ '201': 90, '503': 7 })).toBe(0);
   });
 });

@@ -13,7 +13,10 @@ export interface HoldInput {
   offeredPerSecond: number;
   acceptedPerSecond: number;
   assignedPerSecond: number;
-  /** POSTs answered 5xx. */
+  /**
+   * POSTs answered 5xx other than 503. A 503 is load shed on purpose (with Retry-After): it counts
+   * against the accepted rate, not as an error.
+   */
   serverErrors: number;
   /** POSTs that got no answer (refused, reset, timed out). */
   networkErrors: number;
@@ -32,7 +35,7 @@ export function describeThresholds(t: HoldThresholds = HOLD_THRESHOLDS, drainTim
   const drain = drainTimeoutMs === undefined ? '' : ` within the ${drainTimeoutMs / 1000} s drain`;
   return (
     `accepted/s and DELIVERY_ASSIGNED/s ≥ ${Math.round(t.minAchievedFraction * 100)} % of offered; ` +
-    `no 5xx, network errors or client drops; every accepted order in the read model${drain}; ` +
+    `no 5xx but shedding 503s, no network errors or client drops; every accepted order in the read model${drain}; ` +
     `saga p99 ≤ ${t.maxSagaP99Ms / 1000} s`
   );
 }
@@ -51,7 +54,7 @@ export function holdVerdict(
   if (input.assignedPerSecond < floor) {
     reasons.push(`DELIVERY_ASSIGNED ${rate(input.assignedPerSecond)}/s < ${rate(floor)}/s`);
   }
-  if (input.serverErrors > 0) reasons.push(`${input.serverErrors} POSTs answered 5xx`);
+  if (input.serverErrors > 0) reasons.push(`${input.serverErrors} POSTs answered 5xx (not 503)`);
   if (input.networkErrors > 0) reasons.push(`${input.networkErrors} POSTs got no answer`);
   if (input.clientDrops > 0) reasons.push(`${input.clientDrops} orders dropped by the client`);
   if (input.backlog > 0) {
@@ -74,4 +77,14 @@ export function highestHoldingRate(
 ): number | undefined {
   const held = steps.filter((s) => s.holds).map((s) => s.offeredPerSecond);
   return held.length > 0 ? Math.max(...held) : undefined;
+}
+
+/**
+ * POST answers (count by HTTP status) that are server errors: every 5xx but 503, which is the order
+ * API shedding load with Retry-After (it counts against the accepted rate instead).
+ */
+export function unexpectedServerErrors(answers: Readonly<Record<string, number>>): number {
+  return Object.entries(answers)
+    .filter(([status]) => status.startsWith('5') && status !== '503')
+    .reduce((sum, [, n]) => sum + n, 0);
 }

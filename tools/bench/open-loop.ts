@@ -17,7 +17,7 @@ import {
 } from '@dispatch/testkit';
 import type { IdleArgs, OpenLoopArgs } from './args';
 import { CpuProbe, type CpuSnapshot, cpuMsPerOrder, cpuUsage } from './cpu';
-import { HOLD_THRESHOLDS, highestHoldingRate, holdVerdict } from './holds';
+import { HOLD_THRESHOLDS, highestHoldingRate, holdVerdict, unexpectedServerErrors } from './holds';
 import { KeepAliveClient, networkErrorCode } from './http-client';
 import {
   type Context,
@@ -293,9 +293,7 @@ async function runStep(ctx: Context, rate: number): Promise<StepResult> {
     outcomes.length > 0 ? accepted / outcomes.length : 0,
   );
   const saga = tailSummary(sagaMs, outcomes.length - sagaMs.length);
-  const serverErrors = Object.entries(answers)
-    .filter(([status]) => status.startsWith('5'))
-    .reduce((sum, [, n]) => sum + n, 0);
+  const serverErrors = unexpectedServerErrors(answers);
   const networkErrorCount = Object.values(networkErrors).reduce((sum, n) => sum + n, 0);
   const cpu = cpuStart && cpuEnd && ctx.probe ? cpuUsage(cpuStart, cpuEnd, ctx.probe.clockTicks) : undefined;
 
