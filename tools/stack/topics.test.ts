@@ -8,11 +8,11 @@ describe('stackTopics', () => {
       'raw.inventory-events',
       'raw.payment-events',
       'raw.delivery-events',
-      'dlq.order-service',
-      'dlq.inventory-service',
-      'dlq.payment-service',
-      'dlq.delivery-service',
       'dlq.query-api',
+      'dlq.order-service',
+      'dlq.payment-service',
+      'dlq.inventory-service',
+      'dlq.delivery-service',
       'dlq.webhook-service',
     ]);
     expect(new Set(topics.map((t) => t.partitions))).toEqual(new Set([6]));

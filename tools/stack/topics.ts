@@ -1,8 +1,11 @@
 /**
  * Which topics the stack needs and what to do about the ones that exist (pure; see provision.ts).
  * Names follow docs/design.md §2: four raw.* event topics with one partition count and unlimited
- * retention (the log is the source for read-model rebuilds), and one dlq.<service> per consumer.
+ * retention (the log is the source for read-model rebuilds), and one dlq.<service> per consumer, from
+ * the contracts' catalogue (compose's kafka-init and the k8s topics Job are checked against it).
  */
+import { CONSUMING_SERVICES, dlqTopic, RAW_TOPICS } from '@dispatch/contracts';
+
 export interface TopicSpec {
   name: string;
   partitions: number;
@@ -10,27 +13,13 @@ export interface TopicSpec {
   configs: Record<string, string>;
 }
 
-export const RAW_TOPICS = [
-  'raw.order-events',
-  'raw.inventory-events',
-  'raw.payment-events',
-  'raw.delivery-events',
-];
-export const CONSUMING_SERVICES = [
-  'order-service',
-  'inventory-service',
-  'payment-service',
-  'delivery-service',
-  'query-api',
-  'webhook-service',
-];
 export const UNLIMITED_RETENTION = { 'retention.ms': '-1' };
 
 export function stackTopics(partitions: number): TopicSpec[] {
   return [
     ...RAW_TOPICS.map((name) => ({ name, partitions, configs: { ...UNLIMITED_RETENTION } })),
     // Dead letters keep the broker's default retention (7 days); they are replayed, not kept forever.
-    ...CONSUMING_SERVICES.map((service) => ({ name: `dlq.${service}`, partitions, configs: {} })),
+    ...CONSUMING_SERVICES.map((service) => ({ name: dlqTopic(service), partitions, configs: {} })),
   ];
 }
 
