@@ -604,3 +604,56 @@ describe('docker-compose.yml: stopping and publishing', () => {
     }
   });
 });
+
+describe('docker-compose.yml without a registry (podman-compose on this machine)', () => {
+  const PODMAN_1_0 = repoPath('infra', 'compose', 'podman-compose-1.0.yml');
+
+  test('the server images are the official ones unless KAFKA_IMAGE, … pick others; init jobs use their server image', () => {
+    const raw = parse(text) as ComposeFile;
+    const expected: Record<string, string> = {
+      kafka: '${KAFKA_IMAGE:-apache/kafka:4.3.1}',
+      'kafka-init': '${KAFKA_IMAGE:-apache/kafka:4.3.1}',
+      'kafka-access': '${KAFKA_IMAGE:-apache/kafka:4.3.1}',
+      cassandra: '${CASSANDRA_IMAGE:-cassandra:5.0}',
+      'cassandra-init': '${CASSANDRA_IMAGE:-cassandra:5.0}',
+      postgres: '${POSTGRES_IMAGE:-postgres:15}',
+      'postgres-init': '${POSTGRES_IMAGE:-postgres:15}',
+      redis: '${REDIS_IMAGE:-redis:7}',
+    };
+    for (const [name, image] of Object.entries(expected))
+      expect(`${name}: ${raw.services[name]!.image}`).toBe(`${name}: ${image}`);
+    const local = loadCompose(text, { ...OPERATOR_ENV, KAFKA_IMAGE: 'localhost/dispatch/kafka:4.3.1' });
+    expect(local.services['kafka-access']!.image).toBe('localhost/dispatch/kafka:4.3.1');
+  });
+
+  test('podman-compose-1.0.yml bind-mounts every file config a service uses, read-only at its target', () => {
+    const override = loadCompose(readFileSync(PODMAN_1_0, 'utf8'), OPERATOR_ENV);
+    expect(composeSchemaProblems(override)).toEqual([]);
+    const expected: Record<string, string[]> = {};
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const config of service.configs ?? []) {
+        const { source, target } =
+          typeof config === 'string' ? { source: config, target: undefined } : config;
+        const definition = compose.configs![source]!;
+        if (definition.content !== undefined) continue; // inline: nothing to mount (grafana)
+        const file = definition.file!.replace(/^(?!\.|\/)/, './').replace(/^\.\/\.stack/, '.stack');
+        expected[name] = [...(expected[name] ?? []), `${file}:${target ?? `/${source}`}:ro`];
+      }
+    }
+    const mounted = Object.fromEntries(
+      Object.entries(override.services)
+        .filter(([, service]) => service.volumes)
+        .map(([name, service]) => [name, service.volumes as string[]]),
+    );
+    expect(mounted).toEqual(expected);
+    // What it cannot mount: grafana's inline provisioning (so grafana is left out with 1.0.x).
+    expect(Object.keys(expected)).not.toContain('grafana');
+    expect(compose.services.grafana!.configs?.length).toBeGreaterThan(0);
+    // The tools' optional Kafka logins, which 1.0.x would pass as the literal "${VAR:-}".
+    expect(serviceEnvironment(override.services['kafka-access']!)).toEqual({
+      DISPATCH_DLQ_KAFKA_PASSWORD: '',
+      DISPATCH_REBUILD_KAFKA_PASSWORD: '',
+    });
+    expect(publishProblems(override)).toEqual([]);
+  });
+});
