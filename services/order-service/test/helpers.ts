@@ -27,6 +27,9 @@ export type { TestDatabase };
 export const TEST_ISSUER = createTestIssuer();
 
 export const testLogger = createTestLogger('order-service-test');
+
+/** The base of every problem type the service answers with. */
+export const PROBLEM = 'https://dispatch.dev/problems/';
 const MIGRATIONS_DIR = path.resolve(__dirname, '..', 'src', 'migrations');
 
 /**
@@ -86,6 +89,50 @@ export async function startTestOrderService(env: Record<string, string> = {}): P
       await db.end();
       await dropTestDatabase(database);
     },
+  };
+}
+
+export interface OrderServiceUnderTest {
+  /** The running service: read it inside tests and hooks (it starts in the file's beforeAll). */
+  svc: TestOrderService;
+  /** POST /api/orders on that service. */
+  postOrder(body: unknown, token: string, headers?: Record<string, string>): Promise<HttpReply>;
+}
+
+/** startTestOrderService before the calling file's tests, and its stop after them. */
+export function useTestOrderService(env: Record<string, string> = {}): OrderServiceUnderTest {
+  let running: TestOrderService | undefined;
+  beforeAll(async () => {
+    running = await startTestOrderService(env);
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  const current = (): TestOrderService => {
+    if (!running) throw new Error('order-service is not started yet: use it inside tests and hooks');
+    return running;
+  };
+  const svc: TestOrderService = {
+    get service() {
+      return current().service;
+    },
+    get config() {
+      return current().config;
+    },
+    get base() {
+      return current().base;
+    },
+    get database() {
+      return current().database;
+    },
+    get db() {
+      return current().db;
+    },
+    stop: () => current().stop(),
+  };
+  return {
+    svc,
+    postOrder: (body, token, headers = {}) => request(svc.base, '/api/orders', { body, token, headers }),
   };
 }
 
