@@ -172,6 +172,66 @@ export function useDeliveryInProcess(
   };
 }
 
+/** How long the assignment tests (assignment*.int.test.ts) let a paid order wait for a driver. */
+export const DRIVER_WAIT_MS = 5_000;
+
+export interface AssignmentDatabase {
+  /** The current test's database. */
+  readonly db: TestDatabase;
+  /** DRIVER_WAIT_MS and a 1 s assignment retry. */
+  readonly config: DeliveryConfig;
+  /** Handles order.created then payment.authorized of a fresh (or the given) order on `instance`. */
+  createAndPay(
+    instance: Instance,
+    orderId?: string,
+  ): Promise<{
+    orderId: string;
+    created: EventEnvelope<'order.created'>;
+    paid: EventEnvelope<'payment.authorized'>;
+  }>;
+}
+
+/**
+ * The handler pipelines (inbox → decision → store → outbox) against a fresh real database per test (the
+ * driver pool is shared state), for the assignment tests. Call inside a describe.
+ */
+export function useAssignmentDatabase(): AssignmentDatabase {
+  let db: TestDatabase | undefined;
+  let config: DeliveryConfig | undefined;
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the assignment database is not set up yet (beforeEach)');
+    return value;
+  };
+
+  beforeAll(async () => {
+    config = testConfig({ DRIVER_WAIT_MS: String(DRIVER_WAIT_MS), ASSIGN_RETRY_MS: '1000' });
+  });
+
+  beforeEach(async () => {
+    db = await createDeliveryDatabase();
+  });
+
+  afterEach(async () => {
+    await db?.drop();
+  });
+
+  return {
+    get db() {
+      return ready(db);
+    },
+    get config() {
+      return ready(config);
+    },
+    async createAndPay(instance, orderId = freshOrderId()) {
+      const created = orderCreated(orderId);
+      const paid = paymentAuthorized(created);
+      await instance.handle(created);
+      await instance.handle(paid);
+      return { orderId, created, paid };
+    },
+  };
+}
+
 /**
  * Runs `work` with `count` pools of its own (instances) and returns how many deadlocks PostgreSQL
  * detected meanwhile. withTransaction retries a transaction a deadlock aborted, so a deadlock shows
