@@ -54,6 +54,52 @@ export function pipeline(pool: Pool, metrics: InventoryMetrics = testMetrics().m
   return (event: AnyEvent) => handle([event]);
 }
 
+export interface HandlerDatabase {
+  /** A fresh database for the calling file (created in beforeAll, dropped in afterAll). */
+  readonly db: TestDatabase;
+  /** The one-event pipeline on it (pipeline()), counting into `metrics`. */
+  handle(event: AnyEvent): Promise<void>;
+  metrics: InventoryMetrics;
+  registry: Registry;
+  /** How many inbox rows the event left (0: not recorded, so a redelivery is handled afresh). */
+  inboxCount(eventId: string): Promise<number>;
+}
+
+/** The handlers against a real, fresh PostgreSQL database, called as the consumer calls them. */
+export function useHandlerDatabase(): HandlerDatabase {
+  let db: TestDatabase | undefined;
+  let handle: ((event: AnyEvent) => Promise<void>) | undefined;
+  const { metrics, registry } = testMetrics();
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the handler database is not set up yet (beforeAll)');
+    return value;
+  };
+
+  beforeAll(async () => {
+    db = await createInventoryDatabase();
+    handle = pipeline(db.pool, metrics);
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  return {
+    get db() {
+      return ready(db);
+    },
+    handle: (event) => ready(handle)(event),
+    metrics,
+    registry,
+    async inboxCount(eventId) {
+      const result = await ready(db).pool.query('SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', [
+        eventId,
+      ]);
+      return result.rows[0].n;
+    },
+  };
+}
+
 /** A catalogue item with a unique id (so tests sharing a database never touch each other's stock). */
 export function testItem(overrides: Partial<ItemDefinition> = {}): ItemDefinition {
   return {
