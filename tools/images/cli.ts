@@ -6,12 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
-  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -19,16 +17,24 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadStackConfig } from '../stack/config';
 import { REPO_ROOT } from '../stack/paths';
-import { findAppService, serviceEnv } from '../stack/services';
-import { IMAGES_USAGE, type ImagesArgs, ImagesUsageError, parseImagesArgs } from './args';
+import { IMAGES_USAGE, ImagesUsageError, parseImagesArgs } from './args';
 import { applySettings, CONTAINERS_CONF } from './containers-conf';
+import {
+  capture,
+  ImagesError,
+  LOG_DIR,
+  log,
+  onPath,
+  relative,
+  run,
+  serviceImage,
+  succeeds,
+  WORK_DIR,
+} from './host';
 import { type BuiltImage, formatSeconds, sizeReport } from './report';
 import { addNodeUser, pruneRootfs } from './rootfs';
-
-/** A failure with a message for the user (exit 1, no stack trace). */
-class ImagesError extends Error {}
+import { smoke } from './smoke';
 
 const NODE_VERSION = readFileSync(path.join(REPO_ROOT, '.node-version'), 'utf8').trim();
 /** npm for the base image's build stage (`npm install --global pnpm`); Node 24 ships npm 11. */
@@ -36,70 +42,9 @@ const NPM_VERSION = '11.21.2';
 const DEBIAN_SUITE = 'bookworm';
 const DEBIAN_MIRROR = process.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 const BASE_IMAGE = `localhost/dispatch/node-base:${NODE_VERSION}-${DEBIAN_SUITE}`;
-const WORK_DIR = path.join(REPO_ROOT, '.stack', 'images');
-const LOG_DIR = path.join(WORK_DIR, 'logs');
 const CACHE_DIR = path.join(WORK_DIR, 'cache');
 /** The commands this needs and the Debian package of each. */
 const REQUIRED_COMMANDS = { podman: 'podman', runc: 'runc', debootstrap: 'debootstrap' } as const;
-
-function log(message: string): void {
-  process.stderr.write(`images: ${message}\n`);
-}
-
-function relative(file: string): string {
-  return path.relative(REPO_ROOT, file);
-}
-
-/** Runs a command; its output goes to `logFile` (or ours); throws ImagesError on a non-zero exit. */
-function run(command: string, args: string[], options: { logFile?: string; what: string }): void {
-  let fd: number | undefined;
-  if (options.logFile) {
-    mkdirSync(path.dirname(options.logFile), { recursive: true });
-    fd = openSync(options.logFile, 'w');
-  }
-  try {
-    const result = spawnSync(command, args, {
-      stdio: ['ignore', fd ?? 'inherit', fd ?? 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    if (result.error)
-      throw new ImagesError(`${options.what}: ${command} did not start (${result.error.message})`);
-    if (result.status !== 0) {
-      let tail = '';
-      if (options.logFile) {
-        const lines = readFileSync(options.logFile, 'utf8').trimEnd().split('\n');
-        tail = `\n--- last lines of ${relative(options.logFile)} ---\n${lines.slice(-40).join('\n')}\n---`;
-      }
-      throw new ImagesError(
-        `${options.what} failed (${command} exited with ${result.status ?? result.signal})${tail}`,
-      );
-    }
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** A command's stdout; throws ImagesError with its stderr on a non-zero exit. */
-function capture(command: string, args: string[], what: string): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.error) throw new ImagesError(`${what}: ${command} did not start (${result.error.message})`);
-  if (result.status !== 0) {
-    throw new ImagesError(
-      `${what} failed (${command} exited with ${result.status}): ${result.stderr.trim()}`,
-    );
-  }
-  return result.stdout;
-}
-
-function succeeds(command: string, args: string[]): boolean {
-  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
-}
-
-function onPath(command: string): boolean {
-  // debootstrap lives in /usr/sbin, which a non-login root shell may not have on PATH.
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'];
-  return dirs.some((dir) => dir !== '' && existsSync(path.join(dir, command)));
-}
 
 function preflight(): void {
   if (process.platform !== 'linux')
@@ -327,10 +272,6 @@ function checkBase(): void {
   log(`  node ${said} runs in ${BASE_IMAGE} (podman, read-only)`);
 }
 
-function serviceImage(service: string, tag: string): string {
-  return `localhost/dispatch/${service}:${tag}`;
-}
-
 /**
  * The machine's CA bundle for the build's RUN steps, when it has one of its own (NODE_EXTRA_CA_CERTS
  * or npm's cafile): a TLS-inspecting egress proxy signs the npm registry's certificate with a CA
@@ -383,119 +324,6 @@ function buildService(service: string, tag: string, trust: string[]): number {
   const seconds = (performance.now() - started) / 1000;
   log(`  built ${image} in ${formatSeconds(seconds)}`);
   return seconds;
-}
-
-async function answers(url: string): Promise<{ status: number; body: string } | string> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
-    return { status: response.status, body: (await response.text()).slice(0, 300) };
-  } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-    return (cause as NodeJS.ErrnoException).code ?? String(cause);
-  }
-}
-
-/** One image against the running local stack: host network, read-only, its own port. */
-async function smoke(args: ImagesArgs): Promise<void> {
-  const service = findAppService(args.smokeService)!;
-  const image = serviceImage(service.name, args.tag);
-  const own = await answers(`http://127.0.0.1:${service.port}${service.readyPath}`);
-  if (typeof own === 'string' || own.status !== 200) {
-    throw new ImagesError(
-      `--smoke runs against the local stack, but ${service.name} on :${service.port} is not ready (${typeof own === 'string' ? own : own.status}): start it with ./dispatch up`,
-    );
-  }
-  const jwks = path.join(REPO_ROOT, '.stack', 'auth', 'jwks.json');
-  if (!existsSync(jwks)) throw new ImagesError(`no ${relative(jwks)} (./dispatch up creates it)`);
-  const taken = await answers(`http://127.0.0.1:${args.smokePort}/`);
-  if (typeof taken !== 'string' || taken !== 'ECONNREFUSED') {
-    throw new ImagesError(`port ${args.smokePort} is in use; pick another with --smoke-port`);
-  }
-
-  // The launcher's own environment for an extra instance of the service (its database role, Kafka
-  // principal, the stack's addresses), nothing inherited from this shell. It joins the service's
-  // consumer group, as `./dispatch instance` does. Passwords go in a 0600 file, not on a command line.
-  const mountedJwks = '/etc/dispatch/auth/jwks.json';
-  const env = Object.entries(serviceEnv(service, loadStackConfig(), mountedJwks, {}, args.smokePort)).filter(
-    (entry): entry is [string, string] => entry[1] !== undefined,
-  );
-  const bad = env.find(([, value]) => value.includes('\n'));
-  if (bad) throw new ImagesError(`${bad[0]} holds a newline; podman's --env-file cannot carry it`);
-  const envFile = path.join(WORK_DIR, 'smoke.env');
-  mkdirSync(WORK_DIR, { recursive: true });
-  writeFileSync(envFile, env.map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
-  chmodSync(envFile, 0o600);
-
-  const name = `dispatch-images-smoke-${service.name}`;
-  spawnSync('podman', ['rm', '--force', '--ignore', name], { stdio: 'ignore' });
-  const started = performance.now();
-  log(`smoke: ${image} as ${name} on :${args.smokePort} (host network, --read-only) against the local stack`);
-  try {
-    capture(
-      'podman',
-      [
-        'run',
-        '--detach',
-        '--name',
-        name,
-        '--network',
-        'host',
-        '--read-only',
-        // No systemd timer for the HEALTHCHECK here; `podman healthcheck run` below asks it once.
-        '--health-interval',
-        'disable',
-        '--env-file',
-        envFile,
-        '--volume',
-        `${jwks}:${mountedJwks}:ro`,
-        image,
-      ],
-      `podman run ${image}`,
-    );
-    rmSync(envFile, { force: true });
-    const url = `http://127.0.0.1:${args.smokePort}${service.readyPath}`;
-    const deadline = Date.now() + 180_000;
-    let last: { status: number; body: string } | string = 'not asked yet';
-    for (;;) {
-      last = await answers(url);
-      if (typeof last !== 'string' && last.status === 200) break;
-      const state = capture(
-        'podman',
-        ['inspect', '--format', '{{.State.Status}}', name],
-        'podman inspect',
-      ).trim();
-      if (state !== 'running' || Date.now() > deadline) {
-        const logs = spawnSync('podman', ['logs', '--tail', '30', name], { encoding: 'utf8' });
-        throw new ImagesError(
-          `smoke: ${url} did not answer 200 (${state}; last: ${typeof last === 'string' ? last : `${last.status} ${last.body}`})\n--- container log ---\n${logs.stdout}${logs.stderr}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-    log(`  ${url} answered 200 after ${formatSeconds((performance.now() - started) / 1000)}: ${last.body}`);
-    run('podman', ['healthcheck', 'run', name], {
-      what: "smoke: the image's HEALTHCHECK",
-      logFile: path.join(LOG_DIR, 'smoke-healthcheck.log'),
-    });
-    log("  the image's HEALTHCHECK (node fetch of /health/live on PORT) says healthy");
-    const stopping = performance.now();
-    capture('podman', ['stop', '--time', '40', name], 'podman stop');
-    const exit = capture(
-      'podman',
-      ['inspect', '--format', '{{.State.ExitCode}}', name],
-      'podman inspect',
-    ).trim();
-    if (exit !== '0') {
-      const logs = spawnSync('podman', ['logs', '--tail', '30', name], { encoding: 'utf8' });
-      throw new ImagesError(
-        `smoke: ${name} exited with ${exit} on SIGTERM, not 0\n${logs.stdout}${logs.stderr}`,
-      );
-    }
-    log(`  SIGTERM: drained and exited 0 in ${formatSeconds((performance.now() - stopping) / 1000)}`);
-  } finally {
-    rmSync(envFile, { force: true });
-    spawnSync('podman', ['rm', '--force', '--ignore', name], { stdio: 'ignore' });
-  }
 }
 
 async function main(argv: string[]): Promise<number> {
