@@ -1,6 +1,8 @@
 import { type AnyEvent, dlqTopic, serializeEnvelope, TRACEPARENT_HEADER } from '@dispatch/contracts';
 import {
   type ConsumerHandle,
+  createEventProducer,
+  type EventProducer,
   type EventPublisher,
   ensureTopics,
   type KafkaClient,
@@ -9,7 +11,7 @@ import {
   runConsumer,
 } from '../../src/kafka';
 import { createMetrics, type PlatformMetrics } from '../../src/metrics';
-import { suffix, testLogger } from './kafka';
+import { assertKafkaReachable, suffix, testKafka, testLogger } from './kafka';
 
 export const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
@@ -67,6 +69,56 @@ export function consumers(kafka: () => KafkaClient, publisher: () => EventPublis
     async stopAll(): Promise<void> {
       await Promise.all(running.splice(0).map((c) => c.stop()));
     },
+  };
+}
+
+export interface KafkaClients {
+  /** The file's client (created in beforeAll). */
+  readonly kafka: KafkaClient;
+  /** Its connected producer, also the consumers' DLQ publisher. */
+  readonly producer: EventProducer;
+  /** Starts a consumer of `s` (consumers().consume); every one is stopped after each test. */
+  consume: ReturnType<typeof consumers>['consume'];
+  /** A fresh scenario on the file's client. */
+  scenario(numPartitions: number): Promise<Scenario>;
+}
+
+/** A Kafka client and a connected producer for the calling file, and consumers stopped after each test. */
+export function useKafkaClients(): KafkaClients {
+  const logger = testLogger();
+  let kafka: KafkaClient | undefined;
+  let producer: EventProducer | undefined;
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the Kafka clients are not set up yet (beforeAll)');
+    return value;
+  };
+  const running = consumers(
+    () => ready(kafka),
+    () => ready(producer),
+  );
+
+  beforeAll(async () => {
+    await assertKafkaReachable();
+    kafka = testKafka(logger);
+    producer = createEventProducer(kafka, { logger });
+    await producer.connect();
+  });
+
+  afterEach(() => running.stopAll());
+
+  afterAll(async () => {
+    await producer?.disconnect();
+  });
+
+  return {
+    get kafka() {
+      return ready(kafka);
+    },
+    get producer() {
+      return ready(producer);
+    },
+    consume: running.consume,
+    scenario: (numPartitions) => scenario(ready(kafka), numPartitions),
   };
 }
 
