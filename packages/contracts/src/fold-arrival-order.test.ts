@@ -1,6 +1,6 @@
 import type { AnyEvent } from './envelope';
 import { applyEvent, foldOrder } from './fold';
-import { at, extra, find, ORDER_ID, pathEvents, START } from './fold-fixtures';
+import { at, extra, find, ORDER_ID, pathEvents, START } from './fold.fixtures';
 import { emptyFacts } from './order-facts';
 import { SAGA_PATHS } from './testing';
 

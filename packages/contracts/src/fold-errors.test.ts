@@ -1,5 +1,5 @@
 import { applyEvent, FoldError, foldOrder } from './fold';
-import { ORDER_ID, pathEvents } from './fold-fixtures';
+import { ORDER_ID, pathEvents } from './fold.fixtures';
 import { emptyFacts } from './order-facts';
 import { sampleEvents } from './testing';
 

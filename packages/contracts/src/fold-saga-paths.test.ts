@@ -1,6 +1,6 @@
 import type { AnyEvent } from './envelope';
 import { foldOrder } from './fold';
-import { at, extra, find, ORDER_ID, pathEvents, START } from './fold-fixtures';
+import { at, extra, find, ORDER_ID, pathEvents, START } from './fold.fixtures';
 import { isTerminal, type OrderStatus } from './order-facts';
 import { SAGA_FINAL_STATUS, SAGA_PATHS } from './testing';
 

@@ -1,5 +1,5 @@
 import { foldOrder } from './fold';
-import { ORDER_ID, pathEvents } from './fold-fixtures';
+import { ORDER_ID, pathEvents } from './fold.fixtures';
 import { deriveStatus, emptyFacts, isTerminal, ORDER_STATUSES, type OrderFacts } from './order-facts';
 import type { SagaPath } from './testing';
 
