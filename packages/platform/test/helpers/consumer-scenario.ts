@@ -1,4 +1,5 @@
 import { type AnyEvent, dlqTopic, serializeEnvelope, TRACEPARENT_HEADER } from '@dispatch/contracts';
+import { eventually } from '@dispatch/testkit';
 import {
   type ConsumerHandle,
   createEventProducer,
@@ -11,7 +12,7 @@ import {
   runConsumer,
 } from '../../src/kafka';
 import { createMetrics, type PlatformMetrics } from '../../src/metrics';
-import { assertKafkaReachable, suffix, testKafka, testLogger } from './kafka';
+import { assertKafkaReachable, orderCreated, suffix, testKafka, testLogger } from './kafka';
 
 export const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
@@ -81,6 +82,11 @@ export interface KafkaClients {
   consume: ReturnType<typeof consumers>['consume'];
   /** A fresh scenario on the file's client. */
   scenario(numPartitions: number): Promise<Scenario>;
+  /**
+   * A new member of `s`'s group starts from the committed offsets: it gets a sentinel published now
+   * and nothing earlier (what the stopped consumer handled was committed, not redelivered).
+   */
+  expectNothingRedelivered(s: Scenario): Promise<void>;
 }
 
 /** A Kafka client and a connected producer for the calling file, and consumers stopped after each test. */
@@ -119,6 +125,17 @@ export function useKafkaClients(): KafkaClients {
     },
     consume: running.consume,
     scenario: (numPartitions) => scenario(ready(kafka), numPartitions),
+    async expectNothingRedelivered(s) {
+      const sentinel = orderCreated(`order-${suffix()}`);
+      const seen: string[] = [];
+      const member = running.consume(s, async (e) => {
+        seen.push(e.eventId);
+      });
+      await member.ready;
+      await ready(producer).publish([toMessage(s.topic, sentinel)]);
+      await eventually(() => expect(seen).toContain(sentinel.eventId));
+      expect(seen).toEqual([sentinel.eventId]);
+    },
   };
 }
 
