@@ -26,8 +26,6 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
   return pgBatchHandler({
     pool: deps.pool,
     inboxConsumer: deps.consumer,
-    prepare: async (tx, events) => {
-      await trackProgress(tx, events);
-    },
+    prepare: (tx, events) => trackProgress(tx, events),
   });
 }

@@ -42,26 +42,23 @@ export function isFollowedEvent(event: AnyEvent): event is FollowedEvent {
  * handler has recorded them in the inbox): the orders are read and locked in one statement, each
  * event is folded with the contract's applyEvent in offset order (an order's later event folds onto
  * its earlier one), and every changed order is stored in one statement. Events of orders that are not
- * ours change nothing. Returns how many events were folded.
+ * ours change nothing.
  */
-export async function trackProgress(tx: ClientBase, events: readonly AnyEvent[]): Promise<number> {
+export async function trackProgress(tx: ClientBase, events: readonly AnyEvent[]): Promise<void> {
   const followed = events.filter(isFollowedEvent);
-  if (followed.length === 0) return 0;
+  if (followed.length === 0) return;
   const orders = await lockOrders(
     tx,
     followed.map((e) => e.orderId),
   );
   const progressOf = new Map<string, OrderProgress>();
-  let folded = 0;
   for (const event of followed) {
     const current = progressOf.get(event.orderId) ?? orders.get(event.orderId);
     if (!current) continue;
     progressOf.set(event.orderId, applyOrderEvent(current, event));
-    folded += 1;
   }
   await saveProgress(
     tx,
     [...progressOf].map(([orderId, progress]) => ({ orderId, progress })),
   );
-  return folded;
 }
