@@ -1,5 +1,5 @@
 /**
- * The README's test command: lint (biome, knip), type-check, unit tests, then the real local
+ * The README's test command: lint (biome, knip, file lengths), type-check, unit tests, then the real local
  * stack: the servers for the integration suite (the stack's services stopped
  * meanwhile), then the servers and the services for the end-to-end suite.
  * Every step runs even when an earlier one failed, so one run shows everything;
@@ -82,6 +82,8 @@ function stackEnv(): NodeJS.ProcessEnv {
 check('lint (biome)', 'pnpm', ['exec', 'biome', 'ci', '--colors=off', '.']);
 // knip (knip.json): a file nothing imports, or an export nothing outside its module uses, fails the run.
 check('lint (unused files and exports: knip)', 'pnpm', ['--silent', 'lint:exports', '--no-progress']);
+// tools/file-length: a hand-written .ts file over 400 lines fails the run (generated files listed there).
+check('lint (file length: tools/file-length)', 'pnpm', ['--silent', 'lint:lengths']);
 // Also compiles the packages and services to dist/ (the stack below runs those).
 check('type-check and build (tsc -b)', 'pnpm', ['exec', 'tsc', '-b']);
 jestSuite('unit', []);
