@@ -11,7 +11,7 @@ import { simulateStep } from './domain/movement';
 import type { DeliveryMetrics } from './metrics';
 import { lockDueSimulation } from './store/deliveries';
 import { completeLockedDelivery } from './use-cases/complete';
-import { type PositionSettings, recordLockedPosition } from './use-cases/report-position';
+import { type PositionSettings, recordLockedPositions } from './use-cases/report-position';
 
 export interface FleetSettings extends PositionSettings {
   /** How often the simulated drivers move and report. */
@@ -87,13 +87,7 @@ export class FleetSimulator implements BackgroundTask {
           new Date(now.getTime() - settings.tickMs / 2),
           settings.batchSize,
         );
-        const result: FleetTickResult & { checked: number } = {
-          checked: due.length,
-          moved: 0,
-          etaPublished: 0,
-          completed: 0,
-        };
-        for (const delivery of due) {
+        const moves = due.map((delivery) => {
           const { assignedAt, destination } = delivery;
           if (!assignedAt || !destination)
             throw new Error(`active delivery ${delivery.deliveryId} lacks its assignment data`);
@@ -107,13 +101,20 @@ export class FleetSimulator implements BackgroundTask {
             },
             settings.etaModel,
           );
-          const report = await recordLockedPosition(tx, delivery, step.position, now, settings);
-          result.moved += 1;
-          if (report.etaPublished) result.etaPublished += 1;
-          if (step.arrived) {
-            await completeLockedDelivery(tx, report.delivery, now);
-            result.completed += 1;
-          }
+          return { delivery, position: step.position, arrived: step.arrived };
+        });
+        // All of the tick's positions in one statement, their eta.updated in one insert.
+        const reports = await recordLockedPositions(tx, moves, now, settings);
+        const result: FleetTickResult & { checked: number } = {
+          checked: due.length,
+          moved: reports.length,
+          etaPublished: reports.filter((report) => report.etaPublished).length,
+          completed: 0,
+        };
+        for (const [i, report] of reports.entries()) {
+          if (!moves[i]?.arrived) continue;
+          await completeLockedDelivery(tx, report.delivery, now);
+          result.completed += 1;
         }
         return result;
       });

@@ -63,6 +63,9 @@ const COLUMNS = `delivery_id, order_id, status, correlation_id, payment_event_id
   assigned_at, estimated_delivery_time, eta_checked_at, completed_at, failed_at, failure_reason, cancelled_at,
   driver_lat, driver_lng, position_at, created_at, updated_at`;
 
+/** COLUMNS of an `UPDATE deliveries AS d ... FROM ...`, where a bare name could be the other table's. */
+const UPDATED_COLUMNS = COLUMNS.replace(/\w+/g, (column) => `d.${column}`);
+
 function toDelivery(row: DeliveryRow): Delivery {
   return {
     deliveryId: row.delivery_id,
@@ -347,36 +350,47 @@ export async function lockDueSimulation(tx: Db, movedBefore: Date, limit: number
   return result.rows.map(toDelivery);
 }
 
+/** A reported position to store; with `published`, also the ETA and phase that went out in an eta.updated. */
+export interface PositionWrite {
+  deliveryId: string;
+  position: LatLng;
+  published?: { estimatedDeliveryTime: Date; phase: DeliveryPhase; lastEventId: string };
+}
+
 /**
- * Records a reported position of an active delivery's driver; with `published`, also the ETA and phase
- * that went out in an eta.updated (and that event as the delivery's latest).
+ * Records reported positions of active deliveries' drivers, all at `now`, in one statement (the
+ * simulated fleet moves every active delivery each tick); with `published`, also the ETA and phase
+ * that went out in an eta.updated (and that event as the delivery's latest). Returns the updated
+ * rows by deliveryId; throws when one was no longer active (the caller holds their row locks).
  */
-export async function recordPosition(
+export async function recordPositions(
   tx: Db,
-  deliveryId: string,
-  position: LatLng,
+  writes: readonly PositionWrite[],
   now: Date,
-  published?: { estimatedDeliveryTime: Date; phase: DeliveryPhase; lastEventId: string },
-): Promise<Delivery> {
+): Promise<Map<string, Delivery>> {
+  if (writes.length === 0) return new Map();
   const result = await tx.query<DeliveryRow>(
-    `UPDATE deliveries
-        SET driver_lat = $2, driver_lng = $3, position_at = $4, eta_checked_at = $4, updated_at = $4,
-            estimated_delivery_time = COALESCE($5, estimated_delivery_time),
-            status = COALESCE($6, status),
-            last_event_id = COALESCE($7, last_event_id)
-      WHERE delivery_id = $1 AND status IN ('ASSIGNED', 'EN_ROUTE')
-      RETURNING ${COLUMNS}`,
+    `UPDATE deliveries AS d
+        SET driver_lat = w.lat, driver_lng = w.lng, position_at = $1, eta_checked_at = $1, updated_at = $1,
+            estimated_delivery_time = COALESCE(w.eta, d.estimated_delivery_time),
+            status = COALESCE(w.phase, d.status),
+            last_event_id = COALESCE(w.event_id, d.last_event_id)
+       FROM unnest($2::uuid[], $3::float8[], $4::float8[], $5::timestamptz[], $6::text[], $7::uuid[])
+            AS w(delivery_id, lat, lng, eta, phase, event_id)
+      WHERE d.delivery_id = w.delivery_id AND d.status IN ('ASSIGNED', 'EN_ROUTE')
+      RETURNING ${UPDATED_COLUMNS}`,
     [
-      deliveryId,
-      position.lat,
-      position.lng,
       now,
-      published?.estimatedDeliveryTime ?? null,
-      published?.phase ?? null,
-      published?.lastEventId ?? null,
+      writes.map((w) => w.deliveryId),
+      writes.map((w) => w.position.lat),
+      writes.map((w) => w.position.lng),
+      writes.map((w) => w.published?.estimatedDeliveryTime ?? null),
+      writes.map((w) => w.published?.phase ?? null),
+      writes.map((w) => w.published?.lastEventId ?? null),
     ],
   );
-  const row = result.rows[0];
-  if (!row) throw new Error(`delivery ${deliveryId} was not active`);
-  return toDelivery(row);
+  const updated = new Map(result.rows.map((row) => [row.delivery_id, toDelivery(row)]));
+  const inactive = writes.find((w) => !updated.has(w.deliveryId));
+  if (inactive) throw new Error(`delivery ${inactive.deliveryId} was not active`);
+  return updated;
 }

@@ -1,3 +1,4 @@
+import type { EventEnvelope } from '@dispatch/contracts';
 import { ConflictError, enqueue, NotFoundError, withTransaction } from '@dispatch/platform';
 import type { ClientBase, Pool } from 'pg';
 import type { Clock } from '../clock';
@@ -5,7 +6,12 @@ import { deliveryPhase, type EtaModel, shouldPublishEta } from '../domain/eta';
 import { etaUpdatedEvent } from '../domain/events';
 import type { LatLng } from '../domain/geo';
 import { etaFromPosition, hasArrived } from '../domain/movement';
-import { type Delivery, lockActiveDeliveryOfDriver, recordPosition } from '../store/deliveries';
+import {
+  type Delivery,
+  lockActiveDeliveryOfDriver,
+  type PositionWrite,
+  recordPositions,
+} from '../store/deliveries';
 import { getDriver } from '../store/drivers';
 
 export interface PositionSettings {
@@ -41,24 +47,48 @@ export async function reportDriverPosition(
       if (!(await getDriver(tx, driverId))) throw new NotFoundError(`No driver ${driverId}.`);
       throw new ConflictError(`Driver ${driverId} is not on an active delivery.`, 'driver-not-on-delivery');
     }
-    return recordLockedPosition(tx, delivery, position, clock.now(), settings);
+    const [report] = await recordLockedPositions(tx, [{ delivery, position }], clock.now(), settings);
+    if (!report) throw new Error(`the position of delivery ${delivery.deliveryId} was not recorded`);
+    return report;
   });
 }
 
 /**
- * The use-case behind a position report, for an active delivery whose row `tx` holds: store the
+ * The use-case behind position reports, for active deliveries whose rows `tx` holds: store each
  * position, recompute the ETA from it (the remaining distance at the model's speed, after the
  * handling time while still at the depot) and publish eta.updated in the outbox only when that ETA
  * moved by more than the threshold from the last published one, or when the phase changed
- * ASSIGNED → EN_ROUTE. The HTTP route and the simulated fleet both call this.
+ * ASSIGNED → EN_ROUTE. The HTTP route calls it with one report, the simulated fleet with every
+ * delivery it moves in a tick: the positions go into one statement, the events into one insert.
  */
-export async function recordLockedPosition(
+export async function recordLockedPositions(
   tx: ClientBase,
+  reports: readonly { delivery: Delivery; position: LatLng }[],
+  now: Date,
+  settings: PositionSettings,
+): Promise<PositionReport[]> {
+  const decided = reports.map(({ delivery, position }) => decidePosition(delivery, position, now, settings));
+  const stored = await recordPositions(
+    tx,
+    decided.map((d) => d.write),
+    now,
+  );
+  const events = decided.flatMap((d) => (d.event ? [d.event] : []));
+  await enqueue(tx, events);
+  return decided.map(({ write, event, arrived }) => {
+    const delivery = stored.get(write.deliveryId);
+    if (!delivery) throw new Error(`delivery ${write.deliveryId} was not stored`);
+    return { delivery, etaPublished: event !== undefined, arrived };
+  });
+}
+
+/** One report's write and eta.updated (if any): everything but the I/O. */
+function decidePosition(
   delivery: Delivery,
   position: LatLng,
   now: Date,
   settings: PositionSettings,
-): Promise<PositionReport> {
+): { write: PositionWrite; event?: EventEnvelope<'eta.updated'>; arrived: boolean } {
   const { assignedAt, destination, estimatedDeliveryTime, driverId, driverName, status } = delivery;
   if (status !== 'ASSIGNED' && status !== 'EN_ROUTE') {
     throw new ConflictError(`The delivery of order ${delivery.orderId} is ${status}.`, 'delivery-not-active');
@@ -78,20 +108,13 @@ export async function recordLockedPosition(
     thresholdMs: settings.changeThresholdMs,
   });
   const arrived = hasArrived(position, destination);
-  if (!publish) {
-    const recorded = await recordPosition(tx, delivery.deliveryId, position, now);
-    return { delivery: recorded, etaPublished: false, arrived };
-  }
+  const write: PositionWrite = { deliveryId: delivery.deliveryId, position };
+  if (!publish) return { write, arrived };
   const event = etaUpdatedEvent(
     { orderId: delivery.orderId, correlationId: delivery.correlationId, causationId: delivery.lastEventId },
     { deliveryId: delivery.deliveryId, driverId, driverName, phase, estimatedDeliveryTime: nextEta },
     now,
   );
-  const updated = await recordPosition(tx, delivery.deliveryId, position, now, {
-    estimatedDeliveryTime: nextEta,
-    phase,
-    lastEventId: event.eventId,
-  });
-  await enqueue(tx, [event]);
-  return { delivery: updated, etaPublished: true, arrived };
+  write.published = { estimatedDeliveryTime: nextEta, phase, lastEventId: event.eventId };
+  return { write, event, arrived };
 }
