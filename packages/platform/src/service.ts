@@ -90,6 +90,12 @@ export interface ServiceDefinition {
   routes?: (app: Express, ctx: ServiceContext) => void;
   consumers?: (ctx: ServiceContext) => ConsumerDefinition[];
   tasks?: (ctx: ServiceContext) => BackgroundTask[] | Promise<BackgroundTask[]>;
+  /**
+   * Runs first, before the database, Kafka and HTTP: what must be in place before the service serves or
+   * consumes (query-api: its Cassandra schema and read-model generation). When the start fails after
+   * prepare began, onClose runs before the error is thrown, so what prepare opened is closed.
+   */
+  prepare?: () => Promise<void>;
   /** Closes the service's own clients (Redis, Cassandra) last. */
   onClose?: () => Promise<void>;
   /** How often kafka_consumer_lag_messages is refreshed for the service's consumer groups. Default 15 s. */
@@ -105,12 +111,23 @@ export interface RunningService {
 }
 
 /**
- * The one way a Dispatch service starts: database and migrations, Kafka producer and outbox
+ * The one way a Dispatch service starts: its own preparation (prepare), database and migrations, Kafka producer and outbox
  * relay, HTTP (health, metrics, the service's routes), then consumers and tasks. Shutdown runs
  * in the reverse direction: readiness off, consumers stop and commit, tasks stop, HTTP closes,
  * the relay flushes what is committed, then producer and pool close.
  */
 export async function startService(def: ServiceDefinition): Promise<RunningService> {
+  if (!def.prepare) return start(def);
+  try {
+    await def.prepare();
+    return await start(def);
+  } catch (err) {
+    await def.onClose?.().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function start(def: ServiceDefinition): Promise<RunningService> {
   const logger = createLogger(def.name, def.logLevel);
   const metrics = createMetrics(def.name);
   const shutdown = createShutdown(logger, def.shutdownTimeoutMs ?? 20_000);

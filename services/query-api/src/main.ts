@@ -1,9 +1,6 @@
 import './instrument';
-import { loadConfig, runMain } from '@dispatch/platform';
+import { loadConfig, runMain, startService } from '@dispatch/platform';
 import { queryApiConfigSchema, SERVICE_NAME } from './config';
-import { startQueryApi } from './service';
+import { queryApiService } from './service';
 
-runMain(
-  SERVICE_NAME,
-  async () => (await startQueryApi(loadConfig(SERVICE_NAME, queryApiConfigSchema))).service,
-);
+runMain(SERVICE_NAME, () => startService(queryApiService(loadConfig(SERVICE_NAME, queryApiConfigSchema))));

@@ -6,18 +6,21 @@ import {
   createTestIssuer,
   createTestLogger,
   deleteGroups,
+  type InProcessService,
   kafkajsConnection,
   type RawProducer,
   rawProducer,
   shortId,
   stackAddresses,
+  startInProcess,
   testServiceEnv,
 } from '@dispatch/testkit';
 import type { Client } from 'cassandra-driver';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { type QueryApiConfig, queryApiConfigSchema, SERVICE_NAME } from '../src/config';
 import type { OrderResponse } from '../src/domain/order-response';
-import { type QueryApi, startQueryApi } from '../src/service';
+import { queryApiService } from '../src/service';
+import type { GenerationTracker } from '../src/store/generations';
 
 /** The tests' own token issuer: the service under test gets only its public JWKS file. */
 export const TEST_ISSUER = createTestIssuer();
@@ -97,11 +100,23 @@ export class RawTap {
   }
 }
 
+/** query-api started in-process, with its read model's generations and live handler at hand. */
+export interface TestQueryApi extends InProcessService {
+  generations: GenerationTracker;
+  /** One event through the live consumer's batch handler, as a batch of one (tests apply events in any order). */
+  applyEvent(event: AnyEvent): Promise<void>;
+}
+
 /** The service started in-process (as main.ts does) with its consumer group at the end of the raw topics. */
-export async function startTestQueryApi(config: QueryApiConfig): Promise<QueryApi & { base: string }> {
+export async function startTestQueryApi(config: QueryApiConfig): Promise<TestQueryApi> {
   await commitGroupAtEnd(config.KAFKA_GROUP_ID, RAW_TOPICS);
-  const api = await startQueryApi(config);
-  return { ...api, base: `http://127.0.0.1:${api.port}` };
+  const definition = queryApiService(config);
+  const service = await startInProcess(definition);
+  const applyEvents = definition.readModelHandler(service.ctx);
+  return Object.assign(service, {
+    generations: definition.generations,
+    applyEvent: (event: AnyEvent) => applyEvents([event]),
+  });
 }
 
 export function cassandraClient(): Client {
@@ -150,7 +165,7 @@ export function shuffledWithDuplicates<T>(events: T[], random: () => number): T[
 
 /** What a test file driving a live query-api gets: the service, a raw-topic producer, a tap and an admin token. */
 export interface LiveQueryApi {
-  api: QueryApi & { base: string };
+  api: TestQueryApi;
   producer: RawProducer;
   tap: RawTap;
   admin: string;

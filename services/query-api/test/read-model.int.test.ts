@@ -2,7 +2,6 @@ import { type AnyEvent, createEvent, foldOrder } from '@dispatch/contracts';
 import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
 import { assertStackReachable, http, shortId } from '@dispatch/testkit';
 import type { OrderResponse } from '../src/domain/order-response';
-import type { QueryApi } from '../src/service';
 import {
   dropKeyspaces,
   expectMatchesFold,
@@ -10,11 +9,12 @@ import {
   shuffledWithDuplicates,
   startTestQueryApi,
   TEST_ISSUER,
+  type TestQueryApi,
   testConfig,
 } from './helpers';
 
 /** Applies the events through the live consumer's handler, several at a time, in the given order. */
-async function applyConcurrently(api: QueryApi, events: AnyEvent[], random: () => number): Promise<void> {
+async function applyConcurrently(api: TestQueryApi, events: AnyEvent[], random: () => number): Promise<void> {
   let i = 0;
   while (i < events.length) {
     const n = 1 + Math.floor(random() * 4);
@@ -25,7 +25,7 @@ async function applyConcurrently(api: QueryApi, events: AnyEvent[], random: () =
 
 describe('query-api read model (real Cassandra)', () => {
   const config = testConfig();
-  let api: QueryApi & { base: string };
+  let api: TestQueryApi;
   let admin: string;
 
   beforeAll(async () => {

@@ -13,13 +13,13 @@ import type { OrderStreams } from './order-streams';
 import { listOrdersQuerySchema, orderIdParamsSchema } from './schemas';
 import type { StreamLease } from './stream-leases';
 
-export interface RouteDeps {
+export interface QueryApiRouteDeps {
   queries: OrderQueries;
   streams: OrderStreams;
   verifyToken: TokenVerifier;
 }
 
-export function mountRoutes(app: Express, deps: RouteDeps): void {
+export function addQueryApiRoutes(app: Express, deps: QueryApiRouteDeps): void {
   const signedIn = [authenticate(deps.verifyToken), requireRole('customer', 'admin')];
 
   app.get('/api/orders', ...signedIn, async (req, res) => {
