@@ -13,7 +13,7 @@ import type { EtaModel } from './domain/eta';
 import { compressTime } from './domain/movement';
 import { type FleetSettings, FleetSimulator } from './fleet';
 import { CONSUMED_TOPICS, createBatchHandler, HANDLED_EVENT_TYPES } from './handlers';
-import { registerRoutes } from './http/routes';
+import { addDeliveryRoutes } from './http/routes';
 import { createDeliveryMetrics, type DeliveryMetrics } from './metrics';
 import { DeliveryScheduler, type SchedulerOptions } from './scheduler';
 import type { AssignmentSettings } from './use-cases/assign';
@@ -72,7 +72,7 @@ export function deliveryService(
 ): ServiceDefinition {
   const clock = opts.clock ?? systemClock;
   const settings = assignmentSettingsOf(config);
-  const verify = createTokenVerifier(config);
+  const verifyToken = createTokenVerifier(config);
   let scheduler: DeliveryScheduler | undefined;
   let metrics: DeliveryMetrics | undefined;
 
@@ -87,10 +87,10 @@ export function deliveryService(
     postgres: serviceDatabase(config, MIGRATIONS_DIR),
     routes: (app, ctx) => {
       const pool = poolOf(ctx);
-      registerRoutes(app, {
+      addDeliveryRoutes(app, {
         pool,
         clock,
-        verify,
+        verifyToken,
         metrics: deliveryMetrics(ctx.metrics, pool),
         positions: positionSettingsOf(config),
         onDriverFreed: () => scheduler?.wake(),

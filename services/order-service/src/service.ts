@@ -16,7 +16,7 @@ import {
 import type { Pool } from 'pg';
 import { type OrderConfig, SERVICE_NAME } from './config';
 import { CONSUMED_TOPICS, createBatchHandler, HANDLED_EVENT_TYPES } from './handlers';
-import { registerOrderRoutes } from './http/routes';
+import { addOrderRoutes } from './http/routes';
 import { createOrderMetrics, type OrderMetrics } from './metrics';
 import { deleteExpiredKeys } from './store/idempotency';
 import { expireStuckOrders } from './use-cases/expire-stuck-orders';
@@ -44,7 +44,7 @@ export function orderService(config: OrderConfig): ServiceDefinition {
     bodyLimit: '64kb',
     postgres: serviceDatabase(config, path.resolve(__dirname, 'migrations')),
     routes: (app, ctx) =>
-      registerOrderRoutes(app, {
+      addOrderRoutes(app, {
         pool: poolOf(ctx),
         metrics: metricsOf(ctx),
         logger: ctx.logger,

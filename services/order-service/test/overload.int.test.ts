@@ -10,7 +10,7 @@ import {
 import { testPgConfig } from '@dispatch/testkit';
 import type { RequestHandler } from 'express';
 import type { Pool, PoolClient } from 'pg';
-import { registerOrderRoutes } from '../src/http/routes';
+import { addOrderRoutes } from '../src/http/routes';
 import { createOrderMetrics } from '../src/metrics';
 import {
   createTestDatabase,
@@ -49,7 +49,7 @@ async function startApp(pool: Pool, admission: Partial<AdmissionOptions>): Promi
     readinessChecks: [],
     admission,
     routes: (app) =>
-      registerOrderRoutes(app, {
+      addOrderRoutes(app, {
         pool,
         metrics: createOrderMetrics(platform),
         logger: testLogger,

@@ -28,10 +28,10 @@ import {
 } from './schemas';
 import { deliveryView, driverView } from './views';
 
-export interface RouteDeps {
+export interface DeliveryRouteDeps {
   pool: Pool;
   clock: Clock;
-  verify: TokenVerifier;
+  verifyToken: TokenVerifier;
   metrics: DeliveryMetrics;
   /** The ETA model and threshold position reports recompute and publish the ETA with. */
   positions: PositionSettings;
@@ -133,8 +133,8 @@ export const openApiSpec: OpenApiSpec = {
 };
 
 /** Thin routes: validate at the edge, call the store or a use case, map the result. All need the admin role. */
-export function registerRoutes(app: Express, deps: RouteDeps): void {
-  const admin = [authenticate(deps.verify), requireRole('admin')];
+export function addDeliveryRoutes(app: Express, deps: DeliveryRouteDeps): void {
+  const admin = [authenticate(deps.verifyToken), requireRole('admin')];
 
   serveOpenApi(app, openApiSpec);
 

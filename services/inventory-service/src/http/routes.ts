@@ -80,7 +80,12 @@ function toView(item: CatalogueItem) {
   };
 }
 
-export function addInventoryRoutes(app: Express, deps: { pool: Pool; verifyToken: TokenVerifier }): void {
+export interface InventoryRouteDeps {
+  pool: Pool;
+  verifyToken: TokenVerifier;
+}
+
+export function addInventoryRoutes(app: Express, deps: InventoryRouteDeps): void {
   const admin = [authenticate(deps.verifyToken), requireRole('admin')];
 
   serveOpenApi(app, {

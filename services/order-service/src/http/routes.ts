@@ -23,7 +23,7 @@ import {
   orderIdParamsSchema,
 } from './schemas';
 
-export interface OrderRoutesDeps {
+export interface OrderRouteDeps {
   pool: Pool;
   metrics: OrderMetrics;
   logger: Logger;
@@ -59,7 +59,7 @@ function traceparentOf(req: Request): { traceparent?: string } {
 }
 
 /** POST /api/orders, POST /api/orders/{orderId}/cancel and GET /openapi.json. */
-export function registerOrderRoutes(app: Express, deps: OrderRoutesDeps): void {
+export function addOrderRoutes(app: Express, deps: OrderRouteDeps): void {
   const callers = [authenticate(deps.verifyToken), requireRole('customer', 'admin'), deps.rateLimiter];
 
   app.post('/api/orders', ...callers, async (req, res) => {
