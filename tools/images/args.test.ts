@@ -17,6 +17,8 @@ describe('parseImagesArgs', () => {
   test('defaults: every service, tag dev, no smoke', () => {
     expect(parseImagesArgs([])).toEqual({
       services: ALL,
+      servers: ['kafka', 'cassandra', 'postgres', 'redis'],
+      rebuildServers: false,
       tag: 'dev',
       rebuildBase: false,
       smoke: false,
@@ -35,9 +37,27 @@ describe('parseImagesArgs', () => {
       'query-api',
       'webhook-service',
     ]);
-    expect(parseImagesArgs(['--only=order-service'])?.services).toEqual(['order-service']);
-    expect(usageError(['--only', 'billing-service'])).toMatch(/no service named "billing-service"/);
-    expect(usageError(['--only', ','])).toMatch(/at least one service/);
+    expect(parseImagesArgs(['--only=order-service'])).toMatchObject({
+      services: ['order-service'],
+      servers: [],
+    });
+    expect(usageError(['--only', 'billing-service'])).toMatch(/no service or server named "billing-service"/);
+    expect(usageError(['--only', ','])).toMatch(/at least one image/);
+  });
+
+  test('--only takes server names too, in build order; --rebuild-servers', () => {
+    expect(parseImagesArgs(['--only', 'redis,query-api,kafka'])).toMatchObject({
+      services: ['query-api'],
+      servers: ['kafka', 'redis'],
+      rebuildServers: false,
+    });
+    expect(parseImagesArgs(['--only', 'postgres', '--rebuild-servers'])).toMatchObject({
+      services: [],
+      servers: ['postgres'],
+      rebuildServers: true,
+    });
+    expect(usageError(['--only', 'jre'])).toMatch(/no service or server named "jre"/);
+    expect(usageError(['--rebuild-servers=1'])).toMatch(/takes no value/);
   });
 
   test('--smoke with its service and port', () => {

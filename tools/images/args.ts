@@ -1,9 +1,14 @@
 import { APP_SERVICES } from '../stack/services';
+import { SERVER_NAMES, type ServerName } from './servers';
 
-/** `./dispatch images [--only a,b] [--tag T] [--rebuild-base] [--smoke [--smoke-service S] [--smoke-port P]]` */
+/** `./dispatch images [--only a,b] [--tag T] [--rebuild-base] [--rebuild-servers] [--smoke [--smoke-service S] [--smoke-port P]]` */
 export interface ImagesArgs {
   /** The services to build, in APP_SERVICES order (all of them unless --only). */
   services: string[];
+  /** The server images to build when missing, in SERVER_NAMES order (all of them unless --only). */
+  servers: ServerName[];
+  /** Build the server images again even when they exist. */
+  rebuildServers: boolean;
   /** Tag of the service images (`dispatch/<service>:<tag>`); compose's DISPATCH_VERSION default. */
   tag: string;
   /** Make the base image again even when one for this Node version exists. */
@@ -28,31 +33,34 @@ export const STACK_PORTS: readonly number[] = [...APP_SERVICES.map((s) => s.port
 export const DEFAULT_SMOKE_SERVICE = 'order-service';
 export const DEFAULT_SMOKE_PORT = 18081;
 
-export const IMAGES_USAGE = `Usage: ./dispatch images [--only <service>,...] [--tag <tag>] [--rebuild-base]
+export const IMAGES_USAGE = `Usage: ./dispatch images [--only <name>,...] [--tag <tag>] [--rebuild-base] [--rebuild-servers]
                        [--smoke [--smoke-service <service>] [--smoke-port <port>]]
 
-Builds the service images with podman, without pulling anything from a container registry:
+Builds the service and server images with podman, without pulling anything from a container registry:
   1. a base image from Debian (debootstrap, minbase) plus Node's own binary and npm from the npm
      registry (localhost/dispatch/node-base:<node version>-bookworm), unless it exists already;
   2. each service's image from the Dockerfile (build argument NODE_IMAGE = that base), one after the
-     other, as dispatch/<service>:<tag>;
-  3. a check of each (non-root, read-only root filesystem) and a report of their sizes.
+     other, as dispatch/<service>:<tag>, and a check of each (non-root, read-only root filesystem);
+  3. the server images docker-compose.yml needs (${SERVER_NAMES.join(', ')}; Kafka and Cassandra on a
+     JRE image) from tools/images/servers/ on the same base, those that are missing;
+  4. a report of their sizes.
 Needs root (rootful podman). Installs podman, runc and debootstrap with apt-get when they are
 missing and sets what podman needs on this kind of machine in /etc/containers/containers.conf.
 Build artifacts and logs: .stack/images/.
 
-  --only           build only these services (comma-separated; default: all six)
-  --tag            image tag (default: dev, as docker-compose.yml's DISPATCH_VERSION)
-  --rebuild-base   make the base image again (a new debootstrap)
-  --smoke          then run one image against the running local stack (./dispatch up): host
-                   network, --read-only, its own PORT; checks /health/ready, the image's
-                   HEALTHCHECK and a clean stop on SIGTERM
-  --smoke-service  the service to run (default: ${DEFAULT_SMOKE_SERVICE})
-  --smoke-port     its port (default: ${DEFAULT_SMOKE_PORT}; never one of the stack's)
+  --only             build only these (comma-separated service or server names; default: all)
+  --tag              service image tag (default: dev, as docker-compose.yml's DISPATCH_VERSION)
+  --rebuild-base     make the base image again (a new debootstrap)
+  --rebuild-servers  build the server images again even when they exist
+  --smoke            then run one image against the running local stack (./dispatch up): host
+                     network, --read-only, its own PORT; checks /health/ready, the image's
+                     HEALTHCHECK and a clean stop on SIGTERM
+  --smoke-service    the service to run (default: ${DEFAULT_SMOKE_SERVICE})
+  --smoke-port       its port (default: ${DEFAULT_SMOKE_PORT}; never one of the stack's)
 `;
 
 const VALUE_FLAGS = ['--only', '--tag', '--smoke-service', '--smoke-port'] as const;
-const BOOLEAN_FLAGS = ['--rebuild-base', '--smoke'] as const;
+const BOOLEAN_FLAGS = ['--rebuild-base', '--rebuild-servers', '--smoke'] as const;
 const SERVICE_NAMES = APP_SERVICES.map((s) => s.name);
 
 function serviceName(name: string, flag: string): string {
@@ -91,15 +99,23 @@ export function parseImagesArgs(argv: string[]): ImagesArgs | undefined {
   }
 
   let services = SERVICE_NAMES;
+  let servers: ServerName[] = [...SERVER_NAMES];
   const only = values.get('--only');
   if (only !== undefined) {
     const wanted = only
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
-    if (wanted.length === 0) throw new ImagesUsageError('--only needs at least one service');
-    for (const name of wanted) serviceName(name, '--only');
+    if (wanted.length === 0) throw new ImagesUsageError('--only needs at least one image');
+    for (const name of wanted) {
+      if (!SERVICE_NAMES.includes(name) && !(SERVER_NAMES as readonly string[]).includes(name)) {
+        throw new ImagesUsageError(
+          `--only: no service or server named "${name}" (one of ${[...SERVICE_NAMES, ...SERVER_NAMES].join(', ')})`,
+        );
+      }
+    }
     services = SERVICE_NAMES.filter((name) => wanted.includes(name));
+    servers = SERVER_NAMES.filter((name) => wanted.includes(name));
   }
 
   const tag = values.get('--tag') ?? 'dev';
@@ -125,5 +141,14 @@ export function parseImagesArgs(argv: string[]): ImagesArgs | undefined {
     );
   }
 
-  return { services, tag, rebuildBase: booleans.has('--rebuild-base'), smoke, smokeService, smokePort };
+  return {
+    services,
+    servers,
+    rebuildServers: booleans.has('--rebuild-servers'),
+    tag,
+    rebuildBase: booleans.has('--rebuild-base'),
+    smoke,
+    smokeService,
+    smokePort,
+  };
 }

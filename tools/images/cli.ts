@@ -1,7 +1,7 @@
 /**
- * `./dispatch images`: the service images built on this machine with podman, from a base image made
- * here (Debian via debootstrap plus Node's binary from the npm registry): no container registry is
- * needed. See IMAGES_USAGE and docs/deploy.md "Images".
+ * `./dispatch images`: the service images, and the server images compose needs (servers.ts), built on
+ * this machine with podman, from a base image made here (Debian via debootstrap plus Node's binary
+ * from the npm registry): no container registry is needed. See IMAGES_USAGE and docs/deploy.md "Images".
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -21,6 +21,7 @@ import { REPO_ROOT } from '../stack/paths';
 import { IMAGES_USAGE, ImagesUsageError, parseImagesArgs } from './args';
 import { applySettings, CONTAINERS_CONF } from './containers-conf';
 import {
+  acquireLock,
   capture,
   ImagesError,
   LOG_DIR,
@@ -34,6 +35,7 @@ import {
 } from './host';
 import { type BuiltImage, formatSeconds, sizeReport } from './report';
 import { addNodeUser, pruneRootfs } from './rootfs';
+import { buildServerImages } from './servers';
 import { smoke } from './smoke';
 
 const NODE_VERSION = readFileSync(path.join(REPO_ROOT, '.node-version'), 'utf8').trim();
@@ -334,6 +336,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const started = performance.now();
   preflight();
+  acquireLock();
   mkdirSync(LOG_DIR, { recursive: true });
   ensurePackages();
   ensureContainersConf();
@@ -361,7 +364,14 @@ async function main(argv: string[]): Promise<number> {
     checkImage(image);
     built.push({ name: image, bytes: imageSize(image), seconds });
   }
-  process.stdout.write(`\n${sizeReport(base, built, (performance.now() - started) / 1000)}`);
+  const servers = await buildServerImages({
+    wanted: args.servers,
+    rebuild: args.rebuildServers,
+    baseImage: BASE_IMAGE,
+    exists: imageExists,
+    size: imageSize,
+  });
+  process.stdout.write(`\n${sizeReport(base, built, (performance.now() - started) / 1000, servers)}`);
   if (args.smoke) await smoke(args);
   return 0;
 }

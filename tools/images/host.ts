@@ -1,6 +1,6 @@
 /** What `./dispatch images` shares between its steps: running commands, logging, where it works. */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../stack/paths';
 
@@ -72,4 +72,46 @@ export function onPath(command: string): boolean {
   // debootstrap lives in /usr/sbin, which a non-login root shell may not have on PATH.
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin'];
   return dirs.some((dir) => dir !== '' && existsSync(path.join(dir, command)));
+}
+
+/**
+ * One `./dispatch images` at a time in this tree: two would debootstrap into the same
+ * .stack/images/base and break each other. A lock file with our pid, released at exit; a stale one
+ * (its process gone) is taken over.
+ */
+export function acquireLock(): void {
+  const lock = path.join(WORK_DIR, 'lock');
+  mkdirSync(WORK_DIR, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      process.on('exit', () => {
+        try {
+          if (readFileSync(lock, 'utf8').trim() === String(process.pid)) rmSync(lock, { force: true });
+        } catch {
+          // already gone
+        }
+      });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number(readFileSync(lock, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+        throw new ImagesError(
+          `another ./dispatch images (pid ${holder}) is running in this tree; wait for it to finish (${relative(lock)})`,
+        );
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new ImagesError(`could not take ${relative(lock)}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -39,6 +39,25 @@ describe('sizeReport', () => {
     );
   });
 
+  test('the server images after the services, built or reused, and how many of each', () => {
+    const report = sizeReport(
+      base,
+      [{ name: 'localhost/dispatch/query-api:dev', bytes: 272_600_000, seconds: 84 }],
+      130,
+      [
+        { name: 'localhost/dispatch/jre:17-bookworm', bytes: 446_100_000, seconds: 21 },
+        { name: 'localhost/dispatch/redis:7', bytes: 229_900_000 },
+      ],
+    );
+    expect(report.split('\n').slice(2, 5)).toEqual([
+      'localhost/dispatch/query-api:dev               272.6 MB         58.6 MB  1 min 24 s',
+      'localhost/dispatch/jre:17-bookworm             446.1 MB        232.1 MB        21 s',
+      'localhost/dispatch/redis:7                     229.9 MB         15.9 MB      reused',
+    ]);
+    expect(report).toContain('1 service image: 272.6 MB on disk in all');
+    expect(report).toContain('2 server images (1 built, 1 reused)\ntotal time: 2 min 10 s\n');
+  });
+
   test('a reused base says so; no services, no total line', () => {
     const report = sizeReport(base, []);
     expect(report).toContain('214.0 MB');

@@ -21,13 +21,19 @@ export function formatSeconds(seconds: number): string {
 
 /**
  * The table `./dispatch images` ends with: each image's size, what it adds on top of the base
- * (the layers it does not share with it), and its build time. Pure.
+ * (the layers it does not share with it), and its build time; the service images, then the server
+ * images (all of them on the same base). Pure.
  */
-export function sizeReport(base: BuiltImage, services: BuiltImage[], totalSeconds?: number): string {
+export function sizeReport(
+  base: BuiltImage,
+  services: BuiltImage[],
+  totalSeconds?: number,
+  servers: BuiltImage[] = [],
+): string {
   const rows: string[][] = [['image', 'size', 'above the base', 'build time']];
   const time = (image: BuiltImage) => (image.seconds === undefined ? 'reused' : formatSeconds(image.seconds));
   rows.push([base.name, formatBytes(base.bytes), '', time(base)]);
-  for (const image of services) {
+  for (const image of [...services, ...servers]) {
     rows.push([
       image.name,
       formatBytes(image.bytes),
@@ -46,6 +52,12 @@ export function sizeReport(base: BuiltImage, services: BuiltImage[], totalSecond
     const added = services.reduce((sum, image) => sum + Math.max(0, image.bytes - base.bytes), 0);
     lines.push(
       `${services.length} service image${services.length === 1 ? '' : 's'}: ${formatBytes(base.bytes + added)} on disk in all (the base's layers are shared)`,
+    );
+  }
+  if (servers.length > 0) {
+    const built = servers.filter((image) => image.seconds !== undefined).length;
+    lines.push(
+      `${servers.length} server image${servers.length === 1 ? '' : 's'} (${built} built, ${servers.length - built} reused)`,
     );
   }
   if (totalSeconds !== undefined) lines.push(`total time: ${formatSeconds(totalSeconds)}`);
