@@ -21,6 +21,7 @@ export * from './pg';
 export * from './rate-limit';
 export * from './redis';
 export * from './service';
+export * from './service-env';
 export * from './service-overrides';
 export * from './shutdown';
 export * from './tracing-context';

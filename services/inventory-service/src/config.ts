@@ -1,13 +1,4 @@
-import {
-  authEnv,
-  baseEnv,
-  kafkaEnv,
-  kafkaGroupEnv,
-  pgDatabaseEnv,
-  pgEnv,
-  requireAuth,
-  requireKafkaCredentialPair,
-} from '@dispatch/platform';
+import { pgDatabaseEnv, pgEnv, serviceConfigSchema, serviceEnv } from '@dispatch/platform';
 import { z } from 'zod';
 
 export const SERVICE_NAME = 'inventory-service';
@@ -18,18 +9,8 @@ const databaseEnv = pgDatabaseEnv('inventory_db');
 /** The database part alone: what the seed CLI needs. */
 export const inventoryDatabaseSchema = z.object({ ...pgEnv, ...databaseEnv });
 
-export const inventoryConfigSchema = requireAuth(
-  requireKafkaCredentialPair(
-    z.object({
-      ...baseEnv,
-      PORT: baseEnv.PORT.default(8083),
-      ...kafkaEnv,
-      ...kafkaGroupEnv(SERVICE_NAME),
-      ...pgEnv,
-      ...databaseEnv,
-      ...authEnv,
-    }),
-  ),
+export const inventoryConfigSchema = serviceConfigSchema(
+  serviceEnv(SERVICE_NAME, { port: 8083, database: 'inventory_db' }),
 );
 
 export type InventoryConfig = z.infer<typeof inventoryConfigSchema>;
