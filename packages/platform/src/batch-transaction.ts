@@ -1,4 +1,4 @@
-import { type AnyEvent, TRACEPARENT_HEADER } from '@dispatch/contracts';
+import { type AnyEvent, type EventEnvelope, type EventType, TRACEPARENT_HEADER } from '@dispatch/contracts';
 import type { Pool, PoolClient } from 'pg';
 import { recordInboxBatch } from './inbox';
 import type { BatchHandler, ConsumedEvent } from './kafka';
@@ -18,6 +18,23 @@ export interface StepContext extends ConsumedEvent {
 
 /** One saga step: the effect of one first-delivered event, inside its batch's transaction. */
 export type EventStep = (step: StepContext) => Promise<void>;
+
+/** One step's context with its event narrowed to the type the step handles. */
+export type StepOf<E extends AnyEvent> = StepContext & { event: E };
+
+/** A service's steps by the event type each handles. */
+export type StepsByEventType = {
+  [T in EventType]?: (step: StepContext & { event: EventEnvelope<T> }) => Promise<void>;
+};
+
+/** The EventStep that runs each event's step by its type; an event of a type without one changes nothing. */
+export function stepsByEventType(steps: StepsByEventType): EventStep {
+  return async (step) => {
+    // The map's key and its step's event type are the same T, which TypeScript cannot follow.
+    const run = steps[step.event.eventType] as EventStep | undefined;
+    if (run) await run(step);
+  };
+}
 
 export interface PgBatchHandlerOptions {
   pool: Pool;

@@ -1,5 +1,4 @@
-import type { AnyEvent, EventType } from '@dispatch/contracts';
-import type { StepContext } from '@dispatch/platform';
+import type { EventType } from '@dispatch/contracts';
 import type { Pool } from 'pg';
 import type { Clock } from '../clock';
 import type { DeliveryMetrics } from '../metrics';
@@ -26,6 +25,3 @@ export interface StepDeps {
 export interface HandlerDeps extends StepDeps {
   pool: Pool;
 }
-
-/** One step's context with its event narrowed to the type the step handles. */
-export type StepOf<E extends AnyEvent> = StepContext & { event: E };

@@ -1,5 +1,5 @@
 import { type AnyEvent, consumedTopics } from '@dispatch/contracts';
-import { type BatchHandler, type EventStep, pgBatchHandler } from '@dispatch/platform';
+import { type BatchHandler, type EventStep, pgBatchHandler, stepsByEventType } from '@dispatch/platform';
 import type { PoolClient } from 'pg';
 import { isActive } from '../domain/delivery';
 import { lockDeliveriesOf } from '../store/deliveries';
@@ -29,21 +29,13 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
   });
 }
 
-/** Dispatches by event type; every other type on these topics is none of our business. */
+/** Each event to its step; every other type on these topics is none of our business. */
 export function createStep(deps: StepDeps): EventStep {
-  return async (step) => {
-    const { event } = step;
-    switch (event.eventType) {
-      case 'order.created':
-        return handleOrderCreated(deps, { ...step, event });
-      case 'order.cancelled':
-        return handleOrderCancelled(deps, { ...step, event });
-      case 'payment.authorized':
-        return handlePaymentAuthorized(deps, { ...step, event });
-      default:
-        return;
-    }
-  };
+  return stepsByEventType({
+    'order.created': (step) => handleOrderCreated(deps, step),
+    'order.cancelled': (step) => handleOrderCancelled(deps, step),
+    'payment.authorized': (step) => handlePaymentAuthorized(deps, step),
+  });
 }
 
 /**

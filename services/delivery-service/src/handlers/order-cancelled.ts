@@ -1,9 +1,10 @@
 import type { EventEnvelope } from '@dispatch/contracts';
+import type { StepOf } from '@dispatch/platform';
 import { decideOnOrderCancelled } from '../domain/assignment';
 import { findDeliveryByOrder, markCancelled } from '../store/deliveries';
 import { releaseDriver } from '../store/drivers';
 import { recordOrderCancelled } from '../store/orders';
-import type { StepDeps, StepOf } from './deps';
+import type { StepDeps } from './deps';
 
 /**
  * order.cancelled: remember it, so a payment.authorized that comes later assigns nobody, and stop

@@ -1,8 +1,9 @@
 import type { EventEnvelope } from '@dispatch/contracts';
+import type { StepOf } from '@dispatch/platform';
 import { findDeliveryByOrder, startSeekingDriver } from '../store/deliveries';
 import { recordOrderCreated } from '../store/orders';
 import { attemptAssignment, recordAttempt } from '../use-cases/assign';
-import type { StepDeps, StepOf } from './deps';
+import type { StepDeps } from './deps';
 
 /**
  * order.created: remember where the order goes. If its payment.authorized came first (the two

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@dispatch/contracts';
+import type { StepOf } from '@dispatch/platform';
 import { decideOnPaymentAuthorized } from '../domain/assignment';
 import { findDeliveryByOrder, insertDelivery } from '../store/deliveries';
 import { orderFacts } from '../store/orders';
 import { attemptAssignment, recordAttempt } from '../use-cases/assign';
-import type { StepDeps, StepOf } from './deps';
+import type { StepDeps } from './deps';
 
 /**
  * payment.authorized: the order is paid, find it a driver. The delivery is recorded in any case,

@@ -1,5 +1,3 @@
-import type { AnyEvent } from '@dispatch/contracts';
-import type { StepContext } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import { SERVICE_NAME } from '../config';
 import type { InventoryMetrics } from '../metrics';
@@ -13,9 +11,6 @@ export interface StepDeps {
 export interface HandlerDeps extends StepDeps {
   pool: Pool;
 }
-
-/** One step's context with its event narrowed to the type the step handles. */
-export type StepOf<E extends AnyEvent> = StepContext & { event: E };
 
 /** The inbox records consumed events under the service's name (shared by all its instances). */
 export const INBOX_CONSUMER = SERVICE_NAME;

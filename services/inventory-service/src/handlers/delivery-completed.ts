@@ -1,8 +1,9 @@
 import type { EventEnvelope } from '@dispatch/contracts';
+import type { StepOf } from '@dispatch/platform';
 import { decideCompletion } from '../domain/release';
 import { moveStock } from '../store/catalogue-store';
 import { markSold, orderStock } from '../store/reservation-store';
-import type { StepDeps, StepOf } from './context';
+import type { StepDeps } from './context';
 
 /** No reservation is known yet for a delivered order; retried, then dead-lettered if it never appears. */
 export class ReservationNotFoundError extends Error {

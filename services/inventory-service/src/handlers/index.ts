@@ -1,5 +1,5 @@
 import { type AnyEvent, consumedTopics, type EventType } from '@dispatch/contracts';
-import { type BatchHandler, type EventStep, pgBatchHandler } from '@dispatch/platform';
+import { type BatchHandler, type EventStep, pgBatchHandler, stepsByEventType } from '@dispatch/platform';
 import type { PoolClient } from 'pg';
 import { lockItems } from '../store/catalogue-store';
 import { itemsOfOrders, lockOrders } from '../store/reservation-store';
@@ -40,25 +40,14 @@ export function createBatchHandler(deps: HandlerDeps): BatchHandler {
 
 /** Routes each event to its step; types inventory does not act on change nothing. */
 export function createStep(deps: StepDeps): EventStep {
-  return async (step) => {
-    const { event } = step;
-    switch (event.eventType) {
-      case 'order.created':
-        return handleOrderCreated(deps, { ...step, event });
-      case 'order.cancelled':
-        return handleOrderCancelled(deps, { ...step, event });
-      case 'payment.failed':
-        return handlePaymentFailed(deps, { ...step, event });
-      case 'payment.refunded':
-        return handlePaymentRefunded(deps, { ...step, event });
-      case 'delivery.failed':
-        return handleDeliveryFailed(deps, { ...step, event });
-      case 'delivery.completed':
-        return handleDeliveryCompleted(deps, { ...step, event });
-      default:
-        return;
-    }
-  };
+  return stepsByEventType({
+    'order.created': (step) => handleOrderCreated(deps, step),
+    'order.cancelled': (step) => handleOrderCancelled(deps, step),
+    'payment.failed': (step) => handlePaymentFailed(deps, step),
+    'payment.refunded': (step) => handlePaymentRefunded(deps, step),
+    'delivery.failed': (step) => handleDeliveryFailed(deps, step),
+    'delivery.completed': (step) => handleDeliveryCompleted(deps, step),
+  });
 }
 
 /**

@@ -1,11 +1,12 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import { followUp } from '@dispatch/contracts';
+import type { StepOf } from '@dispatch/platform';
 import { observeStageLatency } from '@dispatch/platform';
 import { decideOrderCreated } from '../domain/reservation';
 import type { CatalogueItem } from '../domain/types';
 import { lockItems, moveStock } from '../store/catalogue-store';
 import { insertRejected, insertReserved, markTombstoneSeen, orderStock } from '../store/reservation-store';
-import type { StepDeps, StepOf } from './context';
+import type { StepDeps } from './context';
 
 /**
  * order.created → reserve every line or none, inside the batch's transaction (which has recorded the

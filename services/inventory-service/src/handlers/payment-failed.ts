@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@dispatch/contracts';
-import type { StepDeps, StepOf } from './context';
+import type { StepOf } from '@dispatch/platform';
+import type { StepDeps } from './context';
 import { releaseReservation } from './release';
 
 /** payment.failed → nothing was charged: give the reserved stock back (reason PAYMENT_FAILED). */

@@ -1,9 +1,10 @@
 import { followUp } from '@dispatch/contracts';
+import type { StepOf } from '@dispatch/platform';
 import { observeStageLatency } from '@dispatch/platform';
 import { decideRelease, type ReleaseTrigger, releaseReasonOf } from '../domain/release';
 import { moveStock } from '../store/catalogue-store';
 import { insertTombstone, markReleased, orderStock } from '../store/reservation-store';
-import type { StepDeps, StepOf } from './context';
+import type { StepDeps } from './context';
 
 /**
  * The one release procedure behind payment.failed, payment.refunded, delivery.failed and
