@@ -383,6 +383,11 @@ export function requireRole(...roles: Role[]): RequestHandler {
   };
 }
 
+/** What every API route starts with: a verified token (`authenticate`), then one of `roles`. */
+export function signedIn(verify: TokenVerifier, ...roles: Role[]): RequestHandler[] {
+  return [authenticate(verify), requireRole(...roles)];
+}
+
 export function principalOf(res: Response): Principal {
   const principal = res.locals.principal as Principal | undefined;
   if (!principal) throw new UnauthorizedError();

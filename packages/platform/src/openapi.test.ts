@@ -59,4 +59,40 @@ describe('buildOpenApiDocument', () => {
     }) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     expect(Object.keys(open.paths['/things']?.get?.responses ?? {})).toEqual(['200']);
   });
+
+  it('documents 401 on every authenticated route and 403 on admin routes, unless a route says otherwise', () => {
+    const routes = buildOpenApiDocument({
+      title: 'test',
+      version: '1',
+      routes: [
+        {
+          method: 'get',
+          path: '/mine',
+          summary: 'Any',
+          auth: 'any',
+          responses: { 200: { description: 'ok' } },
+        },
+        {
+          method: 'get',
+          path: '/all',
+          summary: 'Admin',
+          auth: 'admin',
+          responses: { 200: { description: 'ok' } },
+        },
+        {
+          method: 'get',
+          path: '/theirs',
+          summary: 'Own 403',
+          auth: 'any',
+          responses: { 200: { description: 'ok' }, 403: { description: 'Not your order' } },
+        },
+      ],
+    }) as { paths: Record<string, Record<string, { responses: Record<string, { description: string }> }>> };
+    const answers = (path: string) => routes.paths[path]?.get?.responses ?? {};
+    expect(Object.keys(answers('/mine'))).toEqual(['200', '401', '429']);
+    expect(Object.keys(answers('/all'))).toEqual(['200', '401', '403', '429']);
+    expect(answers('/all')['403']?.description).toMatch(/admin role/);
+    expect(answers('/theirs')['403']?.description).toBe('Not your order');
+    expect(Object.keys(op.responses as object)).toEqual(['202', '401', '409', '429']);
+  });
 });

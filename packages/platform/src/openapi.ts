@@ -63,6 +63,22 @@ const SUBJECT_LIMIT: OpenApiRoute['responses'][number] = {
   description:
     "The caller's read or write rate limit for this window is used up (RateLimit and RateLimit-Policy headers, Retry-After)",
 };
+const UNAUTHENTICATED: OpenApiRoute['responses'][number] = {
+  description: 'Missing, invalid or expired bearer token (the reason in detail)',
+};
+const NOT_ADMIN: OpenApiRoute['responses'][number] = { description: 'The token lacks the admin role' };
+
+/**
+ * The route's answers, with those every authenticated route may give unless it describes them itself:
+ * 401 (authenticate), 403 on an admin route (requireRole) and 429 (the caller's read or write limit,
+ * rate-limit.ts).
+ */
+function responsesOf(route: OpenApiRoute): OpenApiRoute['responses'] {
+  if (!route.auth) return route.responses;
+  const defaults: OpenApiRoute['responses'] = { 401: UNAUTHENTICATED, 429: SUBJECT_LIMIT };
+  if (route.auth === 'admin') defaults[403] = NOT_ADMIN;
+  return { ...defaults, ...route.responses };
+}
 
 /**
  * Builds an OpenAPI 3.1 document from the same zod schemas the routes validate with, so the
@@ -73,10 +89,7 @@ export function buildOpenApiDocument(spec: OpenApiSpec): Record<string, unknown>
   for (const route of spec.routes) {
     const path = route.path.replace(/:(\w+)/g, '{$1}');
     const responses: Record<string, unknown> = {};
-    // Every authenticated route counts against the caller's read or write limit (rate-limit.ts).
-    const declared =
-      route.auth && !route.responses[429] ? { ...route.responses, 429: SUBJECT_LIMIT } : route.responses;
-    for (const [status, r] of Object.entries(declared)) {
+    for (const [status, r] of Object.entries(responsesOf(route))) {
       const contentType =
         r.contentType ?? (Number(status) >= 400 ? 'application/problem+json' : 'application/json');
       responses[status] = {

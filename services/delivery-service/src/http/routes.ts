@@ -1,9 +1,8 @@
 import {
-  authenticate,
   NotFoundError,
   type OpenApiSpec,
-  requireRole,
   serveOpenApi,
+  signedIn,
   type TokenVerifier,
   validate,
 } from '@dispatch/platform';
@@ -41,8 +40,6 @@ export interface DeliveryRouteDeps {
 
 const problems = {
   400: { description: 'Invalid parameters or body (every bad field listed).' },
-  401: { description: 'Missing, invalid or expired bearer token.' },
-  403: { description: 'The token lacks the admin role.' },
 };
 
 export const openApiSpec: OpenApiSpec = {
@@ -134,7 +131,7 @@ export const openApiSpec: OpenApiSpec = {
 
 /** Thin routes: validate at the edge, call the store or a use case, map the result. All need the admin role. */
 export function addDeliveryRoutes(app: Express, deps: DeliveryRouteDeps): void {
-  const admin = [authenticate(deps.verifyToken), requireRole('admin')];
+  const admin = signedIn(deps.verifyToken, 'admin');
 
   serveOpenApi(app, openApiSpec);
 

@@ -1,9 +1,8 @@
 import {
-  authenticate,
   NotFoundError,
   type OpenApiRoute,
-  requireRole,
   serveOpenApi,
+  signedIn,
   type TokenVerifier,
   ValidationError,
   validate,
@@ -32,8 +31,6 @@ export const inventoryRoutes: OpenApiRoute[] = [
       200: { description: 'Replaced.', schema: itemSchema },
       201: { description: 'Created (Location names the item).', schema: itemSchema },
       400: { description: 'Invalid item id or body; every bad field is listed.' },
-      401: { description: 'Missing or invalid bearer token.' },
-      403: { description: 'The token lacks the admin role.' },
     },
   },
   {
@@ -44,8 +41,6 @@ export const inventoryRoutes: OpenApiRoute[] = [
     params: itemParamsSchema,
     responses: {
       200: { description: 'The item.', schema: itemSchema },
-      401: { description: 'Missing or invalid bearer token.' },
-      403: { description: 'The token lacks the admin role.' },
       404: { description: 'No such item.' },
     },
   },
@@ -58,8 +53,6 @@ export const inventoryRoutes: OpenApiRoute[] = [
     responses: {
       200: { description: 'A page of items.', schema: itemPageSchema },
       400: { description: 'Invalid limit or cursor.' },
-      401: { description: 'Missing or invalid bearer token.' },
-      403: { description: 'The token lacks the admin role.' },
     },
   },
 ];
@@ -86,7 +79,7 @@ export interface InventoryRouteDeps {
 }
 
 export function addInventoryRoutes(app: Express, deps: InventoryRouteDeps): void {
-  const admin = [authenticate(deps.verifyToken), requireRole('admin')];
+  const admin = signedIn(deps.verifyToken, 'admin');
 
   serveOpenApi(app, {
     title: 'Dispatch inventory-service',

@@ -10,7 +10,6 @@ import {
 
 /** Answers every POST route may give. */
 const sharedErrors = {
-  401: { description: 'Missing, invalid or expired bearer token' },
   429: { description: 'Too many POSTs from this caller in the current window (Retry-After)' },
   503: {
     description:

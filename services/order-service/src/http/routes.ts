@@ -1,10 +1,9 @@
 import {
-  authenticate,
   currentTraceparent,
   type Logger,
   principalOf,
-  requireRole,
   serveOpenApi,
+  signedIn,
   type TokenVerifier,
   validate,
 } from '@dispatch/platform';
@@ -60,7 +59,7 @@ function traceparentOf(req: Request): { traceparent?: string } {
 
 /** POST /api/orders, POST /api/orders/{orderId}/cancel and GET /openapi.json. */
 export function addOrderRoutes(app: Express, deps: OrderRouteDeps): void {
-  const callers = [authenticate(deps.verifyToken), requireRole('customer', 'admin'), deps.rateLimiter];
+  const callers = [...signedIn(deps.verifyToken, 'customer', 'admin'), deps.rateLimiter];
 
   app.post('/api/orders', ...callers, async (req, res) => {
     requireJsonBody(req);

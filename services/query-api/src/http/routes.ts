@@ -1,11 +1,4 @@
-import {
-  authenticate,
-  principalOf,
-  requireRole,
-  serveOpenApi,
-  type TokenVerifier,
-  validate,
-} from '@dispatch/platform';
+import { principalOf, serveOpenApi, signedIn, type TokenVerifier, validate } from '@dispatch/platform';
 import type { Express } from 'express';
 import type { OrderQueries } from '../queries';
 import { queryApiOpenApi } from './openapi';
@@ -20,19 +13,19 @@ export interface QueryApiRouteDeps {
 }
 
 export function addQueryApiRoutes(app: Express, deps: QueryApiRouteDeps): void {
-  const signedIn = [authenticate(deps.verifyToken), requireRole('customer', 'admin')];
+  const callers = signedIn(deps.verifyToken, 'customer', 'admin');
 
-  app.get('/api/orders', ...signedIn, async (req, res) => {
+  app.get('/api/orders', ...callers, async (req, res) => {
     const query = validate(listOrdersQuerySchema, req.query);
     res.json(await deps.queries.list(principalOf(res), query));
   });
 
-  app.get('/api/orders/:orderId', ...signedIn, async (req, res) => {
+  app.get('/api/orders/:orderId', ...callers, async (req, res) => {
     const { orderId } = validate(orderIdParamsSchema, req.params);
     res.json(await deps.queries.getFor(principalOf(res), orderId));
   });
 
-  app.get('/api/orders/:orderId/events', ...signedIn, async (req, res) => {
+  app.get('/api/orders/:orderId/events', ...callers, async (req, res) => {
     const { orderId } = validate(orderIdParamsSchema, req.params);
     const principal = principalOf(res);
     const release = deps.streams.reserve();

@@ -1,10 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import {
-  authenticate,
   NotFoundError,
   type OpenApiRoute,
-  requireRole,
   serveOpenApi,
+  signedIn,
   type TokenVerifier,
   ValidationError,
   validate,
@@ -44,11 +43,6 @@ const ROTATE = '/api/webhooks/:webhookId/rotate-secret';
 const DELIVERIES = '/api/webhooks/:webhookId/deliveries';
 const REDELIVER = '/api/webhooks/:webhookId/deliveries/:deliveryId/redeliver';
 
-const authErrors = {
-  401: { description: 'Missing or invalid bearer token.' },
-  403: { description: 'The token lacks the admin role.' },
-};
-
 export const webhookRoutes: OpenApiRoute[] = [
   {
     method: 'post',
@@ -59,7 +53,6 @@ export const webhookRoutes: OpenApiRoute[] = [
     responses: {
       201: { description: 'Registered (Location names it).', schema: createdWebhookSchema },
       400: { description: 'Invalid body, or a URL that is not a public https target.' },
-      ...authErrors,
     },
   },
   {
@@ -67,7 +60,7 @@ export const webhookRoutes: OpenApiRoute[] = [
     path: WEBHOOKS,
     summary: 'Every registered endpoint (secrets are never listed).',
     auth: 'admin',
-    responses: { 200: { description: 'The endpoints.', schema: webhookListSchema }, ...authErrors },
+    responses: { 200: { description: 'The endpoints.', schema: webhookListSchema } },
   },
   {
     method: 'get',
@@ -77,7 +70,6 @@ export const webhookRoutes: OpenApiRoute[] = [
     params: webhookParamsSchema,
     responses: {
       200: { description: 'The endpoint.', schema: webhookSchema },
-      ...authErrors,
       404: { description: 'No such endpoint.' },
     },
   },
@@ -91,7 +83,6 @@ export const webhookRoutes: OpenApiRoute[] = [
     responses: {
       200: { description: 'Changed.', schema: webhookSchema },
       400: { description: 'Invalid body or URL.' },
-      ...authErrors,
       404: { description: 'No such endpoint.' },
     },
   },
@@ -101,7 +92,7 @@ export const webhookRoutes: OpenApiRoute[] = [
     summary: 'Remove an endpoint with its pending deliveries and their history.',
     auth: 'admin',
     params: webhookParamsSchema,
-    responses: { 204: { description: 'Removed.' }, ...authErrors, 404: { description: 'No such endpoint.' } },
+    responses: { 204: { description: 'Removed.' }, 404: { description: 'No such endpoint.' } },
   },
   {
     method: 'post',
@@ -114,7 +105,6 @@ export const webhookRoutes: OpenApiRoute[] = [
     responses: {
       200: { description: 'Rotated.', schema: rotatedSecretSchema },
       400: { description: 'Invalid overlap.' },
-      ...authErrors,
       404: { description: 'No such endpoint.' },
     },
   },
@@ -128,7 +118,6 @@ export const webhookRoutes: OpenApiRoute[] = [
     responses: {
       200: { description: 'A page of deliveries.', schema: deliveryPageSchema },
       400: { description: 'Invalid limit, before or state.' },
-      ...authErrors,
       404: { description: 'No such endpoint.' },
     },
   },
@@ -141,7 +130,6 @@ export const webhookRoutes: OpenApiRoute[] = [
     params: deliveryParamsSchema,
     responses: {
       202: { description: 'Queued.', schema: deliverySchema },
-      ...authErrors,
       404: { description: 'No such endpoint or delivery.' },
     },
   },
@@ -213,7 +201,7 @@ async function checkUrl(raw: string, deps: WebhookRouteDeps): Promise<string> {
 }
 
 export function addWebhookRoutes(app: Express, deps: WebhookRouteDeps): void {
-  const admin = [authenticate(deps.verifyToken), requireRole('admin')];
+  const admin = signedIn(deps.verifyToken, 'admin');
 
   serveOpenApi(app, {
     title: 'Dispatch webhook-service',
