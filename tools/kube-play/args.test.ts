@@ -8,6 +8,7 @@ describe('parseKubePlayArgs', () => {
       readyTimeout: 300,
       orderTimeout: 180,
       down: false,
+      jobs: false,
     });
   });
 
@@ -17,6 +18,7 @@ describe('parseKubePlayArgs', () => {
       readyTimeout: 60,
       down: true,
     });
+    expect(parseKubePlayArgs(['--jobs'])).toMatchObject({ jobs: true, down: false });
     expect(parseKubePlayArgs(['--help'])).toBeUndefined();
   });
 

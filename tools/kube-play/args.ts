@@ -10,11 +10,13 @@ export interface KubePlayArgs {
   orderTimeout: number;
   /** Only remove what an earlier run left (pods, podman secrets). */
   down: boolean;
+  /** Also play each Job's pod template as a Pod, against the stack, and wait for each to exit 0. */
+  jobs: boolean;
 }
 
 export class KubePlayUsageError extends Error {}
 
-export const KUBE_PLAY_USAGE = `Usage: ./dispatch kube-play [--overlay k8s/overlays/dev] [--port-offset 20000]
+export const KUBE_PLAY_USAGE = `Usage: ./dispatch kube-play [--jobs] [--overlay k8s/overlays/dev] [--port-offset 20000]
                            [--ready-timeout 300] [--order-timeout 180] | --down
 
 Renders the overlay (kubectl kustomize), checks it against the Kubernetes schemas, and plays what
@@ -25,6 +27,10 @@ repository). Waits for every pod's probes, places an order through the played or
 from the played query-api until DELIVERED, then stops the pods (SIGTERM), runs podman kube down and
 removes the secrets, also on failure. Needs root (rootful podman) and the images of ./dispatch images.
 
+  --jobs           also run each Job's pod template once as a Pod (topics, Kafka logins and ACLs,
+                   PostgreSQL and Cassandra roles) against the stack, with the server images
+                   ./dispatch images builds and the stack's admin logins; each must exit 0.
+                   Idempotent, the same state ./dispatch up provisions; about 2-3 min more
   --overlay        the kustomization to render (default: k8s/overlays/dev)
   --port-offset    added to each service's port (default: 20000, so 28080-28085)
   --ready-timeout  seconds for every pod to become ready (default: 300)
@@ -34,8 +40,9 @@ removes the secrets, also on failure. Needs root (rootful podman) and the images
 
 export function parseKubePlayArgs(argv: string[]): KubePlayArgs | undefined {
   const down = argv.includes('--down');
+  const jobs = argv.includes('--jobs');
   const flags = readFlags(
-    argv.filter((arg) => arg !== '--down'),
+    argv.filter((arg) => arg !== '--down' && arg !== '--jobs'),
     ['overlay', 'port-offset', 'ready-timeout', 'order-timeout'],
     (message) => new KubePlayUsageError(message),
   );
@@ -62,5 +69,6 @@ export function parseKubePlayArgs(argv: string[]): KubePlayArgs | undefined {
       error,
     ),
     down,
+    jobs,
   };
 }

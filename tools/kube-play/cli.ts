@@ -36,7 +36,7 @@ import {
   secretExists,
   stopPods,
 } from './podman';
-import { portIsFree, waitForPods } from './readiness';
+import { portIsFree, waitForJobs, waitForPods } from './readiness';
 import { StackValuesError, stackValues } from './stack-values';
 
 const WORK_DIR = path.join(REPO_ROOT, '.stack', 'kube-play');
@@ -53,6 +53,16 @@ interface RunState {
 }
 
 const LOG_DIR = path.join(WORK_DIR, 'logs');
+
+/**
+ * --jobs: the official server images the Jobs name, and what stands in for each here (no registry):
+ * the images tools/images/servers/build.sh builds from the local stack's jars and Debian's packages.
+ */
+const LOCAL_SERVER_IMAGES: Record<string, string> = {
+  'apache/kafka:4.3.1': 'localhost/dispatch/kafka:4.3.1',
+  'postgres:15': 'localhost/dispatch/postgres:15',
+  'cassandra:5.0': 'localhost/dispatch/cassandra:5.0.9',
+};
 
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 
@@ -103,7 +113,8 @@ function render(args: KubePlayArgs): PlayPlan {
   const plan = planPlay(rendered, {
     portOffset: args.portOffset,
     registry: 'localhost',
-    ...stackValues(loadStackConfig()),
+    ...stackValues(loadStackConfig(), { jobs: args.jobs }),
+    ...(args.jobs ? { jobImages: LOCAL_SERVER_IMAGES } : {}),
   });
   log(
     `playing ${countByKind([...plan.secrets, ...plan.played])} (the Secrets made from the local stack at run time, as podman secrets)`,
@@ -124,7 +135,7 @@ function render(args: KubePlayArgs): PlayPlan {
 async function preflight(plan: PlayPlan): Promise<void> {
   const earlier = readState();
   const leftovers = [
-    ...plan.targets.map((t) => podName(t.deployment)).filter(podExists),
+    ...[...plan.targets.map((t) => podName(t.deployment)), ...plan.jobs.map((j) => j.pod)].filter(podExists),
     ...plan.secrets.map((s) => s.metadata.name).filter(secretExists),
   ];
   if (earlier || leftovers.length > 0) {
@@ -132,7 +143,7 @@ async function preflight(plan: PlayPlan): Promise<void> {
       `an earlier run left ${leftovers.length > 0 ? leftovers.join(', ') : STATE_FILE}: remove it with ./dispatch kube-play --down`,
     );
   }
-  const images = [...new Set(plan.played.flatMap((o) => (o.kind === 'Deployment' ? imagesOf(o) : [])))];
+  const images = [...new Set(plan.played.flatMap(imagesOf))];
   const missing = images.filter((image) => !imageExists(image));
   if (missing.length > 0)
     throw new KubePlayError(`no image ${missing.join(', ')}: build them with ./dispatch images`);
@@ -145,9 +156,12 @@ async function preflight(plan: PlayPlan): Promise<void> {
   }
 }
 
-function imagesOf(deployment: PlayPlan['played'][number]): string[] {
-  const spec = deployment.spec as { template: { spec: { containers: { image?: string }[] } } };
-  return spec.template.spec.containers.flatMap((c) => (c.image ? [c.image] : []));
+function imagesOf(object: PlayPlan['played'][number]): string[] {
+  type Pod = { containers: { image?: string }[] };
+  if (object.kind !== 'Deployment' && object.kind !== 'Pod') return [];
+  const pod =
+    object.kind === 'Pod' ? (object.spec as Pod) : (object.spec as { template: { spec: Pod } }).template.spec;
+  return pod.containers.flatMap((c) => (c.image ? [c.image] : []));
 }
 
 function urls(plan: PlayPlan): PlayedUrls {
@@ -177,13 +191,16 @@ async function play(args: KubePlayArgs): Promise<void> {
   writeFileSync(
     DOWN_FILE,
     plan.played
-      .filter((o) => o.kind === 'Deployment')
+      .filter((o) => o.kind === 'Deployment' || o.kind === 'Pod')
       .map((o) => stringify(o))
       .join('---\n'),
   );
   const state: RunState = {
-    pods: plan.targets.map((t) => podName(t.deployment)),
-    containers: plan.targets.map((t) => containerName(t.deployment, t.container)),
+    pods: [...plan.jobs.map((j) => j.pod), ...plan.targets.map((t) => podName(t.deployment))],
+    containers: [
+      ...plan.jobs.flatMap((j) => j.containers),
+      ...plan.targets.map((t) => containerName(t.deployment, t.container)),
+    ],
     secrets: plan.secrets.map((s) => s.metadata.name),
   };
   writeFileSync(STATE_FILE, `${JSON.stringify(state)}\n`);
@@ -204,8 +221,15 @@ async function play(args: KubePlayArgs): Promise<void> {
       `podman kube play ${path.relative(REPO_ROOT, PLAY_FILE)}: ${state.pods.length} pods started (${seconds(stage)} s); waiting for their probes (at most ${args.readyTimeout} s)`,
     );
     stage = performance.now();
+    if (plan.jobs.length > 0) {
+      log(
+        `  the ${plan.jobs.length} Jobs run as Pods next to the Deployments, as in a cluster; waiting for them first`,
+      );
+      await waitForJobs(plan.jobs, stage, args.readyTimeout);
+      log(`all ${plan.jobs.length} Jobs exited 0 after ${seconds(stage)} s`);
+    }
     const ready = await waitForPods(plan.targets, stage, args.readyTimeout);
-    log(`all ${ready.size} pods ready after ${seconds(stage)} s`);
+    log(`all ${ready.size} service pods ready after ${seconds(stage)} s`);
 
     stage = performance.now();
     const played = urls(plan);
@@ -220,7 +244,10 @@ async function play(args: KubePlayArgs): Promise<void> {
     );
 
     stage = performance.now();
-    stopPods(state.pods, 40);
+    stopPods(
+      plan.targets.map((t) => podName(t.deployment)),
+      40,
+    );
     const exits = plan.targets.map((t) => {
       const s = containerState(containerName(t.deployment, t.container));
       return { deployment: t.deployment, exitCode: s?.exitCode ?? -1 };

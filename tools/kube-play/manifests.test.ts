@@ -184,7 +184,7 @@ describe('planPlay', () => {
         'Widget w',
       ].sort(),
     );
-    expect(reasons['ConfigMap dispatch-postgres-sql-c6d9kcdmhf']).toMatch(/read by no played Deployment/);
+    expect(reasons['ConfigMap dispatch-postgres-sql-c6d9kcdmhf']).toMatch(/read by nothing played/);
     expect(reasons['StatefulSet kafka']).toMatch(/local stack/);
     expect(reasons['Widget w']).toMatch(/does not play this kind/);
   });

@@ -17,6 +17,10 @@ import {
   resolvePort,
 } from '../deploy-check/src/k8s-checks';
 import type { KubeObject } from '../deploy-check/src/kubernetes-schemas';
+import { ManifestError } from './errors';
+import { type JobTarget, jobPod } from './jobs';
+
+export { ManifestError };
 
 /** Why each kind of the overlays is not played. */
 export const LEFT_OUT_REASONS: Record<string, string> = {
@@ -26,7 +30,7 @@ export const LEFT_OUT_REASONS: Record<string, string> = {
     'no cluster DNS or kube-proxy: the pods use the host network, each on its own port (the Deployment port + the offset)',
   StatefulSet:
     "the dev overlay's servers: the running local stack's Kafka, Cassandra, PostgreSQL and Redis stand in for them (dispatch-infra points there); podman kube play has no StatefulSet",
-  Job: 'podman kube play has no Job; what they do (databases and roles, the Cassandra role, Kafka logins and ACLs, topics) ./dispatch up has done for the local stack',
+  Job: 'podman kube play has no Job (--jobs plays their pod templates as Pods); what they do (databases and roles, the Cassandra role, Kafka logins and ACLs, topics) ./dispatch up has done for the local stack',
   HorizontalPodAutoscaler: 'no metrics server or controller: one pod per Deployment',
   PodDisruptionBudget: 'no eviction API',
   NetworkPolicy: 'no network plugin to enforce it (host network)',
@@ -36,13 +40,6 @@ export const LEFT_OUT_REASONS: Record<string, string> = {
 };
 
 const PLAYED_KINDS = new Set(['Deployment', 'ConfigMap', 'Secret']);
-
-export class ManifestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ManifestError';
-  }
-}
 
 export interface PlayOptions {
   /** Added to every container port (8081 → 28081): the local stack has the services' own ports. */
@@ -57,6 +54,11 @@ export interface PlayOptions {
   secrets: Record<string, Record<string, string>>;
   /** The same for ConfigMaps the operator creates (dispatch-token-jwks). */
   configMaps: Record<string, Record<string, string>>;
+  /**
+   * When set, each Job's pod template is played as a Pod (jobs.ts), its images replaced by these
+   * (an image without an entry is an error).
+   */
+  jobImages?: Record<string, string>;
 }
 
 export interface LeftOut {
@@ -82,9 +84,11 @@ export interface PlayPlan {
   played: KubeObject[];
   leftOut: LeftOut[];
   targets: ProbeTarget[];
+  /** The Pods played for the Jobs (with jobImages), in `played` before the Deployments. */
+  jobs: JobTarget[];
 }
 
-interface PodTemplate {
+export interface PodTemplate {
   hostNetwork?: boolean;
   containers: Container[];
   initContainers?: Container[];
@@ -95,8 +99,9 @@ interface PodTemplate {
   }[];
 }
 
-function podOf(deployment: KubeObject): PodTemplate {
-  return (deployment.spec as { template: { spec: PodTemplate } }).template.spec;
+function podOf(workload: KubeObject): PodTemplate {
+  if (workload.kind === 'Pod') return workload.spec as PodTemplate;
+  return (workload.spec as { template: { spec: PodTemplate } }).template.spec;
 }
 
 /** `dispatch-infra-5c5mf2d465` → `dispatch-infra`: kustomize's generators append a 10-character hash. */
@@ -231,11 +236,15 @@ export function planPlay(rendered: KubeObject[], opts: PlayOptions): PlayPlan {
     targets.push(...patched.targets);
   }
   if (deployments.length === 0) throw new ManifestError('the overlay renders no Deployment');
+  const jobs = opts.jobImages
+    ? rendered.filter((o) => o.kind === 'Job').map((job) => jobPod(job, opts.jobImages!))
+    : [];
+  const workloads = [...jobs.map((j) => j.pod), ...deployments];
 
   const secretRefs = new Map<string, boolean>();
   const configMapRefs = new Map<string, boolean>();
-  for (const deployment of deployments) {
-    const refs = referencedSources(podOf(deployment));
+  for (const workload of workloads) {
+    const refs = referencedSources(podOf(workload));
     for (const [name, optional] of refs.secrets)
       secretRefs.set(name, (secretRefs.get(name) ?? true) && optional);
     for (const [name, optional] of refs.configMaps)
@@ -261,29 +270,35 @@ export function planPlay(rendered: KubeObject[], opts: PlayOptions): PlayPlan {
   }
   if (missing.length > 0) {
     throw new ManifestError(
-      `the Deployments read what neither the overlay nor this run provides: ${missing.join(', ')}`,
+      `the played workloads read what neither the overlay nor this run provides: ${missing.join(', ')}`,
     );
   }
 
-  const problems = envProblems(deployments, [...secrets, ...configMaps]);
+  const problems = envProblems(workloads, [...secrets, ...configMaps]);
   if (problems.length > 0) throw new ManifestError(`unresolved environment:\n  ${problems.join('\n  ')}`);
 
   for (const object of rendered) {
-    if (object.kind === 'Deployment') continue;
+    if (object.kind === 'Deployment' || (object.kind === 'Job' && opts.jobImages)) continue;
     const played =
       (object.kind === 'Secret' && secrets.some((s) => s.metadata.name === object.metadata.name)) ||
       (object.kind === 'ConfigMap' && configMaps.some((c) => c.metadata.name === object.metadata.name));
     if (played) continue;
     const reason = PLAYED_KINDS.has(object.kind)
-      ? 'read by no played Deployment (only by the Jobs or StatefulSets left out)'
+      ? 'read by nothing played (only by the StatefulSets or Jobs left out)'
       : (LEFT_OUT_REASONS[object.kind] ?? 'podman kube play does not play this kind');
     leftOut.push({ kind: object.kind, name: object.metadata.name, reason });
   }
-  return { secrets, played: [...configMaps, ...deployments], leftOut, targets };
+  return {
+    secrets,
+    played: [...configMaps, ...workloads],
+    leftOut,
+    targets,
+    jobs: jobs.map((j) => j.target),
+  };
 }
 
 /** Every variable of every played container resolves against the played Secrets and ConfigMaps. */
-function envProblems(deployments: KubeObject[], sources: KubeObject[]): string[] {
+function envProblems(workloads: KubeObject[], sources: KubeObject[]): string[] {
   const values = {
     secrets: new Map<string, Record<string, string>>(),
     configMaps: new Map<string, Record<string, string>>(),
@@ -294,9 +309,9 @@ function envProblems(deployments: KubeObject[], sources: KubeObject[]): string[]
       objectData(source),
     );
   }
-  return deployments.flatMap((deployment) =>
-    podOf(deployment).containers.flatMap((container) =>
-      resolveEnv(container, values).problems.map((p) => `Deployment ${deployment.metadata.name}: ${p}`),
+  return workloads.flatMap((workload) =>
+    podOf(workload).containers.flatMap((container) =>
+      resolveEnv(container, values).problems.map((p) => `${workload.kind} ${workload.metadata.name}: ${p}`),
     ),
   );
 }

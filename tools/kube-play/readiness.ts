@@ -5,6 +5,7 @@
  * restarts is reported with its log; at the deadline, every pod not ready yet is.
  */
 import { performance } from 'node:perf_hooks';
+import type { JobTarget } from './jobs';
 import type { ProbeTarget } from './manifests';
 import { containerLogs, containerName, containerState, KubePlayError, log } from './podman';
 
@@ -71,6 +72,43 @@ export async function waitForPods(
         return `${t.deployment} (${last.get(t.deployment)}); last log lines of ${container}:\n${containerLogs(container, 20)}`;
       });
       throw new KubePlayError(`not ready within ${timeoutSeconds} s:\n${details.join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+/** Seconds from `since` until each Job's Pod exited 0; a non-zero exit fails at once, with its log. */
+export async function waitForJobs(
+  jobs: JobTarget[],
+  since: number,
+  timeoutSeconds: number,
+): Promise<Map<string, number>> {
+  const done = new Map<string, number>();
+  const deadline = since + timeoutSeconds * 1000;
+  for (;;) {
+    for (const job of jobs) {
+      if (done.has(job.job)) continue;
+      const states = job.containers.map((name) => ({ name, state: containerState(name) }));
+      const failed = states.find((s) => s.state?.status === 'exited' && s.state.exitCode !== 0);
+      if (failed) {
+        throw new KubePlayError(
+          `Job ${job.job}: ${failed.name} exited with ${failed.state!.exitCode}; its last log lines:\n${containerLogs(failed.name, 30)}`,
+        );
+      }
+      if (states.every((s) => s.state?.status === 'exited')) {
+        const seconds = (performance.now() - since) / 1000;
+        done.set(job.job, seconds);
+        log(
+          `  Job ${job.job} (as a Pod) exited 0 after ${seconds.toFixed(1)} s; last line: ${containerLogs(job.containers.at(-1)!, 1)}`,
+        );
+      }
+    }
+    if (done.size === jobs.length) return done;
+    if (performance.now() > deadline) {
+      const waiting = jobs
+        .filter((j) => !done.has(j.job))
+        .map((j) => `${j.job}:\n${containerLogs(j.containers.at(-1)!, 20)}`);
+      throw new KubePlayError(`Jobs not done within ${timeoutSeconds} s: ${waiting.join('\n')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }

@@ -9,11 +9,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cassandraRoleEnv } from '../stack/cassandra-auth';
+import { CASSANDRA_ADMIN_ROLE, cassandraPasswordFile, cassandraRoleEnv } from '../stack/cassandra-auth';
 import { addressEnv, type StackConfig } from '../stack/config';
+import { KAFKA_ADMIN, KAFKA_DLQ_TOOL, KAFKA_REBUILD_TOOL } from '../stack/kafka-acls';
 import { principalEnv } from '../stack/kafka-auth';
 import { REPO_ROOT } from '../stack/paths';
 import { postgresRoleEnv } from '../stack/postgres-roles';
+import { readGeneratedPassword } from '../stack/secrets';
 import { APP_SERVICES } from '../stack/services';
 
 export class StackValuesError extends Error {}
@@ -43,7 +45,16 @@ function defined(values: Record<string, string | undefined>, what: string): Reco
   return values as Record<string, string>;
 }
 
-export function stackValues(config: StackConfig): {
+/**
+ * With `jobs`, also the admin logins the Jobs use: the PostgreSQL superuser's password
+ * (dispatch-secrets; the local server trusts loopback, so it may be empty), the Kafka super user, the
+ * Cassandra admin role, and the tools' optional principals (their logins and ACLs are the access Job's
+ * too). They go to the Jobs' Pods only: nothing else reads them.
+ */
+export function stackValues(
+  config: StackConfig,
+  opts: { jobs: boolean } = { jobs: false },
+): {
   secrets: Record<string, Record<string, string>>;
   configMaps: Record<string, Record<string, string>>;
 } {
@@ -69,6 +80,27 @@ export function stackValues(config: StackConfig): {
       secrets[`${service.name}-cassandra`] = defined({ ...cassandra }, `${service.name}-cassandra`);
     }
   }
+  if (opts.jobs) Object.assign(secrets, adminSecrets(config));
   if (!existsSync(JWKS_FILE)) throw new StackValuesError(`no ${JWKS_FILE} (./dispatch up creates it)`);
   return { secrets, configMaps: { 'dispatch-token-jwks': { 'jwks.json': readFileSync(JWKS_FILE, 'utf8') } } };
+}
+
+function adminSecrets(config: StackConfig): Record<string, Record<string, string>> {
+  const kafka = (principal: string) => {
+    const env = principalEnv(config.kafka, principal);
+    return defined(
+      { KAFKA_SASL_USERNAME: env.KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD: env.KAFKA_SASL_PASSWORD },
+      `the Kafka login of ${principal}`,
+    );
+  };
+  return {
+    'dispatch-secrets': { PGPASSWORD: config.postgres.password },
+    'dispatch-kafka-admin': kafka(KAFKA_ADMIN),
+    'dispatch-dlq-kafka': kafka(KAFKA_DLQ_TOOL),
+    'dispatch-rebuild-kafka': kafka(KAFKA_REBUILD_TOOL),
+    'dispatch-cassandra-admin': {
+      CASSANDRA_USERNAME: CASSANDRA_ADMIN_ROLE,
+      CASSANDRA_PASSWORD: readGeneratedPassword(cassandraPasswordFile(config.cassandra.secretsDir, 'admin')),
+    },
+  };
 }
