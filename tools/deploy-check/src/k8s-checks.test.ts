@@ -94,7 +94,7 @@ describe('securityProblems and probeProblems', () => {
       'Deployment app container app: does not drop ALL capabilities',
       'Deployment app container app: seccomp profile is not RuntimeDefault',
       'Deployment app container app: root filesystem is writable',
-      'Deployment app container app: no emptyDir at /tmp (tsx needs a writable temp folder)',
+      'Deployment app container app: no emptyDir at /tmp (Node and the libraries need a writable temp folder)',
       'Deployment app container app: no cpu/memory requests',
       'Deployment app container app: no memory limit',
     ]);

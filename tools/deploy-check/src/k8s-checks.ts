@@ -155,7 +155,7 @@ export function resolveEnv(
 
 /**
  * The "restricted" Pod Security Standard, plus our own rule for the services: a read-only root
- * filesystem (with a writable /tmp for tsx).
+ * filesystem (with a writable /tmp for Node's and the libraries' temp files).
  */
 export function securityProblems(workload: Workload, opts: { readOnlyRoot: boolean }): string[] {
   const problems: string[] = [];
@@ -180,7 +180,8 @@ export function securityProblems(workload: Workload, opts: { readOnlyRoot: boole
       if (c.readOnlyRootFilesystem !== true) problems.push(`${at}: root filesystem is writable`);
       const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
       const volume = tmp && workload.pod.volumes?.find((v) => v.name === tmp.name);
-      if (!volume?.emptyDir) problems.push(`${at}: no emptyDir at /tmp (tsx needs a writable temp folder)`);
+      if (!volume?.emptyDir)
+        problems.push(`${at}: no emptyDir at /tmp (Node and the libraries need a writable temp folder)`);
     }
     if (!container.resources?.requests?.cpu || !container.resources.requests.memory) {
       problems.push(`${at}: no cpu/memory requests`);
