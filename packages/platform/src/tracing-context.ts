@@ -60,15 +60,21 @@ export async function withConsumerSpan<T>(
 /**
  * withConsumerSpan for every message of a batch handled in one call: each message gets its consumer
  * span in its own trace, and `fn` runs inside the last one (so the store's client spans of the whole
- * call hang under that message's span).
+ * call hang under that message's span). `fn` gets each message's traceparent (by index), for what it
+ * emits on behalf of one message rather than the batch.
  */
 export function withConsumerSpans<T>(
   messages: readonly { topic: string; headers: Record<string, string>; event: { eventType: string } }[],
-  fn: () => Promise<T>,
+  fn: (traceparents: readonly (string | undefined)[]) => Promise<T>,
 ): Promise<T> {
+  const traceparents: (string | undefined)[] = [];
   return messages.reduceRight<() => Promise<T>>(
-    (inner, m) => () => withConsumerSpan(m.topic, m.event.eventType, m.headers, inner),
-    fn,
+    (inner, m, i) => () =>
+      withConsumerSpan(m.topic, m.event.eventType, m.headers, () => {
+        traceparents[i] = currentTraceparent();
+        return inner();
+      }),
+    () => fn(traceparents),
   )();
 }
 

@@ -14,7 +14,7 @@ import { type PaymentConfig, SERVICE_NAME } from './config';
 import type { PaymentGateway } from './gateway/gateway';
 import { ResilientGateway } from './gateway/resilient-gateway';
 import { SimulatedGateway } from './gateway/simulated-gateway';
-import { CONSUMED_TOPICS, createEventHandler, HANDLED_EVENT_TYPES } from './handlers';
+import { CONSUMED_TOPICS, createBatchHandler, HANDLED_EVENT_TYPES } from './handlers';
 import type { PaymentDeps } from './handlers/context';
 import { paymentRoutes } from './http/routes';
 import { createPaymentMetrics } from './metrics';
@@ -110,7 +110,7 @@ export function paymentService(config: PaymentConfig, opts: PaymentServiceOption
       {
         groupId: config.KAFKA_GROUP_ID,
         topics: CONSUMED_TOPICS,
-        handler: createEventHandler(depsOf(ctx)),
+        batchHandler: createBatchHandler(depsOf(ctx)),
         eventTypes: HANDLED_EVENT_TYPES,
         retry: CONSUMER_RETRY,
       },

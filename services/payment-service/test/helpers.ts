@@ -5,6 +5,7 @@ import { type AnyEvent, type EventEnvelope, followUp, pricedLinesOf } from '@dis
 import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import { backoffDelay, createRedis, PermanentError, parseConfig, type Redis } from '@dispatch/platform';
 import {
+  batchFeeder,
   consumedEvent,
   createTestDatabase,
   createTestIssuer,
@@ -18,7 +19,7 @@ import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { type PaymentConfig, paymentConfigSchema } from '../src/config';
 import type { PaymentGateway } from '../src/gateway/gateway';
-import { createEventHandler } from '../src/handlers';
+import { createBatchHandler, HANDLED_EVENT_TYPES } from '../src/handlers';
 import type { PaymentDeps } from '../src/handlers/context';
 import { createPaymentDeps } from '../src/service';
 
@@ -68,6 +69,8 @@ export interface Pipeline {
   registry: Registry;
   redis: Redis;
   handle(event: AnyEvent, attempt?: number): Promise<void>;
+  /** A batch of events, as one fetch hands them to the consumer's handler. */
+  handleBatch(events: readonly AnyEvent[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,12 +91,13 @@ export function createPipeline(opts: {
     registry,
     logger: testLogger,
   });
-  const handler = createEventHandler(deps);
+  const handler = createBatchHandler(deps);
   return {
     deps,
     registry,
     redis,
-    handle: (event, attempt = 1) => handler(event, consumedEvent(event, { attempt, logger: testLogger })),
+    handle: (event, attempt = 1) => handler([consumedEvent(event, { attempt, logger: testLogger })]),
+    handleBatch: batchFeeder(handler, HANDLED_EVENT_TYPES, testLogger),
     close: () => closeRedis(redis),
   };
 }

@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { type AnyEvent, createEvent } from '@dispatch/contracts';
-import { enqueue, type Logger, observeStageLatency, withTransaction } from '@dispatch/platform';
+import { enqueueEntries, type Logger, observeStageLatency, withTransaction } from '@dispatch/platform';
 import type { ClientBase } from 'pg';
-import { decideCharge, type NoChargeReason, nextStep, type OrderFacts } from '../domain/payment';
-import { chargeIdempotencyKey } from '../gateway/gateway';
-import { clearCardToken, lockOrder, readCardToken } from '../store/order-store';
 import {
-  completeCharge,
-  findPayment,
+  type ChargeDecision,
+  decideCharge,
+  type NoChargeReason,
+  nextStep,
+  type OrderFacts,
+} from '../domain/payment';
+import { chargeIdempotencyKey } from '../gateway/gateway';
+import { clearCardToken, clearCardTokens, lockOrders } from '../store/order-store';
+import {
+  completeCharges,
   insertPayment,
   type PaymentRow,
   snapshotOf,
   startRefund,
 } from '../store/payment-store';
-import { type PaymentDeps, PRODUCER } from './context';
+import { type OrderContext, type PaymentDeps, PRODUCER, traceHeaders } from './context';
 import { driveRefund, newRefund } from './refund';
 
 /**
@@ -22,8 +27,9 @@ import { driveRefund, newRefund } from './refund';
  *   1. `openCharge`, inside the transaction that decided the order is owed a charge (its row locked):
  *      insert the order's one payment, PENDING and leased to this worker. The unique orderId (layer 3)
  *      makes any second insert a no-op, so there is never a second payment to charge.
- *   2. `driveCharge`, after that commit: the gateway call under the order's idempotency key, then
- *      PENDING → AUTHORIZED | FAILED with its event in the outbox, then the Redis fast-path key.
+ *   2. `driveCharges`, after that commit, for all of a batch's charges at once: the gateway calls under
+ *      each order's idempotency key, then one transaction that moves them PENDING → AUTHORIZED | FAILED
+ *      with their events in the outbox. The caller then writes the Redis fast-path keys.
  * A charge that must not happen (cancelled first, no card) is decided FAILED in step 1, without a call.
  */
 
@@ -44,9 +50,10 @@ export async function openCharge(
   tx: ClientBase,
   charge: ChargeRequest,
   start: { owner: string; leaseMs: number } | { noCharge: NoChargeReason },
+  context: OrderContext,
 ): Promise<PaymentRow | undefined> {
   const { orderId, customerId, request } = charge;
-  const inserted = await insertPayment(
+  const stored = await insertPayment(
     tx,
     {
       paymentId: randomUUID(),
@@ -63,77 +70,129 @@ export async function openCharge(
       ? { status: 'FAILED', failureReason: start.noCharge }
       : { status: 'PENDING', leaseOwner: start.owner, leaseMs: start.leaseMs },
   );
-  if (!inserted) return undefined;
-  const stored = await findPayment(tx, orderId);
-  if (!stored) throw new Error(`payment of order ${orderId} vanished inside its transaction`);
-  if ('noCharge' in start) {
+  if (stored && 'noCharge' in start) {
     await clearCardToken(tx, orderId);
-    await enqueue(tx, [chargeDecidedEvent(stored)]);
+    await enqueueEntries(tx, [{ event: chargeDecidedEvent(stored), headers: traceHeaders(context) }]);
   }
   return stored;
 }
 
+/** A PENDING payment this worker leased, to charge with the order's card token. */
+export interface ChargeWork {
+  payment: PaymentRow;
+  owner: string;
+  cardToken: string | null;
+  context: OrderContext;
+}
+
+export interface ChargesDriven {
+  outcomes: Map<string, 'authorized' | 'failed' | 'already_completed'>;
+  /** The payments decided by this call (their fast-path keys are the caller's to write). */
+  decided: PaymentRow[];
+  /** Failures (a gateway adapter that threw, a refund deferred); the other charges went on. */
+  errors: unknown[];
+}
+
 /**
- * Step 2, for a PENDING payment this worker leased: call the gateway, then complete it. The idempotency
- * key is the payment's (derived from the orderId), so calling again after a crash, or while a paused
- * worker also calls, never charges twice. Completion is `UPDATE ... WHERE status = 'PENDING'`: exactly
- * one worker completes and enqueues the event; a later one finds it decided and does nothing.
+ * Step 2, for PENDING payments this worker leased: the gateway calls (all at once), then one
+ * transaction completing them. The idempotency key is the payment's (derived from the orderId), so
+ * calling again after a crash, or while a paused worker also calls, never charges twice. Completion is
+ * `UPDATE ... WHERE status = 'PENDING'`: exactly one worker completes a payment and enqueues its
+ * event; a later one finds it decided and does nothing.
  */
-export async function driveCharge(
+export async function driveCharges(
   deps: PaymentDeps,
-  payment: PaymentRow,
-  owner: string,
-  log: Logger,
-): Promise<'authorized' | 'failed' | 'already_completed'> {
-  const { orderId } = payment;
-  const cardToken = await readCardToken(deps.pool, orderId);
+  charges: readonly ChargeWork[],
+): Promise<ChargesDriven> {
+  const driven: ChargesDriven = { outcomes: new Map(), decided: [], errors: [] };
+  const answers = await Promise.allSettled(charges.map((work) => askGateway(deps, work)));
+  const answered: { work: ChargeWork; decision: ChargeDecision }[] = [];
+  answers.forEach((answer, i) => {
+    const work = charges[i];
+    if (answer.status === 'rejected') driven.errors.push(answer.reason);
+    else if (work) answered.push({ work, decision: answer.value });
+  });
+  if (answered.length === 0) return driven;
+
+  const byOrder = new Map(answered.map(({ work }) => [work.payment.orderId, work]));
+  const { completed, refunds } = await withTransaction(deps.pool, async (tx) => {
+    const orders = await lockOrders(tx, [...byOrder.keys()]);
+    const completed = await completeCharges(
+      tx,
+      answered.map(({ work, decision }) => ({ orderId: work.payment.orderId, decision })),
+    );
+    await clearCardTokens(
+      tx,
+      completed.map((payment) => payment.orderId),
+    );
+    await enqueueEntries(
+      tx,
+      completed.map((payment) => ({
+        event: chargeDecidedEvent(payment),
+        headers: traceHeaders(byOrder.get(payment.orderId)?.context),
+      })),
+    );
+    // Cancelled (or delivery failed) while the gateway call was in flight: refund at once.
+    const refunds: { payment: PaymentRow; work: ChargeWork }[] = [];
+    for (const payment of completed) {
+      const order = orders.get(payment.orderId);
+      const work = byOrder.get(payment.orderId);
+      const next = order ? nextStep(order, snapshotOf(payment)) : undefined;
+      if (next?.kind !== 'start-refund' || !order?.close || !work) continue;
+      const refund = await startRefund(
+        tx,
+        payment.orderId,
+        newRefund(next.reason, order.close, work.owner, deps.leaseMs),
+      );
+      if (refund) refunds.push({ payment: refund, work });
+    }
+    return { completed, refunds };
+  });
+
+  const completedByOrder = new Map(completed.map((payment) => [payment.orderId, payment]));
+  for (const { work } of answered) {
+    const payment = completedByOrder.get(work.payment.orderId);
+    if (!payment) {
+      work.context.logger.info('charge already completed by another worker');
+      driven.outcomes.set(work.payment.orderId, 'already_completed');
+      continue;
+    }
+    chargeDecided(deps, payment, work.context.logger, 'charged');
+    driven.decided.push(payment);
+    driven.outcomes.set(payment.orderId, payment.status === 'AUTHORIZED' ? 'authorized' : 'failed');
+  }
+  const refunded = await Promise.allSettled(
+    refunds.map(({ payment, work }) => driveRefund(deps, payment, work.owner, work.context)),
+  );
+  for (const result of refunded) if (result.status === 'rejected') driven.errors.push(result.reason);
+  return driven;
+}
+
+/** One charge's gateway call; without a card token there is nothing to call, and the charge is declined. */
+async function askGateway(deps: PaymentDeps, { payment, cardToken }: ChargeWork): Promise<ChargeDecision> {
   const answer = cardToken
     ? await deps.gateway.charge({
         idempotencyKey: payment.idempotencyKey,
-        orderId,
+        orderId: payment.orderId,
         amount: payment.amount,
         currency: payment.currency,
         cardToken,
       })
     : ({ outcome: 'declined', reason: 'invalid_payment_method' } as const);
-  const decision = decideCharge(answer);
-
-  const completion = await withTransaction(deps.pool, async (tx) => {
-    const order = await lockOrder(tx, orderId);
-    const completed = await completeCharge(tx, orderId, decision);
-    if (!completed) return undefined;
-    await clearCardToken(tx, orderId);
-    await enqueue(tx, [chargeDecidedEvent(completed)]);
-    // Cancelled (or delivery failed) while the gateway call was in flight: refund at once.
-    const next = order ? nextStep(order, snapshotOf(completed)) : undefined;
-    const refund =
-      next?.kind === 'start-refund' && order?.close
-        ? await startRefund(tx, orderId, newRefund(next.reason, order.close, owner, deps.leaseMs))
-        : undefined;
-    return { completed, refund };
-  });
-
-  if (!completion) {
-    log.info('charge already completed by another worker');
-    return 'already_completed';
-  }
-  const { completed, refund } = completion;
-  await chargeDecided(deps, completed, log, 'charged');
-  if (refund) await driveRefund(deps, refund, owner, log);
-  return completed.status === 'AUTHORIZED' ? 'authorized' : 'failed';
+  return decideCharge(answer);
 }
 
 /**
- * After a decision committed (by `driveCharge`, or FAILED without a charge by `openCharge`): its
- * metrics and log line, then the Redis fast-path key (layer 2), written only now so that a hit always
- * means "decided".
+ * After a decision committed (by `driveCharges`, or FAILED without a charge by `openCharge`): its
+ * metrics and log line. The caller then writes the Redis fast-path key (layer 2), only now, so that a
+ * hit always means "decided".
  */
-export async function chargeDecided(
+export function chargeDecided(
   deps: PaymentDeps,
   payment: PaymentRow,
   log: Logger,
   how: 'charged' | 'without a charge',
-): Promise<void> {
+): void {
   // saga_stage_latency_seconds: from inventory.reserved's occurredAt to the commit.
   const stage = payment.status === 'AUTHORIZED' ? 'payment.authorized' : 'payment.failed';
   observeStageLatency(deps.stageLatency, stage, payment.requestedAt);
@@ -147,7 +206,6 @@ export async function chargeDecided(
     deps.metrics.failed.inc({ reason: payment.failureReason ?? 'UNKNOWN' });
     log.info({ failureReason: payment.failureReason ?? 'UNKNOWN' }, 'payment failed without a charge');
   }
-  await deps.dedup.markDecided(payment.orderId, payment.status);
 }
 
 /** payment.authorized or payment.failed for a decided payment; it answers the inventory.reserved it was asked by. */

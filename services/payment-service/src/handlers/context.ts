@@ -1,3 +1,4 @@
+import { TRACEPARENT_HEADER } from '@dispatch/contracts';
 import type { Logger } from '@dispatch/platform';
 import type { Pool } from 'pg';
 import type { Histogram } from 'prom-client';
@@ -11,6 +12,18 @@ export const INBOX_CONSUMER = 'payment-service';
 
 /** The `producer` of the events payment-service publishes. */
 export const PRODUCER = 'payment-service';
+
+/** Where one order's work in a batch logs to, and the trace its outgoing events join. */
+export interface OrderContext {
+  logger: Logger;
+  /** The W3C traceparent of the consumer span of the order's event (none for the sweeper). */
+  traceparent?: string;
+}
+
+/** The outbox headers that put an event into its order's trace. */
+export function traceHeaders(context: OrderContext | undefined): Record<string, string> {
+  return context?.traceparent ? { [TRACEPARENT_HEADER]: context.traceparent } : {};
+}
 
 /** What the handlers, the sweeper and the charge and refund steps need. */
 export interface PaymentDeps {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type AnyEvent, createEvent } from '@dispatch/contracts';
-import { enqueue, type Logger, observeStageLatency, withTransaction } from '@dispatch/platform';
+import { enqueueEntries, observeStageLatency, withTransaction } from '@dispatch/platform';
 import type { CloseReason, OrderFacts } from '../domain/payment';
 import { refundIdempotencyKey } from '../gateway/gateway';
 import { lockOrder } from '../store/order-store';
 import { completeRefund, type PaymentRow, releaseLease } from '../store/payment-store';
-import { type PaymentDeps, PRODUCER } from './context';
+import { type OrderContext, type PaymentDeps, PRODUCER, traceHeaders } from './context';
 import { RefundDeferredError } from './errors';
 
 /**
@@ -35,9 +35,10 @@ export async function driveRefund(
   deps: PaymentDeps,
   payment: PaymentRow,
   owner: string,
-  log: Logger,
+  context: OrderContext,
 ): Promise<'refunded' | 'already_completed'> {
   const { orderId } = payment;
+  const log = context.logger;
   if (!payment.gatewayReference)
     throw new Error(`authorized payment ${payment.paymentId} has no gateway reference`);
   const answer = await deps.gateway.refund({
@@ -54,7 +55,7 @@ export async function driveRefund(
   const { refunded, order } = await withTransaction(deps.pool, async (tx) => {
     const order = await lockOrder(tx, orderId);
     const row = await completeRefund(tx, orderId, answer.result.reference);
-    if (row) await enqueue(tx, [refundedEvent(row)]);
+    if (row) await enqueueEntries(tx, [{ event: refundedEvent(row), headers: traceHeaders(context) }]);
     return { refunded: row, order };
   });
   if (!refunded) {

@@ -19,24 +19,36 @@ export class DedupCache {
     private readonly logger: Logger,
   ) {}
 
-  /** True on a hit; false on a miss or when Redis does not answer. */
-  async isDecided(orderId: string): Promise<boolean> {
+  /** The orders among `orderIds` with a hit, in one round trip; none when Redis does not answer. */
+  async decidedAmong(orderIds: readonly string[]): Promise<Set<string>> {
+    if (orderIds.length === 0) return new Set();
     try {
-      return (await this.redis.exists(dedupKey(orderId))) === 1;
+      const pipeline = this.redis.pipeline();
+      for (const orderId of orderIds) pipeline.exists(dedupKey(orderId));
+      const answers = (await pipeline.exec()) ?? [];
+      const failed = answers.find(([err]) => err);
+      if (failed?.[0]) throw failed[0];
+      return new Set(orderIds.filter((_, i) => answers[i]?.[1] === 1));
     } catch (err) {
       this.metrics.redisErrors.inc({ operation: 'dedup_read' });
-      this.logger.debug({ err: errorText(err), orderId }, 'redis dedup read failed; asking postgres');
-      return false;
+      this.logger.debug({ err: errorText(err), orderIds }, 'redis dedup read failed; asking postgres');
+      return new Set();
     }
   }
 
-  /** Call only after the decision committed. Best effort: a lost write costs a database round trip later. */
-  async markDecided(orderId: string, status: string): Promise<void> {
+  /** Call only after the decisions committed. Best effort: a lost write costs a database round trip later. */
+  async markDecided(decided: readonly { orderId: string; status: string }[]): Promise<void> {
+    if (decided.length === 0) return;
     try {
-      await this.redis.set(dedupKey(orderId), status, 'EX', this.ttlSeconds);
+      const pipeline = this.redis.pipeline();
+      for (const { orderId, status } of decided)
+        pipeline.set(dedupKey(orderId), status, 'EX', this.ttlSeconds);
+      const answers = (await pipeline.exec()) ?? [];
+      const failed = answers.find(([err]) => err);
+      if (failed?.[0]) throw failed[0];
     } catch (err) {
       this.metrics.redisErrors.inc({ operation: 'dedup_write' });
-      this.logger.debug({ err: errorText(err), orderId }, 'redis dedup write failed');
+      this.logger.debug({ err: errorText(err), count: decided.length }, 'redis dedup write failed');
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Currency, Money } from '@dispatch/contracts';
-import type { ClientBase, Pool } from 'pg';
+import type { ClientBase } from 'pg';
 import type { CloseReason, OrderFacts } from '../domain/payment';
 
 /**
@@ -134,30 +134,40 @@ export async function mergeInventoryRejected(tx: ClientBase, orderId: string): P
   );
 }
 
+const ORDER_COLUMNS = `order_id, customer_id, order_seen, card_token, charge_event_id, charge_requested_at,
+  correlation_id, amount::text AS amount, currency, close_reason, close_event_id, close_requested_at`;
+
 /** The order's facts, row-locked until the transaction ends (serialises one order's decisions). */
 export async function lockOrder(tx: ClientBase, orderId: string): Promise<OrderRow | undefined> {
-  const result = await tx.query<OrderRecord>(
-    `SELECT order_id, customer_id, order_seen, card_token, charge_event_id, charge_requested_at, correlation_id,
-            amount::text AS amount, currency, close_reason, close_event_id, close_requested_at
-       FROM payment_orders WHERE order_id = $1 FOR UPDATE`,
-    [orderId],
-  );
-  const row = result.rows[0];
-  return row ? toOrder(row) : undefined;
+  return (await lockOrders(tx, [orderId])).get(orderId);
 }
 
-export async function readCardToken(db: Pool | ClientBase, orderId: string): Promise<string | null> {
-  const result = await db.query<{ card_token: string | null }>(
-    'SELECT card_token FROM payment_orders WHERE order_id = $1',
-    [orderId],
+/**
+ * The facts of several orders, row-locked until the transaction ends, in one statement. The locks are
+ * taken in order_id order, as every writer of several orders takes them, so two batches never deadlock.
+ */
+export async function lockOrders(
+  tx: ClientBase,
+  orderIds: readonly string[],
+): Promise<Map<string, OrderRow>> {
+  if (orderIds.length === 0) return new Map();
+  const result = await tx.query<OrderRecord>(
+    `SELECT ${ORDER_COLUMNS} FROM payment_orders WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE`,
+    [orderIds],
   );
-  return result.rows[0]?.card_token ?? null;
+  return new Map(result.rows.map((row) => [row.order_id, toOrder(row)]));
 }
 
 /** The token is needed only until the charge is decided. */
 export async function clearCardToken(tx: ClientBase, orderId: string): Promise<void> {
+  await clearCardTokens(tx, [orderId]);
+}
+
+export async function clearCardTokens(tx: ClientBase, orderIds: readonly string[]): Promise<void> {
+  if (orderIds.length === 0) return;
   await tx.query(
-    'UPDATE payment_orders SET card_token = NULL, updated_at = now() WHERE order_id = $1 AND card_token IS NOT NULL',
-    [orderId],
+    `UPDATE payment_orders SET card_token = NULL, updated_at = now()
+      WHERE order_id = ANY($1::text[]) AND card_token IS NOT NULL`,
+    [orderIds],
   );
 }

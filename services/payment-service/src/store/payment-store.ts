@@ -1,6 +1,12 @@
 import type { Currency, Money } from '@dispatch/contracts';
 import type { ClientBase, Pool } from 'pg';
-import type { CloseReason, PaymentSnapshot, PaymentStatus, RefundStatus } from '../domain/payment';
+import type {
+  ChargeDecision,
+  CloseReason,
+  PaymentSnapshot,
+  PaymentStatus,
+  RefundStatus,
+} from '../domain/payment';
 
 /** Anything that runs a query: the pool (one statement, autocommit) or a transaction's client. */
 type Db = Pool | ClientBase;
@@ -88,21 +94,38 @@ export function snapshotOf(payment: PaymentRow): PaymentSnapshot {
   return { status: payment.status, refundStatus: payment.refundStatus };
 }
 
-const PAYMENT_COLUMNS = `payment_id, order_id, customer_id, amount::text AS amount, currency, status, failure_reason,
-  gateway_reference, idempotency_key, charge_event_id, requested_at, correlation_id, lease_owner, lease_until, refund_status,
-  refund_id, refund_reason, refund_event_id, refund_reference, created_at, decided_at, refunded_at`;
+/** A payments row's columns, qualified with `table` where a bare name could be another table's. */
+function paymentColumns(table?: string): string {
+  const q = table ? `${table}.` : '';
+  return `${q}payment_id, ${q}order_id, ${q}customer_id, ${q}amount::text AS amount, ${q}currency, ${q}status,
+  ${q}failure_reason, ${q}gateway_reference, ${q}idempotency_key, ${q}charge_event_id, ${q}requested_at,
+  ${q}correlation_id, ${q}lease_owner, ${q}lease_until, ${q}refund_status, ${q}refund_id, ${q}refund_reason,
+  ${q}refund_event_id, ${q}refund_reference, ${q}created_at, ${q}decided_at, ${q}refunded_at`;
+}
 
-export async function findPayment(
-  db: Db,
-  orderId: string,
-  opts: { forUpdate?: boolean } = {},
-): Promise<PaymentRow | undefined> {
+const PAYMENT_COLUMNS = paymentColumns();
+const UPDATED_PAYMENT_COLUMNS = paymentColumns('p');
+
+export async function findPayment(db: Db, orderId: string): Promise<PaymentRow | undefined> {
   const result = await db.query<PaymentRecord>(
-    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = $1${opts.forUpdate ? ' FOR UPDATE' : ''}`,
+    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = $1`,
     [orderId],
   );
   const row = result.rows[0];
   return row ? toPayment(row) : undefined;
+}
+
+/** The payments of several orders by orderId, row-locked (the caller already holds their orders' locks). */
+export async function lockPayments(
+  tx: ClientBase,
+  orderIds: readonly string[],
+): Promise<Map<string, PaymentRow>> {
+  if (orderIds.length === 0) return new Map();
+  const result = await tx.query<PaymentRecord>(
+    `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE`,
+    [orderIds],
+  );
+  return new Map(result.rows.map((row) => [row.order_id, toPayment(row)]));
 }
 
 export interface NewPayment {
@@ -118,8 +141,8 @@ export interface NewPayment {
 }
 
 /**
- * Inserts the order's one payment. Returns false when the order already has one: the unique orderId
- * is the durable guard, and the caller treats the conflict as "already processed".
+ * Inserts the order's one payment and returns it. Undefined when the order already has one: the unique
+ * orderId is the durable guard, and the caller treats the conflict as "already processed".
  */
 export async function insertPayment(
   tx: ClientBase,
@@ -127,16 +150,17 @@ export async function insertPayment(
   state:
     | { status: 'PENDING'; leaseOwner: string; leaseMs: number }
     | { status: 'FAILED'; failureReason: string },
-): Promise<boolean> {
+): Promise<PaymentRow | undefined> {
   const pending = state.status === 'PENDING';
-  const result = await tx.query(
+  const result = await tx.query<PaymentRecord>(
     `INSERT INTO payments (payment_id, order_id, customer_id, amount, currency, status, failure_reason,
                            idempotency_key, charge_event_id, correlation_id, lease_owner, lease_until, decided_at,
                            requested_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
              CASE WHEN $12::bigint IS NULL THEN NULL ELSE clock_timestamp() + $12::bigint * interval '1 millisecond' END,
              CASE WHEN $6 = 'PENDING' THEN NULL ELSE now() END, $13)
-     ON CONFLICT (order_id) DO NOTHING`,
+     ON CONFLICT (order_id) DO NOTHING
+     RETURNING ${PAYMENT_COLUMNS}`,
     [
       payment.paymentId,
       payment.orderId,
@@ -153,7 +177,8 @@ export async function insertPayment(
       payment.requestedAt,
     ],
   );
-  return result.rowCount === 1;
+  const row = result.rows[0];
+  return row ? toPayment(row) : undefined;
 }
 
 /**
@@ -190,27 +215,31 @@ export async function releaseLease(db: Db, orderId: string, owner: string): Prom
   );
 }
 
-/** PENDING → AUTHORIZED | FAILED. Returns the row, or undefined when it was no longer PENDING. */
-export async function completeCharge(
+/**
+ * PENDING → AUTHORIZED | FAILED for several orders in one statement. Returns the completed rows;
+ * an order whose payment was no longer PENDING (another worker completed it) is not among them.
+ */
+export async function completeCharges(
   tx: ClientBase,
-  orderId: string,
-  decision: { status: 'AUTHORIZED'; gatewayReference: string } | { status: 'FAILED'; failureReason: string },
-): Promise<PaymentRow | undefined> {
+  decisions: readonly { orderId: string; decision: ChargeDecision }[],
+): Promise<PaymentRow[]> {
+  if (decisions.length === 0) return [];
   const result = await tx.query<PaymentRecord>(
-    `UPDATE payments
-        SET status = $2, gateway_reference = $3, failure_reason = $4,
+    `UPDATE payments AS p
+        SET status = d.status, gateway_reference = d.gateway_reference, failure_reason = d.failure_reason,
             lease_owner = NULL, lease_until = NULL, decided_at = now(), updated_at = now()
-      WHERE order_id = $1 AND status = 'PENDING'
-      RETURNING ${PAYMENT_COLUMNS}`,
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+            AS d(order_id, status, gateway_reference, failure_reason)
+      WHERE p.order_id = d.order_id AND p.status = 'PENDING'
+      RETURNING ${UPDATED_PAYMENT_COLUMNS}`,
     [
-      orderId,
-      decision.status,
-      decision.status === 'AUTHORIZED' ? decision.gatewayReference : null,
-      decision.status === 'FAILED' ? decision.failureReason : null,
+      decisions.map((d) => d.orderId),
+      decisions.map((d) => d.decision.status),
+      decisions.map((d) => (d.decision.status === 'AUTHORIZED' ? d.decision.gatewayReference : null)),
+      decisions.map((d) => (d.decision.status === 'FAILED' ? d.decision.failureReason : null)),
     ],
   );
-  const row = result.rows[0];
-  return row ? toPayment(row) : undefined;
+  return result.rows.map(toPayment);
 }
 
 /** AUTHORIZED → refund PENDING, leased to `owner`. Returns the row, or undefined when not applicable. */
