@@ -1,4 +1,4 @@
-import { startService } from './service';
+import { builtOnce, type ServiceContext, startService } from './service';
 
 describe('startService with prepare', () => {
   const definition = { name: 'prepare-test', port: 0, kafka: { brokers: ['127.0.0.1:1'] } };
@@ -29,5 +29,15 @@ describe('startService with prepare', () => {
         onClose: async () => Promise.reject(new Error('already closed')),
       }),
     ).rejects.toThrow('no schema');
+  });
+});
+
+describe('builtOnce', () => {
+  it('builds on the first call and hands the same value to every later one', () => {
+    let builds = 0;
+    const metricsOf = builtOnce(() => ({ build: ++builds }));
+    const ctx = {} as ServiceContext;
+    expect(metricsOf(ctx)).toBe(metricsOf(ctx));
+    expect(builds).toBe(1);
   });
 });

@@ -314,6 +314,19 @@ export function serviceDatabase(
   return { connection: pgConnection(config), database: config.PGDATABASE, migrationsDir };
 }
 
+/**
+ * What a definition builds from the service context once, for whichever of its callbacks asks first:
+ * startService calls routes, consumers and tasks with the same context, and they share what this
+ * builds (metrics, say: a registry takes each name once).
+ */
+export function builtOnce<T>(build: (ctx: ServiceContext) => T): (ctx: ServiceContext) => T {
+  let built: { value: T } | undefined;
+  return (ctx) => {
+    built ??= { value: build(ctx) };
+    return built.value;
+  };
+}
+
 /** The pool startService created for a service that owns a database. */
 export function poolOf(ctx: ServiceContext): Pool {
   if (!ctx.pool)

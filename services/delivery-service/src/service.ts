@@ -1,12 +1,12 @@
 import path from 'node:path';
 import {
+  builtOnce,
   createTokenVerifier,
   poolOf,
   type ServiceDefinition,
   serviceDatabase,
   serviceSettings,
 } from '@dispatch/platform';
-import type { Pool } from 'pg';
 import { type Clock, systemClock } from './clock';
 import { type DeliveryConfig, SERVICE_NAME } from './config';
 import type { EtaModel } from './domain/eta';
@@ -74,13 +74,7 @@ export function deliveryService(
   const settings = assignmentSettingsOf(config);
   const verifyToken = createTokenVerifier(config);
   let scheduler: DeliveryScheduler | undefined;
-  let metrics: DeliveryMetrics | undefined;
-
-  // startService builds routes, then consumers, then tasks, all from the same context.
-  const deliveryMetrics = (platform: Parameters<typeof createDeliveryMetrics>[0], pool: Pool) => {
-    metrics ??= createDeliveryMetrics(platform, pool);
-    return metrics;
-  };
+  const metricsOf = builtOnce((ctx): DeliveryMetrics => createDeliveryMetrics(ctx.metrics, poolOf(ctx)));
 
   return {
     ...serviceSettings(SERVICE_NAME, config),
@@ -91,7 +85,7 @@ export function deliveryService(
         pool,
         clock,
         verifyToken,
-        metrics: deliveryMetrics(ctx.metrics, pool),
+        metrics: metricsOf(ctx),
         positions: positionSettingsOf(config),
         onDriverFreed: () => scheduler?.wake(),
       });
@@ -102,7 +96,7 @@ export function deliveryService(
         pool,
         clock,
         settings,
-        metrics: deliveryMetrics(ctx.metrics, pool),
+        metrics: metricsOf(ctx),
       });
       return [
         {
@@ -119,7 +113,7 @@ export function deliveryService(
         pool,
         clock,
         logger: ctx.logger.child({ task: 'delivery-scheduler' }),
-        metrics: deliveryMetrics(ctx.metrics, pool),
+        metrics: metricsOf(ctx),
       });
       scheduler.start();
       const fleet = fleetSettingsOf(config);
@@ -128,7 +122,7 @@ export function deliveryService(
         pool,
         clock,
         logger: ctx.logger.child({ task: 'fleet-simulator' }),
-        metrics: deliveryMetrics(ctx.metrics, pool),
+        metrics: metricsOf(ctx),
         settings: fleet,
         onDriverFreed: () => scheduler?.wake(),
       });

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import {
   type BackgroundTask,
+  builtOnce,
   createLogger,
   createRedis,
   createTokenVerifier,
   type Logger,
   poolOf,
   rateLimit,
-  type ServiceContext,
   type ServiceDefinition,
   serviceDatabase,
   serviceSettings,
@@ -33,11 +33,7 @@ export function orderService(config: OrderConfig): ServiceDefinition {
   const redis = createRedis(config.REDIS_URL, createLogger(SERVICE_NAME, config.LOG_LEVEL), SERVICE_NAME);
   const verifyToken = createTokenVerifier(config);
   // The routes and the deadline sweeper count into the same metrics; a registry takes each name once.
-  let metrics: OrderMetrics | undefined;
-  const metricsOf = (ctx: ServiceContext): OrderMetrics => {
-    metrics ??= createOrderMetrics(ctx.metrics);
-    return metrics;
-  };
+  const metricsOf = builtOnce((ctx): OrderMetrics => createOrderMetrics(ctx.metrics));
 
   return {
     ...serviceSettings(SERVICE_NAME, config),

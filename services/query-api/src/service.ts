@@ -1,4 +1,5 @@
 import {
+  builtOnce,
   cassandraHealthCheck,
   createCassandraClient,
   createLogger,
@@ -48,47 +49,40 @@ export function queryApiService(config: QueryApiConfig): QueryApiDefinition {
   const queries = new OrderQueries(store, generations);
   const verifyToken = createTokenVerifier(config);
 
-  // startService builds routes, then consumers, then tasks, all from the same context.
-  let metrics: QueryMetrics | undefined;
-  const metricsOf = (ctx: ServiceContext) => {
-    metrics ??= createQueryMetrics(ctx.metrics.registry);
-    return metrics;
-  };
-  let handler: ReadModelHandler | undefined;
-  const handlerOf = (ctx: ServiceContext) => {
-    handler ??= createReadModelHandler({
-      store,
-      generations,
-      changes,
-      metrics: metricsOf(ctx),
-      claims,
-      logger: ctx.logger,
-      applyConcurrency: config.READ_MODEL_APPLY_CONCURRENCY,
-    });
-    return handler;
-  };
-  let streams: OrderStreams | undefined;
-  const streamsOf = (ctx: ServiceContext) => {
-    streams ??= new OrderStreams({
-      maxStreams: config.SSE_MAX_STREAMS,
-      ...(ctx.redis
-        ? {
-            leases: new StreamLeases({
-              redis: ctx.redis,
-              max: config.SSE_MAX_STREAMS_PER_CUSTOMER,
-              logger: ctx.logger,
-            }),
-          }
-        : {}),
-      heartbeatMs: config.SSE_HEARTBEAT_MS,
-      pollMs: config.SSE_POLL_MS,
-      changes,
-      load: (orderId) => queries.find(orderId),
-      openGauge: metricsOf(ctx).sseStreamsOpen,
-      logger: ctx.logger,
-    });
-    return streams;
-  };
+  const metricsOf = builtOnce((ctx): QueryMetrics => createQueryMetrics(ctx.metrics.registry));
+  const handlerOf = builtOnce(
+    (ctx): ReadModelHandler =>
+      createReadModelHandler({
+        store,
+        generations,
+        changes,
+        metrics: metricsOf(ctx),
+        claims,
+        logger: ctx.logger,
+        applyConcurrency: config.READ_MODEL_APPLY_CONCURRENCY,
+      }),
+  );
+  const streamsOf = builtOnce(
+    (ctx) =>
+      new OrderStreams({
+        maxStreams: config.SSE_MAX_STREAMS,
+        ...(ctx.redis
+          ? {
+              leases: new StreamLeases({
+                redis: ctx.redis,
+                max: config.SSE_MAX_STREAMS_PER_CUSTOMER,
+                logger: ctx.logger,
+              }),
+            }
+          : {}),
+        heartbeatMs: config.SSE_HEARTBEAT_MS,
+        pollMs: config.SSE_POLL_MS,
+        changes,
+        load: (orderId) => queries.find(orderId),
+        openGauge: metricsOf(ctx).sseStreamsOpen,
+        logger: ctx.logger,
+      }),
+  );
 
   return {
     ...serviceSettings(SERVICE_NAME, config),

@@ -1,14 +1,13 @@
 import {
+  builtOnce,
   createTokenVerifier,
   type PeriodicTask,
   poolOf,
-  type ServiceContext,
   type ServiceDefinition,
   serviceDatabase,
   serviceSettings,
   startPeriodicTask,
 } from '@dispatch/platform';
-import type { Pool } from 'pg';
 import { SERVICE_NAME, type WebhookConfig } from './config';
 import { type DispatcherOptions, dispatchDue } from './dispatch/dispatcher';
 import type { RetryPolicy } from './domain/backoff';
@@ -39,24 +38,22 @@ export function retryPolicyOf(config: WebhookConfig): RetryPolicy {
 export function webhookService(config: WebhookConfig): ServiceDefinition {
   const verifyToken = createTokenVerifier(config);
   const policy = targetPolicyOf(config);
-  let metrics: WebhookMetrics | undefined;
   let dispatcher: PeriodicTask | undefined;
   const wake = () => dispatcher?.wake();
-  // startService builds routes, then consumers, then tasks, all from one context.
-  const metricsOf = (ctx: ServiceContext, pool: Pool) => {
-    metrics ??= createWebhookMetrics(ctx.metrics.registry, {
-      queueStats: () => queueStats(pool),
-      onQueueStatsError: (err) => ctx.logger.warn({ err }, 'could not read the webhook queue for /metrics'),
-    });
-    return metrics;
-  };
+  const metricsOf = builtOnce(
+    (ctx): WebhookMetrics =>
+      createWebhookMetrics(ctx.metrics.registry, {
+        queueStats: () => queueStats(poolOf(ctx)),
+        onQueueStatsError: (err) => ctx.logger.warn({ err }, 'could not read the webhook queue for /metrics'),
+      }),
+  );
 
   return {
     ...serviceSettings(SERVICE_NAME, config),
     postgres: serviceDatabase(config, MIGRATIONS_DIR),
     routes: (app, ctx) => {
       const pool = poolOf(ctx);
-      metricsOf(ctx, pool);
+      metricsOf(ctx);
       addWebhookRoutes(app, {
         pool,
         verifyToken,
@@ -71,13 +68,13 @@ export function webhookService(config: WebhookConfig): ServiceDefinition {
         {
           groupId: config.KAFKA_GROUP_ID,
           topics: CONSUMED_TOPICS,
-          batchHandler: createBatchHandler({ pool, metrics: metricsOf(ctx, pool), onQueued: wake }),
+          batchHandler: createBatchHandler({ pool, metrics: metricsOf(ctx), onQueued: wake }),
         },
       ];
     },
     tasks: (ctx) => {
       const pool = poolOf(ctx);
-      const m = metricsOf(ctx, pool);
+      const m = metricsOf(ctx);
       const logger = ctx.logger.child({ task: 'webhook-dispatcher' });
       const dispatchOptions: DispatcherOptions = {
         pool,
