@@ -29,6 +29,7 @@ import {
   kubeDown,
   kubePlay,
   log,
+  memory,
   podExists,
   podName,
   removePods,
@@ -241,6 +242,14 @@ async function play(args: KubePlayArgs): Promise<void> {
     await retireDriver(played);
     log(
       `order ${outcome.orderId} DELIVERED ${outcome.seen.at(-1)!.afterSeconds} s after the 201 (completed: ${outcome.completedBy}; ${seconds(stage)} s with the set-up)`,
+    );
+
+    const usage = plan.targets.map((t) => {
+      const m = memory(containerName(t.deployment, t.container));
+      return m ? `${t.deployment} ${m.usedMiB.toFixed(0)}/${m.limitMiB.toFixed(0)}` : `${t.deployment} ?`;
+    });
+    log(
+      `memory in MiB, used/limit (the limit is resources.limits.memory, as podman set it): ${usage.join(', ')}`,
     );
 
     stage = performance.now();

@@ -134,3 +134,20 @@ export function stopPods(pods: string[], graceSeconds: number): void {
   if (pods.length === 0) return;
   must(['pod', 'stop', '--time', String(graceSeconds), ...pods], 'podman pod stop');
 }
+
+/** The memory limit podman set (from resources.limits.memory) and what the container uses now, in MiB. */
+export function memory(name: string): { limitMiB: number; usedMiB: number } | undefined {
+  const limit = podman(['inspect', '--format', '{{.HostConfig.Memory}}', name]);
+  const used = podman(['stats', '--no-stream', '--no-reset', '--format', '{{.MemUsage}}', name]);
+  if (limit.status !== 0 || used.status !== 0) return undefined;
+  const bytes = (text: string): number => {
+    const match = /^([\d.]+)\s*([kMG]?B)/i.exec(text.trim());
+    if (!match) return Number.NaN;
+    const unit = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9 }[match[2]!.toUpperCase()] ?? Number.NaN;
+    return Number(match[1]) * unit;
+  };
+  return {
+    limitMiB: Number(limit.stdout.trim()) / 2 ** 20,
+    usedMiB: bytes(used.stdout.split('/')[0] ?? '') / 2 ** 20,
+  };
+}
