@@ -2,19 +2,7 @@ import type { AnyEvent } from './envelope';
 import { applyEvent, foldOrder } from './fold';
 import { at, extra, find, ORDER_ID, pathEvents, START } from './fold.fixtures';
 import { emptyFacts } from './order-facts';
-import { SAGA_PATHS } from './testing';
-
-/** mulberry32: a small seeded PRNG, so a failing shuffle can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng, SAGA_PATHS } from './testing';
 
 /** The events in random order, some of them several times. */
 function shuffledWithDuplicates<T>(items: readonly T[], random: () => number): T[] {
@@ -168,7 +156,7 @@ describe('foldOrder: randomized order and duplication', () => {
     const expected = foldOrder(events);
     const expectedFacts = events.reduce(applyEvent, emptyFacts(ORDER_ID));
     for (let seed = 1; seed <= 300; seed += 1) {
-      const random = mulberry32(seed);
+      const random = prng(seed);
       const delivered = shuffledWithDuplicates(events, random);
       const view = foldOrder(delivered);
       // The seed in the comparison says which arrival order to replay when this fails.

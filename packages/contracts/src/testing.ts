@@ -83,13 +83,7 @@ export function sampleOrderCreatedPayload(
     totalAmount: requestedTotal(items),
     currency: 'EUR',
     items,
-    deliveryAddress: {
-      line1: '1 Dispatch Street',
-      city: 'London',
-      postcode: 'EC1A 1BB',
-      lat: 51.5202,
-      lng: -0.0977,
-    },
+    deliveryAddress: { ...SAMPLE_DELIVERY_ADDRESS },
     paymentMethod: { type: 'card', token: 'tok_visa_4242_sample' },
   };
 }
@@ -222,4 +216,35 @@ export function sampleEvents(path: SagaPath, options: SampleEventsOptions = {}):
     enRoute,
   );
   return events;
+}
+
+/** The address of the sample orders (and of the services' test orders). */
+export const SAMPLE_DELIVERY_ADDRESS = {
+  line1: '1 Dispatch Street',
+  city: 'London',
+  postcode: 'EC1A 1BB',
+  lat: 51.5202,
+  lng: -0.0977,
+};
+
+/** mulberry32: a small seeded PRNG, so a failing shuffle can be replayed from its seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The items plus a random half of them again, in a random order: a log that redelivers and reorders. */
+export function shuffledWithDuplicates<T>(items: readonly T[], random: () => number): T[] {
+  const list = [...items, ...items.filter(() => random() < 0.5)];
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [list[i], list[j]] = [list[j] as T, list[i] as T];
+  }
+  return list;
 }

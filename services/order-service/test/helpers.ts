@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Topics } from '@dispatch/contracts';
+import { SAMPLE_DELIVERY_ADDRESS } from '@dispatch/contracts/testing';
 import { createPool, type Principal, parseConfig, type RunningService } from '@dispatch/platform';
 import { type SigningKey, signToken } from '@dispatch/platform/token-issuer';
 import {
@@ -175,13 +176,7 @@ export function orderBody(customer: string) {
       { itemId: 'it-order-service-beans', quantity: 2, unitPrice: '12.50' },
       { itemId: 'it-order-service-frother', quantity: 1, unitPrice: '39.99' },
     ],
-    deliveryAddress: {
-      line1: '1 Dispatch Street',
-      city: 'London',
-      postcode: 'EC1A 1BB',
-      lat: 51.5202,
-      lng: -0.0977,
-    },
+    deliveryAddress: { ...SAMPLE_DELIVERY_ADDRESS },
     paymentMethod: { type: 'card', token: 'tok_visa_4242_test' },
   };
 }

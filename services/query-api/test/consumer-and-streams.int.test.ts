@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AnyEvent, foldOrder, topicForEventType } from '@dispatch/contracts';
-import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
+import {
+  prng,
+  SAGA_FINAL_STATUS,
+  SAGA_PATHS,
+  sampleEvents,
+  shuffledWithDuplicates,
+} from '@dispatch/contracts/testing';
 import { eventually, http, openSse, shortId } from '@dispatch/testkit';
 import { Registry } from 'prom-client';
 import { OrderChanges } from '../src/changes';
@@ -13,8 +19,6 @@ import { ReadModelStore } from '../src/store/read-model-store';
 import {
   cassandraClient,
   expectMatchesFold,
-  prng,
-  shuffledWithDuplicates,
   TEST_ISSUER,
   testConfig,
   testLogger,

@@ -141,28 +141,6 @@ export async function dropKeyspaces(controlKeyspace: string): Promise<void> {
   }
 }
 
-/** mulberry32: a seeded PRNG, so a failing shuffle can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The events plus a random half of them again, in a random order. */
-export function shuffledWithDuplicates<T>(events: T[], random: () => number): T[] {
-  const list = [...events, ...events.filter(() => random() < 0.5)];
-  for (let i = list.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [list[i], list[j]] = [list[j] as T, list[i] as T];
-  }
-  return list;
-}
-
 /** What a test file driving a live query-api gets: the service, a raw-topic producer, a tap and an admin token. */
 export interface LiveQueryApi {
   api: TestQueryApi;

@@ -1,12 +1,16 @@
 import { type AnyEvent, createEvent, foldOrder } from '@dispatch/contracts';
-import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
+import {
+  prng,
+  SAGA_FINAL_STATUS,
+  SAGA_PATHS,
+  sampleEvents,
+  shuffledWithDuplicates,
+} from '@dispatch/contracts/testing';
 import { assertStackReachable, http, shortId } from '@dispatch/testkit';
 import type { OrderResponse } from '../src/domain/order-response';
 import {
   dropKeyspaces,
   expectMatchesFold,
-  prng,
-  shuffledWithDuplicates,
   startTestQueryApi,
   TEST_ISSUER,
   type TestQueryApi,

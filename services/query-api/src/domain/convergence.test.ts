@@ -1,5 +1,11 @@
 import { type AnyEvent, foldOrder, toOrderView } from '@dispatch/contracts';
-import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
+import {
+  prng,
+  SAGA_FINAL_STATUS,
+  SAGA_PATHS,
+  sampleEvents,
+  shuffledWithDuplicates,
+} from '@dispatch/contracts/testing';
 import { writesFor } from '../handlers';
 import { factsFromRow } from './facts-from-row';
 import { type ColumnValue, ORDER_COLUMNS, type OrderRow, type ReadModelWrite } from './writes';
@@ -41,27 +47,6 @@ class LastWriteWinsRow {
   read(): OrderRow {
     return Object.fromEntries(ORDER_COLUMNS.map((c) => [c, this.cells.get(c)?.value ?? null])) as OrderRow;
   }
-}
-
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffledWithDuplicates(events: AnyEvent[], random: () => number): AnyEvent[] {
-  const list = [...events, ...events.filter(() => random() < 0.5)];
-  for (let i = list.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [list[i], list[j]] = [list[j] as AnyEvent, list[i] as AnyEvent];
-  }
-  return list;
 }
 
 function hexId(random: () => number): string {

@@ -1,5 +1,11 @@
 import { type AnyEvent, applyEvent, emptyFacts, type OrderFacts } from '@dispatch/contracts';
-import { SAGA_FINAL_STATUS, SAGA_PATHS, sampleEvents } from '@dispatch/contracts/testing';
+import {
+  prng,
+  SAGA_FINAL_STATUS,
+  SAGA_PATHS,
+  sampleEvents,
+  shuffledWithDuplicates,
+} from '@dispatch/contracts/testing';
 import { DECIDING_EVENT_TYPES, type EndToEndObservation, endToEndObservation, mayDecide } from './end-to-end';
 import { groupByOrder } from './order-batches';
 
@@ -14,29 +20,6 @@ function byType(events: AnyEvent[], eventType: AnyEvent['eventType']): AnyEvent 
   const found = events.find((e) => e.eventType === eventType);
   if (!found) throw new Error(`no ${eventType} among the sample events`);
   return found;
-}
-
-/** mulberry32: a seeded PRNG, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A seeded shuffle of the events plus some duplicates. */
-function shuffledWithDuplicates(events: AnyEvent[], seed: number): AnyEvent[] {
-  const random = prng(seed);
-  const list = [...events, ...events.filter(() => random() < 0.5)];
-  for (let i = list.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [list[i], list[j]] = [list[j] as AnyEvent, list[i] as AnyEvent];
-  }
-  return list;
 }
 
 /**
@@ -107,7 +90,7 @@ describe('order end-to-end latency: the decision', () => {
     (path) => {
       for (let seed = 1; seed <= 40; seed++) {
         const events = sampleEvents(path, { startAt: START });
-        const arrivals = shuffledWithDuplicates(events, seed);
+        const arrivals = shuffledWithDuplicates(events, prng(seed));
         const made = observationsOf(arrivals, START_MS + 30_000);
         expect(made).toHaveLength(1);
         const [only] = made as [{ index: number; value: EndToEndObservation }];
@@ -202,7 +185,7 @@ describe('order end-to-end latency: batches', () => {
     for (let seed = 1; seed <= 60; seed++) {
       const random = prng(seed);
       const orders = SAGA_PATHS.map((path) => sampleEvents(path, { startAt: START }));
-      const arrivals = shuffledWithDuplicates(orders.flat(), seed);
+      const arrivals = shuffledWithDuplicates(orders.flat(), prng(seed));
       const made = batchObservationsOf(arrivals, random, START_MS + 30_000);
       expect(made.map((m) => m.orderId).sort()).toEqual(orders.map((e) => e[0]?.orderId).sort());
       for (const [i, path] of SAGA_PATHS.entries()) {
