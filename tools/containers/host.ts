@@ -35,6 +35,15 @@ export class Deadline {
   }
 }
 
+interface ExecOptions {
+  what: string;
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+  logFile?: string;
+  /** Also pass the command's stderr through (its progress lines). */
+  echo?: boolean;
+}
+
 export interface Result {
   status: number | null;
   stdout: string;
@@ -44,11 +53,7 @@ export interface Result {
  * Runs a command for at most `timeoutMs` (then SIGKILL and a timeout error naming `what`); its
  * output goes to `logFile` when given (appended) and is returned. Never throws on a non-zero exit.
  */
-export function exec(
-  command: string,
-  args: string[],
-  options: { what: string; timeoutMs: number; env?: NodeJS.ProcessEnv; logFile?: string },
-): Promise<Result> {
+export function exec(command: string, args: string[], options: ExecOptions): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
@@ -68,6 +73,7 @@ export function exec(
     });
     child.stderr.on('data', (chunk: Buffer) => {
       file?.write(chunk);
+      if (options.echo) process.stderr.write(chunk);
     });
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -94,11 +100,7 @@ export function exec(
 }
 
 /** exec that fails on a non-zero exit, saying where its log is. */
-export async function execOk(
-  command: string,
-  args: string[],
-  options: { what: string; timeoutMs: number; env?: NodeJS.ProcessEnv; logFile?: string },
-): Promise<string> {
+export async function execOk(command: string, args: string[], options: ExecOptions): Promise<string> {
   const result = await exec(command, args, options);
   if (result.status !== 0) {
     const where = options.logFile ? ` (log: ${path.relative(REPO_ROOT, options.logFile)})` : '';

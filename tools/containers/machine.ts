@@ -71,13 +71,14 @@ export function missingImages(services: readonly string[], tag: string): string[
 export async function buildImages(names: string[], timeoutMs: number): Promise<void> {
   const logFile = path.join(LOG_DIR, 'images.log');
   log(
-    `building ${names.join(', ')} with ./dispatch images (about 1-2 min each; log: .stack/containers/logs/images.log)`,
+    `building ${names.join(', ')} with ./dispatch images (about 1-2 min each, the base 1-3 min; log: .stack/containers/logs/images.log)`,
   );
   try {
     await execOk('pnpm', ['--silent', 'exec', 'tsx', 'tools/images/cli.ts', '--only', names.join(',')], {
       what: `./dispatch images --only ${names.join(',')}`,
       timeoutMs,
       logFile,
+      echo: true,
     });
   } catch (err) {
     const tail = execSync('tail', ['-n', '30', logFile]).stdout;
