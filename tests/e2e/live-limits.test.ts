@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   eventually,
   openSse,
+  reopenSse,
   requireRunningServices,
   SERVICE_NAMES,
   type SseClient,
@@ -100,11 +101,7 @@ describe('rate limits and live stream limits on the running stack', () => {
       expect(streams.filter((s) => s.status === 200)).toHaveLength(problem.limit);
 
       streams[0]?.close();
-      await eventually(async () => {
-        const again = await openSse(url, token);
-        streams.push(again);
-        expect(again.status).toBe(200);
-      });
+      await reopenSse(streams, url, token);
     } finally {
       for (const s of streams) s.close();
     }

@@ -52,7 +52,7 @@ export {
   serviceUrlVariable,
   stackDir,
 } from './services';
-export { openSse, type SseClient, type SseFrame } from './sse';
+export { openSse, reopenSse, type SseClient, type SseFrame } from './sse';
 export { type StackAddresses, stackAddresses } from './stack';
 export { createTestIssuer, localSigningKey, localSigningKeysFile, type TestIssuer, tokenFor } from './tokens';
 export { type ReceivedRequest, type Responder, WebhookReceiver } from './webhook-receiver';

@@ -2,6 +2,7 @@
  * A Server-Sent Events reader over fetch, for query-api's GET /api/orders/{id}/events (the browser's
  * EventSource cannot send an Authorization header). Used by query-api's tests and the load benchmark.
  */
+import { eventually } from './eventually';
 
 export interface SseFrame {
   event: string;
@@ -106,4 +107,17 @@ export async function openSse(url: string, token: string): Promise<SseClient> {
       }
     },
   };
+}
+
+/**
+ * Waits until a stream of `url` is let through again (200), as once a slot was freed, and returns
+ * it. Every stream opened meanwhile, refused or not, joins `streams`, which the caller closes.
+ */
+export async function reopenSse(streams: SseClient[], url: string, token: string): Promise<SseClient> {
+  return eventually(async () => {
+    const again = await openSse(url, token);
+    streams.push(again);
+    if (again.status !== 200) throw new Error(`${url} still answers ${again.status}`);
+    return again;
+  });
 }

@@ -1,6 +1,6 @@
 import type { AnyEvent } from '@dispatch/contracts';
 import { sampleEvents } from '@dispatch/contracts/testing';
-import { eventually, openSse, type SseClient, shortId } from '@dispatch/testkit';
+import { openSse, reopenSse, type SseClient, shortId } from '@dispatch/testkit';
 import { TEST_ISSUER, testConfig, useLiveQueryApi } from './helpers';
 
 /** A customer token that expires `ttl` from now ('3s'). */
@@ -49,11 +49,7 @@ describe('order streams per customer and token expiry (real Kafka, Cassandra and
       expect(theirs.status).toBe(200);
 
       streams[0]?.close();
-      await eventually(async () => {
-        const again = await openSse(url, token);
-        streams.push(again);
-        expect(again.status).toBe(200);
-      });
+      await reopenSse(streams, url, token);
     } finally {
       for (const s of streams) s.close();
     }
@@ -77,11 +73,7 @@ describe('order streams per customer and token expiry (real Kafka, Cassandra and
 
       // Both slots are free again: the expired stream gave its lease back.
       const token = await TEST_ISSUER.sign(customerId);
-      await eventually(async () => {
-        const again = await openSse(url, token);
-        streams.push(again);
-        expect(again.status).toBe(200);
-      });
+      await reopenSse(streams, url, token);
       const second = await openSse(url, token);
       streams.push(second);
       expect(second.status).toBe(200);
