@@ -1,7 +1,7 @@
 /** The compose project of one containers test run: podman-compose for the stages, podman for the rest. */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exec, execOk, execSync, LOG_DIR } from './host';
+import { CommandTimeoutError, exec, execOk, execSync, LOG_DIR } from './host';
 import { composeArgs, VOLUMES } from './plan';
 
 const PROJECT_LABEL = 'io.podman.compose.project';
@@ -58,13 +58,22 @@ export class ComposeProject {
     return found || `${this.project}_${service}_1`;
   }
 
-  /** The compose healthcheck, run once (podman runs none by itself without systemd timers). */
+  /**
+   * The compose healthcheck, run once (podman runs none by itself without systemd timers). One that
+   * hangs past a minute (a JVM start such as nodetool's, on a busy machine) counts as not healthy
+   * yet: the caller polls again, within its own bound.
+   */
   async healthy(service: string): Promise<boolean> {
-    const result = await exec('podman', ['healthcheck', 'run', await this.container(service)], {
-      what: `the healthcheck of ${service}`,
-      timeoutMs: 60_000,
-    });
-    return result.status === 0;
+    try {
+      const result = await exec('podman', ['healthcheck', 'run', await this.container(service)], {
+        what: `the healthcheck of ${service}`,
+        timeoutMs: 60_000,
+      });
+      return result.status === 0;
+    } catch (err) {
+      if (err instanceof CommandTimeoutError) return false;
+      throw err;
+    }
   }
 
   async state(service: string): Promise<ContainerState> {

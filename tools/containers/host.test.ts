@@ -1,4 +1,4 @@
-import { ContainersError, Deadline, pollUntil } from './host';
+import { CommandTimeoutError, ContainersError, Deadline, exec, pollUntil } from './host';
 
 describe('Deadline', () => {
   test('what is left of the run, and a step bounded by it', () => {
@@ -30,5 +30,20 @@ describe('pollUntil', () => {
     await expect(
       pollUntil('the broker', 30, async () => ({ done: false, last: 'ECONNREFUSED' }), 10),
     ).rejects.toThrow(new ContainersError('timed out after 0 s waiting for the broker (last: ECONNREFUSED)'));
+  });
+});
+
+describe('exec', () => {
+  test('a command past its bound is killed, and the error says so and is a CommandTimeoutError', async () => {
+    const run = exec('sleep', ['5'], { what: 'a nap', timeoutMs: 100 });
+    await expect(run).rejects.toBeInstanceOf(CommandTimeoutError);
+    await expect(run).rejects.toThrow('timed out: a nap was still running after 0 s (killed)');
+  });
+
+  test('a non-zero exit is returned, not thrown', async () => {
+    await expect(exec('sh', ['-c', 'echo out; exit 3'], { what: 'x', timeoutMs: 5_000 })).resolves.toEqual({
+      status: 3,
+      stdout: 'out\n',
+    });
   });
 });

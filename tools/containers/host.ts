@@ -11,6 +11,9 @@ export const LOG_DIR = path.join(WORK_DIR, 'logs');
 /** A failure with a message for the user (no stack trace). */
 export class ContainersError extends Error {}
 
+/** A command that ran past its bound (and was killed). */
+export class CommandTimeoutError extends ContainersError {}
+
 export function log(message: string): void {
   process.stderr.write(`containers: ${message}\n`);
 }
@@ -90,7 +93,7 @@ export function exec(command: string, args: string[], options: ExecOptions): Pro
       file?.end();
       if (timedOut) {
         reject(
-          new ContainersError(
+          new CommandTimeoutError(
             `timed out: ${options.what} was still running after ${Math.round(options.timeoutMs / 1000)} s (killed)`,
           ),
         );
