@@ -1,9 +1,11 @@
 import path from 'node:path';
 import {
+  builtOnce,
   createRedis,
+  createTokenVerifier,
   type Logger,
+  poolOf,
   type Redis,
-  type ServiceContext,
   type ServiceDefinition,
   serviceDatabase,
   serviceSettings,
@@ -16,7 +18,7 @@ import { ResilientGateway } from './gateway/resilient-gateway';
 import { SimulatedGateway } from './gateway/simulated-gateway';
 import { CONSUMED_TOPICS, createBatchHandler, HANDLED_EVENT_TYPES } from './handlers';
 import type { PaymentDeps } from './handlers/context';
-import { paymentRoutes } from './http/routes';
+import { addPaymentRoutes } from './http/routes';
 import { createPaymentMetrics } from './metrics';
 import { DedupCache } from './redis/dedup-cache';
 import { OrderLock } from './redis/order-lock';
@@ -81,26 +83,21 @@ export interface PaymentServiceOptions {
 /** payment-service as startService runs it. */
 export function paymentService(config: PaymentConfig, opts: PaymentServiceOptions = {}): ServiceDefinition {
   const gateway = opts.gateway ?? gatewayFromConfig(config);
+  const verifyToken = createTokenVerifier(config);
   let redis: Redis | undefined;
-  let deps: PaymentDeps | undefined;
-
-  // startService hands out the context (logger, pool, registry) only to the callbacks; the first one
-  // to run builds the dependencies.
-  const depsOf = (ctx: ServiceContext): PaymentDeps => {
-    if (deps) return deps;
-    if (!ctx.pool) throw new Error('payment-service needs its database');
+  // The consumer and the sweeper share one Redis client, breaker and set of metrics.
+  const depsOf = builtOnce((ctx): PaymentDeps => {
     redis = createRedis(config.REDIS_URL, ctx.logger, SERVICE_NAME);
-    deps = createPaymentDeps({
+    return createPaymentDeps({
       config,
-      pool: ctx.pool,
+      pool: poolOf(ctx),
       redis,
       gateway,
       registry: ctx.metrics.registry,
       logger: ctx.logger,
       stageLatency: ctx.metrics.stageLatency,
     });
-    return deps;
-  };
+  });
 
   return {
     ...serviceSettings(SERVICE_NAME, config),
@@ -115,10 +112,7 @@ export function paymentService(config: PaymentConfig, opts: PaymentServiceOption
         retry: CONSUMER_RETRY,
       },
     ],
-    routes: (app, ctx) => {
-      if (!ctx.pool) throw new Error('payment-service needs its database');
-      paymentRoutes(app, ctx.pool, config);
-    },
+    routes: (app, ctx) => addPaymentRoutes(app, { pool: poolOf(ctx), verifyToken }),
     tasks: (ctx) => [startSweeper(depsOf(ctx), ctx.logger, config.SWEEP_INTERVAL_MS)],
     onClose: async () => {
       if (!redis) return;

@@ -1,17 +1,15 @@
 import { idSchema } from '@dispatch/contracts';
 import {
-  authenticate,
-  createTokenVerifier,
   NotFoundError,
   type OpenApiSpec,
-  requireRole,
   serveOpenApi,
+  signedIn,
+  type TokenVerifier,
   validate,
 } from '@dispatch/platform';
 import type { Express } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import type { PaymentConfig } from '../config';
 import { findPayment, type PaymentRow } from '../store/payment-store';
 
 export const paymentParamsSchema = z.object({ orderId: idSchema });
@@ -77,20 +75,22 @@ export const openApiSpec: OpenApiSpec = {
       params: paymentParamsSchema,
       responses: {
         200: { description: 'The payment', schema: paymentViewSchema },
-        401: { description: 'No valid token' },
-        403: { description: 'Not an admin' },
         404: { description: 'No payment for this order' },
       },
     },
   ],
 };
 
+export interface PaymentRouteDeps {
+  pool: Pool;
+  verifyToken: TokenVerifier;
+}
+
 /** Operator routes: read-only, admin role. */
-export function paymentRoutes(app: Express, pool: Pool, config: PaymentConfig): void {
-  const verify = createTokenVerifier(config);
-  app.get('/api/payments/:orderId', authenticate(verify), requireRole('admin'), async (req, res) => {
+export function addPaymentRoutes(app: Express, deps: PaymentRouteDeps): void {
+  app.get('/api/payments/:orderId', ...signedIn(deps.verifyToken, 'admin'), async (req, res) => {
     const { orderId } = validate(paymentParamsSchema, req.params);
-    const payment = await findPayment(pool, orderId);
+    const payment = await findPayment(deps.pool, orderId);
     if (!payment) throw new NotFoundError(`No payment for order ${orderId}.`);
     res.json(toPaymentView(payment));
   });
