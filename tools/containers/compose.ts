@@ -76,14 +76,21 @@ export class ComposeProject {
     }
   }
 
+  /** The container's state; `unknown` when podman inspect hung past a minute (asked again by the caller). */
   async state(service: string): Promise<ContainerState> {
-    const { status, stdout } = await exec(
-      'podman',
-      ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', await this.container(service)],
-      { what: `podman inspect of ${service}`, timeoutMs: 30_000 },
-    );
-    if (status !== 0) return { status: 'missing', exitCode: -1 };
-    const [state, code] = stdout.trim().split(' ');
+    let result: { status: number | null; stdout: string };
+    try {
+      result = await exec(
+        'podman',
+        ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', await this.container(service)],
+        { what: `podman inspect of ${service}`, timeoutMs: 60_000 },
+      );
+    } catch (err) {
+      if (err instanceof CommandTimeoutError) return { status: 'unknown', exitCode: -1 };
+      throw err;
+    }
+    if (result.status !== 0) return { status: 'missing', exitCode: -1 };
+    const [state, code] = result.stdout.trim().split(' ');
     return { status: state ?? 'unknown', exitCode: Number(code) };
   }
 
@@ -114,6 +121,16 @@ export class ComposeProject {
       what: `podman exec ${name} ${command.join(' ')}`,
       timeoutMs,
       logFile: path.join(LOG_DIR, `exec-${service}.log`),
+    });
+  }
+
+  /** `podman start` of an exited container: its command runs again (the init jobs are idempotent). */
+  async start(service: string): Promise<void> {
+    const name = await this.container(service);
+    await execOk('podman', ['start', name], {
+      what: `podman start ${name}`,
+      timeoutMs: 120_000,
+      logFile: path.join(LOG_DIR, 'compose.log'),
     });
   }
 

@@ -31,6 +31,7 @@ export async function startServers(project: ComposeProject, capMs: number, t0: n
   await pollUntil(`the healthchecks of ${SERVERS.join(', ')}`, capMs, async () => {
     for (const server of SERVERS.filter((s) => !healthyAt.has(s))) {
       const state = await project.state(server);
+      if (state.status === 'unknown') continue;
       if (state.status !== 'running') {
         throw new ContainersError(
           `${server} is ${state.status} (exit ${state.exitCode})\n${await tails(project, [server])}`,
@@ -46,16 +47,44 @@ export async function startServers(project: ComposeProject, capMs: number, t0: n
   return SERVERS.map((s) => `${s} healthy at ${healthyAt.get(s)}`).join(', ');
 }
 
-/** The one-shot init jobs (topics, Kafka logins and ACLs, databases and roles, Cassandra roles), until each exited 0. */
+/** How often a failed init job is started again (they are idempotent), as a Job's backoffLimit. */
+export const INIT_JOB_RETRIES = 2;
+
+/** The line of a job's log that says why it failed: its last exception or error, else its last line. */
+export function failureLine(log: string): string {
+  const lines = log
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const cause = [...lines].reverse().find((line) => /exception|error|failed|refused/i.test(line));
+  return (cause ?? lines.at(-1) ?? '(no log)').slice(0, 200);
+}
+
+/**
+ * The one-shot init jobs (topics, Kafka logins and ACLs, databases and roles, Cassandra roles), until
+ * each exited 0. A job that exits non-zero is started again, at most INIT_JOB_RETRIES times, and the
+ * report says so with its error: here podman's DNS (aardvark-dns) sometimes fails a lookup of `kafka`
+ * while other containers join the network ("No resolvable bootstrap urls").
+ */
 export async function runInitJobs(project: ComposeProject, capMs: number, t0: number): Promise<string> {
   await project.up(INIT_JOBS, capMs, true);
   const doneAt = new Map<string, string>();
+  const retries = new Map<string, string[]>();
   await pollUntil(`${INIT_JOBS.join(', ')} to exit`, capMs, async () => {
     for (const job of INIT_JOBS.filter((j) => !doneAt.has(j))) {
       const state = await project.state(job);
       if (state.status === 'exited' || state.status === 'stopped') {
         if (state.exitCode !== 0) {
-          throw new ContainersError(`${job} exited with ${state.exitCode}\n${await tails(project, [job])}`);
+          const failures = retries.get(job) ?? [];
+          const why = `exit ${state.exitCode}: ${failureLine(await project.logsTail(job, 40))}`;
+          if (failures.length >= INIT_JOB_RETRIES) {
+            throw new ContainersError(
+              `${job} failed ${failures.length + 1} times (${[...failures, why].join('; ')})\n${await tails(project, [job])}`,
+            );
+          }
+          retries.set(job, [...failures, why]);
+          await project.start(job);
+          continue;
         }
         doneAt.set(job, since(t0));
       }
@@ -65,7 +94,13 @@ export async function runInitJobs(project: ComposeProject, capMs: number, t0: nu
       ? { done: true, value: undefined }
       : { done: false, last: `still running: ${pending.join(', ')}` };
   });
-  return INIT_JOBS.map((j) => `${j} 0 at ${doneAt.get(j)}`).join(', ');
+  const retried = [...retries].map(
+    ([job, why]) => `${job} started again ${why.length}× after ${why.join('; ')}`,
+  );
+  return [
+    INIT_JOBS.map((j) => `${j} 0 at ${doneAt.get(j)}`).join(', '),
+    ...(retried.length > 0 ? [`RETRIED: ${retried.join('; ')}`] : []),
+  ].join('; ');
 }
 
 /** The six services, until the image's HEALTHCHECK passes and /health/ready answers 200 on the published port. */
