@@ -6,7 +6,7 @@ const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }
 const testEnvironmentOptions = { customExportConditions: ['@dispatch/source', 'node', 'node-addons'] };
 // ESM-only dependencies, compiled to CommonJS for jest like our own code (jest's require of ESM needs
 // --experimental-vm-modules); Node runs them natively (require(esm)).
-const transformIgnorePatterns = ['/node_modules/(?!(\\.pnpm/)?(cockatiel|jose)[@/])'];
+const transformIgnorePatterns = ['/node_modules/(?!(\\.pnpm/)?(cockatiel|jose|node-pg-migrate)[@/])'];
 
 /** @type {import('jest').Config} */
 module.exports = {
