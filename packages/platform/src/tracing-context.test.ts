@@ -1,5 +1,5 @@
 import { trace } from '@opentelemetry/api';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { startTracing, type TracingHandle, tracingEnabled } from './tracing';
 import { currentTraceparent, withConsumerSpan } from './tracing-context';
 

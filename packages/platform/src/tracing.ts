@@ -5,6 +5,9 @@
 // That works because the services run as CommonJS (no "type": "module"): tsc (and tsx, for tests and
 // scripts) compiles each import to a require() in source order, and require-in-the-middle sees every one.
 // Under native ESM the patching would need import-in-the-middle's loader hook (`--import` of a hook).
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { CassandraDriverInstrumentation } from '@opentelemetry/instrumentation-cassandra-driver';
@@ -18,10 +21,11 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { registerTracingShutdown } from './tracing-context';
+import { batchLimitsFromEnv, samplerFromEnv } from './tracing-env';
 
 export interface TracingHandle {
   /** Flushes buffered spans and stops exporting. */
@@ -48,13 +52,20 @@ export function startTracing(
   const env = opts.env ?? process.env;
   if (!opts.exporter && !tracingEnabled(env)) return undefined;
   const processor: SpanProcessor = opts.exporter
-    ? new SimpleSpanProcessor(opts.exporter)
-    : new BatchSpanProcessor(new OTLPTraceExporter());
-  const provider = new NodeTracerProvider({
+    ? new SimpleSpanProcessor({ exporter: opts.exporter })
+    : new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), ...batchLimitsFromEnv(env) });
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? serviceName }),
+    sampler: samplerFromEnv(env),
     spanProcessors: [processor],
   });
-  provider.register();
+  // What NodeTracerProvider.register() did up to SDK 2.x: async-context propagation inside the
+  // process, W3C trace context and baggage across it, and the provider as the global one.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(provider);
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
