@@ -105,14 +105,13 @@ export class ComposeProject {
   }
 
   /** Saves every container's whole log under .stack/containers/logs/ (kept after the teardown). */
-  saveLogs(services: readonly string[]): void {
-    for (const service of services) {
+  saveLogs(services: readonly string[], prefix = 'container'): string[] {
+    return services.map((service) => {
       const name = this.names.get(service) ?? `${this.project}_${service}_1`;
-      writeFileSync(
-        path.join(LOG_DIR, `container-${service}.log`),
-        execSync('podman', ['logs', name]).output,
-      );
-    }
+      const file = path.join(LOG_DIR, `${prefix}-${service}.log`);
+      writeFileSync(file, execSync('podman', ['logs', name]).output);
+      return file;
+    });
   }
 
   async exec(service: string, command: string[], timeoutMs: number): Promise<string> {

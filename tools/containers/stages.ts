@@ -3,7 +3,10 @@
  * ignores depends_on conditions, and podman runs no healthcheck by itself without systemd timers,
  * so the test waits for what the conditions say (healthy, completed successfully) itself.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { REPO_ROOT } from '../stack/paths';
 import { findAppService } from '../stack/services';
 import type { ComposeProject } from './compose';
 import { ContainersError, pollUntil } from './host';
@@ -56,7 +59,9 @@ export function failureLine(log: string): string {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '');
-  const cause = [...lines].reverse().find((line) => /exception|error|failed|refused/i.test(line));
+  const cause = [...lines]
+    .reverse()
+    .find((line) => /exception|error|failed|refused|timed? ?out|^kafka-access:/i.test(line));
   return (cause ?? lines.at(-1) ?? '(no log)').slice(0, 200);
 }
 
@@ -76,7 +81,9 @@ export async function runInitJobs(project: ComposeProject, capMs: number, t0: nu
       if (state.status === 'exited' || state.status === 'stopped') {
         if (state.exitCode !== 0) {
           const failures = retries.get(job) ?? [];
-          const why = `exit ${state.exitCode}: ${failureLine(await project.logsTail(job, 40))}`;
+          // The whole log of this attempt is kept (a restart appends to it).
+          const [kept] = project.saveLogs([job], `failed-${failures.length + 1}`);
+          const why = `exit ${state.exitCode}: ${failureLine(readFileSync(kept!, 'utf8'))} (log: ${path.relative(REPO_ROOT, kept!)})`;
           if (failures.length >= INIT_JOB_RETRIES) {
             throw new ContainersError(
               `${job} failed ${failures.length + 1} times (${[...failures, why].join('; ')})\n${await tails(project, [job])}`,
