@@ -5,6 +5,7 @@ import { type AnyEvent, type EventEnvelope, followUp, pricedLinesOf } from '@dis
 import { sampleOrderCreatedPayload } from '@dispatch/contracts/testing';
 import { backoffDelay, createRedis, PermanentError, parseConfig, type Redis } from '@dispatch/platform';
 import {
+  assertStackReachable,
   batchFeeder,
   consumedEvent,
   createTestDatabase,
@@ -19,6 +20,7 @@ import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { type PaymentConfig, paymentConfigSchema } from '../src/config';
 import type { PaymentGateway } from '../src/gateway/gateway';
+import { SimulatedGateway } from '../src/gateway/simulated-gateway';
 import { createBatchHandler, HANDLED_EVENT_TYPES } from '../src/handlers';
 import type { PaymentDeps } from '../src/handlers/context';
 import { createPaymentDeps } from '../src/service';
@@ -100,6 +102,36 @@ export function createPipeline(opts: {
     handleBatch: batchFeeder(handler, HANDLED_EVENT_TYPES, testLogger),
     close: () => closeRedis(redis),
   };
+}
+
+/** A describe block's own payment database, simulated gateway and pipeline. */
+export interface PaymentTestEnv {
+  db: TestDatabase;
+  gateway: SimulatedGateway;
+  pipeline: Pipeline;
+}
+
+/**
+ * Makes a PaymentTestEnv before the block's tests (a fresh real database, the real Redis) and drops it
+ * after them; `env` is passed to testConfig. Its fields are set once beforeAll has run.
+ */
+export function usePaymentPipeline(env: Record<string, string> = {}): PaymentTestEnv {
+  const test = {} as PaymentTestEnv;
+  beforeAll(async () => {
+    await assertStackReachable(['postgres', 'redis']);
+    test.db = await createPaymentDatabase();
+    test.gateway = new SimulatedGateway();
+    test.pipeline = createPipeline({
+      pool: test.db.newPool(),
+      gateway: test.gateway,
+      config: testConfig(env),
+    });
+  });
+  afterAll(async () => {
+    await test.pipeline?.close();
+    await test.db?.drop();
+  });
+  return test;
 }
 
 /** QUIT when Redis answers (closes cleanly), otherwise just stop reconnecting. */
