@@ -3,6 +3,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** Latency buckets in seconds, from a fast Redis hit to a slow saga step. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** Events per batch: a batch's fixed cost (a fetch, a transaction, a commit) is shared by this many. */
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
 /** Default Node.js metrics that are gauges despite their _total suffix. */
 const NON_COUNTER_TOTALS = [
   'nodejs_active_handles_total',
@@ -24,6 +27,10 @@ export interface PlatformMetrics {
   dlqMessages: Counter<'topic' | 'reason'>;
   /** Partitions whose current message has kept failing past the consumer's blockedAfterMs. */
   consumerBlockedPartitions: Gauge<'topic'>;
+  /** Messages of each fetched partition batch, whatever their type. */
+  consumerFetchedBatchMessages: Histogram;
+  /** Events of each batch handler call (one transaction, often several partitions' batches). */
+  consumerHandlerCallEvents: Histogram;
   /** From the causing event's occurredAt to this step's commit. */
   stageLatency: Histogram<'stage'>;
   outboxBacklog: Gauge;
@@ -63,6 +70,18 @@ export function createMetrics(service: string): PlatformMetrics {
       name: 'kafka_consumer_blocked_partitions',
       help: 'Partitions whose current message keeps failing (e.g. a dependency is down): their offset is kept and the message retried.',
       labelNames: ['topic'],
+      registers: [registry],
+    }),
+    consumerFetchedBatchMessages: new Histogram({
+      name: 'kafka_consumer_fetched_batch_messages',
+      help: 'Messages in each partition batch a consumer fetched (handled, skipped or dead-lettered).',
+      buckets: BATCH_SIZE_BUCKETS,
+      registers: [registry],
+    }),
+    consumerHandlerCallEvents: new Histogram({
+      name: 'kafka_consumer_handler_call_events',
+      help: 'Events handed to each batch handler call (one transaction; the batches of several partitions of one fetch join).',
+      buckets: BATCH_SIZE_BUCKETS,
       registers: [registry],
     }),
     stageLatency: new Histogram({

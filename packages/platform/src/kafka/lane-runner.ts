@@ -35,6 +35,8 @@ export function laneRunner(deps: {
   countConsumed: CountConsumed;
   commitOffsets: (offsets: { topic: string; partition: number; offset: string }[]) => Promise<void>;
   logger: Logger;
+  /** Observes the size of every batch handler call (kafka_consumer_handler_call_events). */
+  observeCall?: (events: number) => void;
 }): RunLane {
   const { handler, batchHandler, retry, classify, deadLetter, blockages, countConsumed, logger } = deps;
 
@@ -75,7 +77,12 @@ export function laneRunner(deps: {
    * With a batchHandler, the runs of the partitions that one fetch returned are handled in one call
    * (one transaction), as long as they come within one event-loop turn.
    */
-  const handleTogether = batchHandler ? coalesceCalls(batchHandler, MAX_EVENTS_PER_CALL) : undefined;
+  const handleTogether = batchHandler
+    ? coalesceCalls((items: readonly ConsumedEvent[]) => {
+        deps.observeCall?.(items.length);
+        return batchHandler(items);
+      }, MAX_EVENTS_PER_CALL)
+    : undefined;
 
   /**
    * Handles a run of consecutive valid or skipped entries: all its events in one batchHandler call

@@ -18,7 +18,12 @@ export function laneKey(topic: string, partition: number): string {
 
 /** The metrics a consumer updates. */
 export type ConsumerMetrics = Pick<PlatformMetrics, 'eventsConsumed' | 'dlqMessages'> &
-  Partial<Pick<PlatformMetrics, 'consumerBlockedPartitions'>>;
+  Partial<
+    Pick<
+      PlatformMetrics,
+      'consumerBlockedPartitions' | 'consumerFetchedBatchMessages' | 'consumerHandlerCallEvents'
+    >
+  >;
 
 /** Counts one consumed message in kafka_events_consumed by its outcome. */
 export type CountConsumed = (
@@ -26,3 +31,16 @@ export type CountConsumed = (
   eventType: string,
   outcome: 'processed' | 'retried' | 'dead_lettered' | 'skipped',
 ) => void;
+
+/** One offset per partition, the highest: a joined commit must not name a partition twice. */
+export function latestPerPartition(
+  offsets: readonly { topic: string; partition: number; offset: string }[],
+): { topic: string; partition: number; offset: string }[] {
+  const latest = new Map<string, { topic: string; partition: number; offset: string }>();
+  for (const o of offsets) {
+    const key = laneKey(o.topic, o.partition);
+    const seen = latest.get(key);
+    if (!seen || BigInt(o.offset) > BigInt(seen.offset)) latest.set(key, o);
+  }
+  return [...latest.values()];
+}
