@@ -4,9 +4,8 @@ import type { EventPublisher, OutgoingMessage } from './kafka/publisher';
 import type { Logger } from './logger';
 import type { PlatformMetrics } from './metrics';
 import {
+  claimUnsentBatch,
   deleteSentRows,
-  lockUnsentBatch,
-  markSent,
   OUTBOX_CHANNEL,
   type OutboxBacklog,
   readOutboxBacklog,
@@ -85,8 +84,8 @@ type PassOutcome =
  *   for one order is its commit order (a service serialises writes per order, e.g. by locking the order
  *   row or through the inbox key, so a later event of an order gets a later id). If the leader dies its
  *   session ends, PostgreSQL frees the lock, and a standby takes over from the unsent rows.
- * - The batch is published, then marked sent in the same transaction. A crash or failed publish in
- *   between leaves rows unsent and they are sent again (at least once; consumers dedupe with the inbox).
+ * - The batch is marked sent, published, then committed, in one transaction. A crash or failed publish
+ *   before the commit leaves rows unsent and they are sent again (at least once; consumers dedupe with the inbox).
  *   The batch rows are also locked FOR UPDATE (waiting, not SKIP LOCKED): a second guard that would make
  *   any other publisher wait for this batch to commit and then find its rows sent, instead of sending
  *   them again or overtaking them.
@@ -278,7 +277,7 @@ export class OutboxRelay {
   private async publishBatch(session: pg.Client): Promise<number> {
     await session.query('BEGIN');
     try {
-      const rows = await lockUnsentBatch(session, this.batchSize);
+      const rows = await claimUnsentBatch(session, this.batchSize);
       if (rows.length > 0) {
         const producedAt = new Date().toISOString();
         const messages: OutgoingMessage[] = rows.map((row) => ({
@@ -293,10 +292,6 @@ export class OutboxRelay {
         } catch (err) {
           throw new OutboxPublishError(rows.length, err);
         }
-        await markSent(
-          session,
-          rows.map((row) => row.id),
-        );
       }
       await session.query('COMMIT');
       if (rows.length > 0) this.metrics?.outboxPublished.inc(rows.length);

@@ -48,14 +48,18 @@ export interface OutboxEntry {
 export async function enqueueEntries(tx: ClientBase, rows: readonly OutboxEntry[]): Promise<string[]> {
   if (rows.length === 0) return [];
   // One statement text whatever the row count (it stays one prepared statement); ORDER BY the
-  // ordinality inserts in array order, so ids follow the array.
+  // ordinality inserts in array order, so ids follow the array. The NOTIFY goes in the same statement
+  // (a volatile CTE runs once), one round trip fewer per transaction.
   const inserted = await tx.query<{ id: string; event_id: string }>(
-    `INSERT INTO outbox (topic, message_key, event_id, event_type, payload, headers)
-     SELECT topic, message_key, event_id, event_type, payload, headers
-       FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
-            WITH ORDINALITY AS r(topic, message_key, event_id, event_type, payload, headers, n)
-      ORDER BY n
-     RETURNING id, event_id`,
+    `WITH inserted AS (
+       INSERT INTO outbox (topic, message_key, event_id, event_type, payload, headers)
+       SELECT topic, message_key, event_id, event_type, payload, headers
+         FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[])
+              WITH ORDINALITY AS r(topic, message_key, event_id, event_type, payload, headers, n)
+        ORDER BY n
+       RETURNING id, event_id),
+     notified AS (SELECT pg_notify($7, ''))
+     SELECT id, event_id FROM inserted, notified`,
     [
       rows.map(({ event }) => topicForEventType(event.eventType)),
       rows.map(({ event }) => event.orderId),
@@ -63,9 +67,9 @@ export async function enqueueEntries(tx: ClientBase, rows: readonly OutboxEntry[
       rows.map(({ event }) => event.eventType),
       rows.map(({ event }) => JSON.stringify(event)),
       rows.map(({ headers }) => JSON.stringify(headers)),
+      OUTBOX_CHANNEL,
     ],
   );
-  await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
   const idByEventId = new Map(inserted.rows.map((row) => [row.event_id, row.id]));
   return rows.map(({ event }) => idByEventId.get(event.eventId) ?? '');
 }
@@ -100,20 +104,20 @@ export interface OutboxRow {
 }
 
 /**
- * The oldest unsent rows in id order, locked until the caller's transaction ends (waiting, not
- * SKIP LOCKED: why is in OutboxRelay's comment).
+ * Claims the oldest unsent rows: marks them sent and returns them in id order, locked until the
+ * caller's transaction ends (waiting, not SKIP LOCKED: why is in OutboxRelay's comment). The mark
+ * only counts if the caller commits, which it does after publishing; a rollback leaves them unsent.
+ * One statement instead of a SELECT … FOR UPDATE and an UPDATE.
  */
-export async function lockUnsentBatch(tx: ClientBase, limit: number): Promise<OutboxRow[]> {
+export async function claimUnsentBatch(tx: ClientBase, limit: number): Promise<OutboxRow[]> {
   const { rows } = await tx.query<OutboxRow>(
-    `SELECT id, topic, message_key, payload, headers FROM outbox
-      WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE`,
+    `UPDATE outbox SET sent_at = now()
+      WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE)
+     RETURNING id, topic, message_key, payload, headers`,
     [limit],
   );
-  return rows;
-}
-
-export async function markSent(tx: ClientBase, ids: readonly string[]): Promise<void> {
-  await tx.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+  // RETURNING has no order; per-order publish order is id order.
+  return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
 }
 
 /** Deletes up to `limit` rows sent more than `retentionMs` ago, oldest first; returns how many. */
