@@ -142,7 +142,9 @@ const MOVES: Record<StockMove, { set: string; guard: string }> = {
 /**
  * Moves the lines' units between available and reserved (or out of reserved, for a sale), all lines
  * or none: if any line's condition fails, nothing is left half-done because the caller's transaction
- * rolls back on the StockInvariantError.
+ * rolls back on the StockInvariantError. The caller holds the lines' item locks already (lockItems;
+ * the batch handler's lockBatch takes them for every step), so this UPDATE waits for no one and
+ * cannot deadlock.
  */
 export async function moveStock(
   tx: ClientBase,
@@ -150,10 +152,6 @@ export async function moveStock(
   lines: readonly PricedLine[],
 ): Promise<void> {
   if (lines.length === 0) return;
-  await lockItems(
-    tx,
-    lines.map((l) => l.itemId),
-  );
   const { set, guard } = MOVES[move];
   const result = await tx.query(
     `UPDATE items AS i SET ${set}, updated_at = now()
