@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { eventually } from '@dispatch/testkit';
-import { startBanner, startDetached, tailFile } from './processes';
+import { isRunning, startBanner, startDetached, stopProcess, tailFile, withTimerSlack } from './processes';
 
 let dir: string;
 beforeEach(() => {
@@ -46,6 +46,40 @@ describe('startDetached logs', () => {
     await eventually(() => expect(readFileSync(log, 'utf8')).toContain('fresh-err'));
     expect(readFileSync(`${log}.1`, 'utf8')).toBe('old\n'.repeat(100));
     expect(readFileSync(log, 'utf8')).not.toContain('old');
+  });
+});
+
+describe('startDetached timerSlackNs', () => {
+  it('runs the command itself (same pid, its own command line) with that timer slack, and so do its threads', async () => {
+    const pidFile = path.join(dir, 'slack.pid');
+    const marker = 'dispatch-timer-slack-test';
+    const pid = startDetached({
+      command: process.execPath,
+      args: ['-e', `setTimeout(() => {}, 30_000); // ${marker}`],
+      cwd: dir,
+      logFile: path.join(dir, 'slack.log'),
+      pidFile,
+      timerSlackNs: 1_000_000,
+    });
+    try {
+      expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(pid));
+      await eventually(() => expect(isRunning(pid, marker)).toBe(true));
+      // Node's V8 and libuv threads all start after the exec.
+      await eventually(() => expect(readdirSync(`/proc/${pid}/task`).length).toBeGreaterThan(1));
+      const slacks = readdirSync(`/proc/${pid}/task`).map((tid) =>
+        readFileSync(`/proc/${tid}/timerslack_ns`, 'utf8').trim(),
+      );
+      expect(new Set(slacks)).toEqual(new Set(['1000000']));
+      expect(readFileSync(`/proc/${process.pid}/timerslack_ns`, 'utf8').trim()).not.toBe('1000000');
+    } finally {
+      await stopProcess(pid, marker, 5_000);
+    }
+  });
+
+  it('refuses a slack that is not a positive integer', () => {
+    expect(() => withTimerSlack('java', [], 0)).toThrow(RangeError);
+    expect(() => withTimerSlack('java', [], 1.5)).toThrow(RangeError);
+    expect(withTimerSlack('java', ['-version'], 1000).args.slice(-2)).toEqual(['java', '-version']);
   });
 });
 

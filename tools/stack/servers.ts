@@ -51,6 +51,8 @@ export interface JvmServer {
   configIsCurrent?(paths: StackPaths): boolean;
   readyTimeoutMs: number;
   stopGraceMs: number;
+  /** Timer slack for the server's process (startDetached's timerSlackNs). Default: the kernel's. */
+  timerSlackNs?: number;
 }
 
 function readInfra(paths: StackPaths, ...parts: string[]): string {
@@ -156,6 +158,11 @@ export const cassandraServer: JvmServer = {
   // First boot creates the system keyspaces; later boots replay the commit log.
   readyTimeoutMs: 180_000,
   stopGraceMs: 30_000,
+  // After each request, Cassandra's request and read/write stage workers (SEPWorker) wait for more
+  // work in 10 µs parkNanos sleeps for about 10 ms before they stop. With the kernel's 50 µs slack
+  // that is ~200 wake-ups per burst of requests: at 45 requests/s it cost 0.40 of a core, with 1 ms
+  // slack 0.12, for +0.4 ms of request latency (docs/benchmarks.md, "Cassandra's idle spinning").
+  timerSlackNs: 1_000_000,
   async prepare(paths) {
     const conf = paths.confDir('cassandra');
     const lib = paths.libDir('cassandra');

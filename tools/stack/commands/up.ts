@@ -292,6 +292,7 @@ async function launchJvmServer(
     cwd: paths.repoRoot,
     logFile,
     pidFile: paths.pidFile(server.name),
+    timerSlackNs: server.timerSlackNs,
   });
   recordStarted(paths.startedFile, server.name, {
     kind: 'process',
