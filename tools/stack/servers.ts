@@ -161,7 +161,7 @@ export const cassandraServer: JvmServer = {
   // After each request, Cassandra's request and read/write stage workers (SEPWorker) wait for more
   // work in 10 µs parkNanos sleeps for about 10 ms before they stop. With the kernel's 50 µs slack
   // that is ~200 wake-ups per burst of requests: at 45 requests/s it cost 0.40 of a core, with 1 ms
-  // slack 0.12, for +0.4 ms of request latency (docs/benchmarks.md, "Cassandra's idle spinning").
+  // slack 0.12, for +0.4 ms of request latency (docs/benchmarks.md, "Cassandra's request workers spin").
   timerSlackNs: 1_000_000,
   async prepare(paths) {
     const conf = paths.confDir('cassandra');
