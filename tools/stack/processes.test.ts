@@ -64,6 +64,10 @@ describe('startDetached timerSlackNs', () => {
     try {
       expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(pid));
       await eventually(() => expect(isRunning(pid, marker)).toBe(true));
+      // The shell exec'd the command: same pid, the command's own command line.
+      await eventually(() =>
+        expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath),
+      );
       // Node's V8 and libuv threads all start after the exec.
       await eventually(() => expect(readdirSync(`/proc/${pid}/task`).length).toBeGreaterThan(1));
       const slacks = readdirSync(`/proc/${pid}/task`).map((tid) =>
