@@ -73,7 +73,7 @@ describe('Idempotency-Key', () => {
         async () => {
           const waiting = await svc.db.query(
             `SELECT count(*)::int AS n FROM pg_stat_activity
-              WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO outbox%'`,
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO outbox%'`,
           );
           expect(waiting.rows[0].n).toBe(1);
         },
