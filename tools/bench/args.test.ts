@@ -1,4 +1,4 @@
-import { parseBenchArgs } from './args';
+import { BenchUsageError, parseBenchArgs } from './args';
 
 describe('parseBenchArgs', () => {
   it('has defaults: the closed loop', () => {
@@ -53,6 +53,8 @@ describe('parseBenchArgs', () => {
         '1000',
         '--items',
         '4',
+        '--warmup',
+        '30',
         '--json',
         'sweep.json',
       ]),
@@ -65,8 +67,20 @@ describe('parseBenchArgs', () => {
       drainTimeoutMs: 120_000,
       customers: 1000,
       items: 4,
+      warmupS: 30,
       jsonFile: 'sweep.json',
     });
+  });
+
+  it('refuses a warm-up outside 1-600 s, and a warm-up without an open loop', () => {
+    expect(() => parseBenchArgs(['--rate', '10', '--duration', '5', '--warmup', '0'])).toThrow(
+      BenchUsageError,
+    );
+    expect(() => parseBenchArgs(['--rate', '10', '--duration', '5', '--warmup', '601'])).toThrow(
+      BenchUsageError,
+    );
+    expect(() => parseBenchArgs(['--warmup', '30'])).toThrow('--warmup needs --rate or --rates');
+    expect(() => parseBenchArgs(['--idle', '5', '--warmup', '30'])).toThrow(BenchUsageError);
   });
 
   it('reads the idle measurement', () => {

@@ -26,6 +26,8 @@ export interface OpenLoopArgs {
   customers: number;
   /** Catalogue items the orders are spread over, round robin. */
   items: number;
+  /** Seconds of unreported load at the first rate before the first step (JVMs compile their hot code). */
+  warmupS?: number;
   jsonFile?: string;
 }
 
@@ -49,7 +51,7 @@ export class BenchUsageError extends Error {
 
 export const BENCH_USAGE = `Usage: ./dispatch bench [--orders 200] [--concurrency 20] [--timeout 120] [--json <file>]
        ./dispatch bench --rate R | --rates R1,R2,... --duration S [--sample F] [--complete]
-                        [--drain 60] [--customers 500] [--items 8] [--json <file>]
+                        [--drain 60] [--customers 500] [--items 8] [--warmup S] [--json <file>]
        ./dispatch bench --idle S [--json <file>]
 
 Measures the running stack (./dispatch up) through its public APIs, as a user would.
@@ -83,6 +85,9 @@ followed order ended in a failure status.
                  the load (default 60)
   --customers    distinct customers, 1-10000 (default 500)
   --items        catalogue items, 1-100 (default 8)
+  --warmup       seconds of load at the first rate before the first step, not reported,
+                 1-600 (default none). Kafka and Cassandra JVMs that just started cost
+                 up to twice the CPU per order until their hot code is compiled
 
 Idle (--idle S): no load; the CPU cores each process of the stack uses for S seconds.
 
@@ -99,6 +104,7 @@ const LIMITS = {
   customers: { min: 1, max: 10_000 },
   items: { min: 1, max: 100 },
   idle: { min: 1, max: 3_600 },
+  warmup: { min: 1, max: 600 },
 } as const;
 
 /** Orders one open-loop step may place (rate x duration): the stock and drivers it sets up. */
@@ -115,6 +121,7 @@ const OPEN_FLAGS = [
   'drain',
   'customers',
   'items',
+  'warmup',
 ] as const;
 
 function usageError(message: string): BenchUsageError {
@@ -206,6 +213,7 @@ export function parseBenchArgs(argv: string[]): BenchCommand | undefined {
       drainTimeoutMs: wholeNumber('drain', values.drain ?? '60') * 1000,
       customers: wholeNumber('customers', values.customers ?? '500'),
       items: wholeNumber('items', values.items ?? '8'),
+      ...(values.warmup !== undefined ? { warmupS: wholeNumber('warmup', values.warmup) } : {}),
       ...jsonFile,
     };
   }

@@ -88,7 +88,10 @@ export async function runOpenLoop(
   const startedAt = new Date().toISOString();
   const probe = requireProc();
   if (!probe) log('no /proc on this machine: no CPU figures');
-  const totalOrders = args.rates.reduce((sum, rate) => sum + ordersInStep(rate, args.durationS), 0);
+  const firstRate = args.rates[0]!;
+  const warmupOrders = args.warmupS ? ordersInStep(firstRate, args.warmupS) : 0;
+  const totalOrders =
+    warmupOrders + args.rates.reduce((sum, rate) => sum + ordersInStep(rate, args.durationS), 0);
   const stock = Math.ceil(totalOrders / args.items) + 10;
   const items = await mapConcurrently(
     Array.from({ length: args.items }, (_, i) => i),
@@ -114,13 +117,23 @@ export async function runOpenLoop(
   const steps: StepResult[] = [];
   const drivers = new Map<string, Driver>();
   try {
+    if (args.warmupS) {
+      for (const driver of await provideDrivers(Math.ceil(warmupOrders * SPARE_DRIVERS))) {
+        drivers.set(driver.driverId, driver);
+      }
+      log(`warm-up (not reported): ${firstRate} orders/s for ${args.warmupS} s`);
+      const warmup = await runStep(ctx, firstRate, args.warmupS);
+      log(
+        `warm-up done: accepted ${warmup.acceptedPerSecond.toFixed(1)}/s, assigned ${warmup.assignedPerSecond.toFixed(1)}/s`,
+      );
+    }
     for (const rate of args.rates) {
       for (const driver of await provideDrivers(
         Math.ceil(ordersInStep(rate, args.durationS) * SPARE_DRIVERS),
       )) {
         drivers.set(driver.driverId, driver);
       }
-      const step = await runStep(ctx, rate);
+      const step = await runStep(ctx, rate, args.durationS);
       steps.push(step);
       log(
         `${rate}/s: accepted ${step.acceptedPerSecond.toFixed(1)}/s, assigned ${step.assignedPerSecond.toFixed(1)}/s, ` +
@@ -159,10 +172,10 @@ export async function runOpenLoop(
   };
 }
 
-async function runStep(ctx: Context, rate: number): Promise<StepResult> {
+async function runStep(ctx: Context, rate: number, durationS: number): Promise<StepResult> {
   const { args, client, customers, items } = ctx;
-  const total = ordersInStep(rate, args.durationS);
-  const windowMs = args.durationS * 1000;
+  const total = ordersInStep(rate, durationS);
+  const windowMs = durationS * 1000;
   const sampleFraction = args.sampleFraction ?? defaultSampleFraction(rate);
   const ordersUrl = `${serviceUrl('order-service')}/api/orders`;
 
@@ -179,7 +192,7 @@ async function runStep(ctx: Context, rate: number): Promise<StepResult> {
   const acceptOffsetsMs: number[] = [];
 
   ctx.log(
-    `${rate} orders/s for ${args.durationS} s: ${total} orders, ` +
+    `${rate} orders/s for ${durationS} s: ${total} orders, ` +
       `${Math.round(sampleFraction * 100)} % followed${args.complete ? ' and completed' : ''}`,
   );
   const cpuStart: CpuSnapshot | undefined = ctx.probe?.snapshot();
@@ -299,7 +312,7 @@ async function runStep(ctx: Context, rate: number): Promise<StepResult> {
 
   return {
     offeredPerSecond: rate,
-    durationS: args.durationS,
+    durationS,
     due: total,
     sent: total - drops,
     clientDrops: drops,
