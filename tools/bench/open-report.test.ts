@@ -111,6 +111,15 @@ describe('renderOpenLoopReport', () => {
     expect(text).toContain('Holds.');
     expect(text).not.toContain('The run fails its check');
   });
+
+  it('says whether the steps came after a warm-up', () => {
+    const plain = result([step()], null);
+    expect(renderOpenLoopReport(plain)).toContain('Open loop: 10 orders/s offered, 30 s each; every order');
+    const warmed = { ...plain, settings: { ...plain.settings, warmupS: 60 } };
+    expect(renderOpenLoopReport(warmed)).toContain(
+      'Open loop: 10 orders/s offered, 30 s each (after 60 s of unreported warm-up at 10/s); every order',
+    );
+  });
 });
 
 describe('renderIdleReport', () => {

@@ -14,7 +14,8 @@ export function renderOpenLoopReport(result: OpenLoopResult): string {
       ? 'every order up to 20/s followed'
       : `${formatPercent(settings.sampleFraction)} of the orders followed`;
   const lines = [
-    `Open loop: ${settings.rates.join(', ')} orders/s offered, ${settings.durationS} s each; ${followed}` +
+    `Open loop: ${settings.rates.join(', ')} orders/s offered, ${settings.durationS} s each` +
+      `${settings.warmupS ? ` (after ${settings.warmupS} s of unreported warm-up at ${settings.rates[0]}/s)` : ''}; ${followed}` +
       `${settings.complete ? ' and completed' : ''}; ${settings.customers} customers, ${settings.items} items; ` +
       `${machine.cpus} CPUs, ${mebibytes(machine.memoryBytes)}, Node ${machine.node}; started ${result.startedAt}`,
     '',
