@@ -2,14 +2,14 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { HealthCheck } from '../health';
 import type { Logger } from '../logger';
 import { type KafkaClient, kafkajsOf } from './client';
-import { coalesceCalls } from './coalesce';
 import { deadLetterSender } from './dead-letter-sender';
 import { errorMessage } from './errors';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_MAX_EVENT_BYTES } from './event-acceptance';
 import { messageClassifier } from './fetched-message';
 import type { BatchHandler, EventHandler } from './handler';
-import { type ConsumerMetrics, type CountConsumed, type Lane, laneKey, latestPerPartition } from './lane';
+import { type ConsumerMetrics, type CountConsumed, type Lane, laneKey } from './lane';
 import { laneRunner } from './lane-runner';
+import { OffsetCommitter } from './offset-committer';
 import { PartitionBlockages } from './partition-blockages';
 import type { EventPublisher } from './publisher';
 import { type ConsumerRetryOptions, resolveRetryOptions } from './retry-policy';
@@ -65,6 +65,13 @@ export interface RunConsumerOptions {
    * counts it. Default 10 s.
    */
   blockedAfterMs?: number;
+  /**
+   * How long a finished batch's offset may wait before it is committed (OffsetCommitter): the
+   * offsets of every partition that moved meanwhile go in one request, and no lane waits for a
+   * commit round trip. A crash redelivers at most this much finished work (the inbox dedupes it).
+   * Default 200 ms.
+   */
+  commitIntervalMs?: number;
   /** How far an event's occurredAt may be ahead of this consumer's clock; later ones are dead-lettered (`clock`). Default 5 min. */
   maxClockSkewMs?: number;
   /** Messages larger than this are invalid events, dead-lettered without being parsed. Default 256 KiB. */
@@ -87,8 +94,9 @@ export interface ConsumerHandle {
  * Consumes `topics` as group `groupId` and hands every valid event to the handler, at least once.
  *
  * Each partition's fetched batch is worked through in offset order and its offset committed once,
- * after every event of it was handled or dead-lettered; a crash or rebalance redelivers (never
- * skips) what was not finished, and handlers dedupe through their inbox.
+ * after every event of it was handled or dead-lettered (within `commitIntervalMs`, together with the
+ * other partitions'); a crash or rebalance redelivers (never skips) what was not committed, and
+ * handlers dedupe through their inbox.
  *
  * A batch is handled inside kafkajs' fetch loop (up to `partitionsConsumedConcurrently` partitions at
  * once), so the next fetch, a long poll, goes out as soon as the batch is done. But kafkajs fetches
@@ -106,6 +114,7 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     throw new RangeError(`partitionsConsumedConcurrently must be an integer >= 1, got ${concurrency}`);
   }
   const inlineBudgetMs = opts.inlineBudgetMs ?? 250;
+  const commitIntervalMs = opts.commitIntervalMs ?? 200;
   const blockedAfterMs = opts.blockedAfterMs ?? 10_000;
   const logger = opts.logger.child({ component: 'kafka-consumer', groupId: opts.groupId });
   const consumer: Consumer = kafkajsOf(opts.kafka).consumer({
@@ -115,6 +124,11 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 1_000,
     allowAutoTopicCreation: false,
   });
+  const committer = new OffsetCommitter(
+    (offsets) => consumer.commitOffsets(offsets),
+    commitIntervalMs,
+    logger,
+  );
 
   let state: ConsumerState = 'starting';
   /** Every batch being worked on, inline or as a lane, by partition. */
@@ -139,8 +153,10 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
   };
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    // Each join starts a new generation; lanes of the previous one must not keep going.
+    // Each join starts a new generation; lanes of the previous one must not keep going, and their
+    // uncommitted offsets are not committed in it (see REBALANCING).
     abortAllLanes('group rebalanced');
+    committer.discard();
     if (state === 'starting' || state === 'restarting') state = 'running';
     logger.info(
       { memberId: payload.memberId, assignment: payload.memberAssignment },
@@ -148,10 +164,16 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     );
     markReady();
   });
-  consumer.on(consumer.events.REBALANCING, () => abortAllLanes('group rebalancing'));
+  consumer.on(consumer.events.REBALANCING, () => {
+    abortAllLanes('group rebalancing');
+    // Commit what is finished while the generation may still accept it; then forget the rest, as
+    // the partitions may go to another member (they are delivered again from the last commit).
+    void committer.flush().then(() => committer.discard());
+  });
   consumer.on(consumer.events.STOP, () => abortAllLanes('consumer stopped'));
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     abortAllLanes('consumer crashed');
+    committer.discard();
     if (state === 'stopping' || state === 'stopped') return;
     if (payload.restart) {
       state = 'restarting';
@@ -188,9 +210,8 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     }),
     blockages,
     countConsumed,
-    // The lanes of one fetch finish within a turn or two of each other: one OffsetCommit request
-    // for all of them instead of one each (measured: 59 % fewer commit requests at 30 orders/s).
-    commitOffsets: coalesceCalls((offsets) => consumer.commitOffsets(latestPerPartition(offsets)), 10_000),
+    // Handed over, not awaited: committed within commitIntervalMs, all partitions in one request.
+    commitOffsets: async (offsets) => committer.add(offsets),
     logger,
     observeCall: (events) => metrics?.consumerHandlerCallEvents?.observe(events),
   });
@@ -278,6 +299,7 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
       abortAllLanes('stopping');
       // Let lanes finish their in-flight handler call and commit it while the group is still ours.
       await Promise.all(laneDone.values());
+      await committer.flush();
       await started;
       await consumer.disconnect();
       state = 'stopped';
