@@ -1,5 +1,4 @@
 import { errorMessage, PermanentError, RetryableError } from './errors';
-import { latestPerPartition } from './lane';
 import { nextOffset } from './lane-runner';
 import { failureAction, resolveRetryOptions } from './retry-policy';
 
@@ -43,24 +42,6 @@ describe('nextOffset', () => {
     expect(nextOffset('0')).toBe('1');
     expect(nextOffset('41')).toBe('42');
     expect(nextOffset('9007199254740992')).toBe('9007199254740993');
-  });
-});
-
-describe('latestPerPartition', () => {
-  it('keeps the highest offset of each partition, comparing offsets as 64-bit numbers', () => {
-    expect(
-      latestPerPartition([
-        { topic: 'orders', partition: 0, offset: '9' },
-        { topic: 'orders', partition: 1, offset: '5' },
-        { topic: 'orders', partition: 0, offset: '10' },
-        { topic: 'payments', partition: 0, offset: '9007199254740993' },
-        { topic: 'payments', partition: 0, offset: '9007199254740992' },
-      ]),
-    ).toEqual([
-      { topic: 'orders', partition: 0, offset: '10' },
-      { topic: 'orders', partition: 1, offset: '5' },
-      { topic: 'payments', partition: 0, offset: '9007199254740993' },
-    ]);
   });
 });
 

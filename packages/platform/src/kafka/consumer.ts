@@ -210,8 +210,8 @@ export function runConsumer(opts: RunConsumerOptions): ConsumerHandle {
     }),
     blockages,
     countConsumed,
-    // Handed over, not awaited: committed within commitIntervalMs, all partitions in one request.
-    commitOffsets: async (offsets) => committer.add(offsets),
+    // Committed within commitIntervalMs, all partitions in one request; the lane does not wait.
+    commit: (offsets) => committer.add(offsets),
     logger,
     observeCall: (events) => metrics?.consumerHandlerCallEvents?.observe(events),
   });

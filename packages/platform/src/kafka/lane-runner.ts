@@ -10,6 +10,7 @@ import { failureKind } from './failure';
 import type { ClassifyMessage, Entry } from './fetched-message';
 import type { BatchHandler, ConsumedEvent, EventHandler } from './handler';
 import type { CountConsumed, Lane } from './lane';
+import type { PartitionOffset } from './offset-committer';
 import type { PartitionBlockages } from './partition-blockages';
 import { type ConsumerRetryOptions, failureAction } from './retry-policy';
 
@@ -33,7 +34,8 @@ export function laneRunner(deps: {
   deadLetter: SendDeadLetter;
   blockages: PartitionBlockages;
   countConsumed: CountConsumed;
-  commitOffsets: (offsets: { topic: string; partition: number; offset: string }[]) => Promise<void>;
+  /** Hands a finished batch's next offset over to be committed (OffsetCommitter.add: never fails, never waits). */
+  commit: (offsets: PartitionOffset[]) => void;
   logger: Logger;
   /** Observes the size of every batch handler call (kafka_consumer_handler_call_events). */
   observeCall?: (events: number) => void;
@@ -157,15 +159,7 @@ export function laneRunner(deps: {
     const { topic, partition } = lane;
     const doneThrough = await workThrough(lane, batch);
     if (doneThrough === undefined) return;
-    try {
-      await deps.commitOffsets([{ topic, partition, offset: nextOffset(doneThrough) }]);
-    } catch (err) {
-      logger.warn(
-        { err, topic, partition, offset: doneThrough },
-        'offset commit failed; batch will be redelivered',
-      );
-      return;
-    }
+    deps.commit([{ topic, partition, offset: nextOffset(doneThrough) }]);
     // Advance kafkajs' fetch position too, unless a rebalance replaced it (then it restarts from the commit).
     if (!lane.abort.signal.aborted) resolveOffset(doneThrough);
   };

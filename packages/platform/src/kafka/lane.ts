@@ -31,16 +31,3 @@ export type CountConsumed = (
   eventType: string,
   outcome: 'processed' | 'retried' | 'dead_lettered' | 'skipped',
 ) => void;
-
-/** One offset per partition, the highest: a joined commit must not name a partition twice. */
-export function latestPerPartition(
-  offsets: readonly { topic: string; partition: number; offset: string }[],
-): { topic: string; partition: number; offset: string }[] {
-  const latest = new Map<string, { topic: string; partition: number; offset: string }>();
-  for (const o of offsets) {
-    const key = laneKey(o.topic, o.partition);
-    const seen = latest.get(key);
-    if (!seen || BigInt(o.offset) > BigInt(seen.offset)) latest.set(key, o);
-  }
-  return [...latest.values()];
-}

@@ -35,6 +35,16 @@ describe('OffsetCommitter', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it('compares offsets as 64-bit numbers', async () => {
+    const { requests, commit } = recorder();
+    const committer = new OffsetCommitter(commit, 200, logger);
+    committer.add([at(0, '9007199254740993')]);
+    committer.add([at(0, '9007199254740992'), at(1, '10')]);
+    committer.add([at(1, '9')]);
+    await committer.flush();
+    expect(requests).toEqual([[at(0, '9007199254740993'), at(1, '10')]]);
+  });
+
   it('flush() commits at once, and waits for the commit', async () => {
     const { requests, commit } = recorder();
     const committer = new OffsetCommitter(commit, 60_000, logger);

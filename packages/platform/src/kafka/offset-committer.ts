@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import { laneKey, latestPerPartition } from './lane';
+import { laneKey } from './lane';
 
 /** A partition's next offset to commit (the one after the last message it finished). */
 export interface PartitionOffset {
@@ -82,9 +82,12 @@ export class OffsetCommitter {
     this.generation += 1;
   }
 
+  /** Keeps the highest offset of each partition (compared as 64-bit numbers). */
   private merge(offsets: readonly PartitionOffset[]): void {
-    for (const o of latestPerPartition([...this.pending.values(), ...offsets])) {
-      this.pending.set(laneKey(o.topic, o.partition), o);
+    for (const o of offsets) {
+      const key = laneKey(o.topic, o.partition);
+      const seen = this.pending.get(key);
+      if (!seen || BigInt(o.offset) > BigInt(seen.offset)) this.pending.set(key, o);
     }
   }
 }
