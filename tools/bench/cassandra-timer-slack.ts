@@ -2,9 +2,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'cassandra-driver';
+import { readFlags, wholeNumberFlag } from '../cli/flags';
 import { CASSANDRA_ADMIN_ROLE, cassandraPasswordFile } from '../stack/cassandra-auth';
 import { stackPaths } from '../stack/paths';
 import { cassandraServer } from '../stack/servers';
+import { clockTicksPerSecond, parseProcStat } from './cpu';
 import { summarize } from './stats';
 
 /**
@@ -21,24 +23,19 @@ import { summarize } from './stats';
 
 const KEYSPACE = 'bench_timer_slack';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? '') : fallback;
+const usageError = (message: string) => new Error(message);
+
+function slacksOf(text: string): number[] {
+  return text
+    .split(',')
+    .map((part) => wholeNumberFlag('slacks', part.trim(), { min: 1, max: 100_000_000 }, usageError));
 }
 
-function positiveInts(name: string, text: string): number[] {
-  const values = text.split(',').map(Number);
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new Error(`--${name} must be positive integers separated by commas, got "${text}"`);
-  }
-  return values;
-}
-
-/** utime + stime of the whole process, in ms (USER_HZ 100). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+/** CPU time of the whole process so far, in ms. */
+function cpuMs(pid: number, ticksPerSecond: number): number {
+  const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (!stat) throw new Error(`cannot read /proc/${pid}/stat`);
+  return (stat.ticks * 1000) / ticksPerSecond;
 }
 
 function setTimerSlack(pid: number, ns: number): void {
@@ -52,9 +49,17 @@ function setTimerSlack(pid: number, ns: number): void {
 }
 
 async function main(): Promise<void> {
-  const [rate] = positiveInts('rate', flag('rate', '50'));
-  const [duration] = positiveInts('duration', flag('duration', '10'));
-  const slacks = positiveInts('slacks', flag('slacks', '50000,1000000'));
+  const values = readFlags(process.argv.slice(2), ['rate', 'duration', 'slacks'], usageError);
+  if (values === undefined) {
+    console.log(
+      'Usage: pnpm exec tsx tools/bench/cassandra-timer-slack.ts [--rate 50] [--duration 10] [--slacks 50000,1000000]',
+    );
+    return;
+  }
+  const rate = wholeNumberFlag('rate', values.rate ?? '50', { min: 1, max: 1_000 }, usageError);
+  const duration = wholeNumberFlag('duration', values.duration ?? '10', { min: 1, max: 600 }, usageError);
+  const slacks = slacksOf(values.slacks ?? '50000,1000000');
+  const ticksPerSecond = clockTicksPerSecond();
   const paths = stackPaths();
   const pid = Number(readFileSync(paths.pidFile('cassandra'), 'utf8').trim());
   const password = readFileSync(
@@ -79,17 +84,17 @@ async function main(): Promise<void> {
       await sleep(1_000);
       const latencies: number[] = [];
       const start = Date.now();
-      const cpuStart = cpuMs(pid);
-      while (Date.now() - start < duration! * 1000) {
+      const cpuStart = cpuMs(pid, ticksPerSecond);
+      while (Date.now() - start < duration * 1000) {
         const sent = performance.now();
         await client.execute(`SELECT v FROM ${KEYSPACE}.t WHERE k = ?`, [`k${latencies.length}`], {
           prepare: true,
         });
         latencies.push(performance.now() - sent);
-        await sleep(1000 / rate!);
+        await sleep(1000 / rate);
       }
       const seconds = (Date.now() - start) / 1000;
-      const cpu = cpuMs(pid) - cpuStart;
+      const cpu = cpuMs(pid, ticksPerSecond) - cpuStart;
       const s = summarize(latencies)!;
       console.log(
         `| ${slack / 1000} µs | ${s.count} | ${(cpu / seconds).toFixed(1)} | ${(cpu / s.count).toFixed(2)} | ` +
