@@ -96,6 +96,14 @@ export async function lockOrders(
 }
 
 /**
+ * The cancellable statuses as SQL literals, so the planner can match orders_cancellable_created_idx's
+ * predicate. As a parameter (`status = ANY ($1)`) it cannot: once the named statement's plan turns
+ * generic, the sweep scanned every order older than the deadline, finished ones included, each pass.
+ * The statuses are the domain's own constants, never input.
+ */
+const CANCELLABLE_STATUS_LITERALS = CANCELLABLE_STATUSES.map((status) => `'${status}'`).join(', ');
+
+/**
  * Picks the oldest order that has been in a cancellable status for longer than `deadlineMs` (by the
  * database clock, so every instance agrees) and is not locked by anyone, and locks it until `tx` ends.
  * SKIP LOCKED lets several sweepers run at once, each taking different orders, without waiting on
@@ -110,14 +118,14 @@ export async function lockNextStuckOrder(
   const result = await tx.query<OrderRow & { age_ms: number }>(
     `SELECT ${ORDER_COLUMNS}, (EXTRACT(EPOCH FROM now() - created_at) * 1000)::float8 AS age_ms
        FROM orders
-      WHERE status = ANY ($1::text[])
+      WHERE status IN (${CANCELLABLE_STATUS_LITERALS})
         AND cancelled_at IS NULL
-        AND created_at < now() - $2 * interval '1 millisecond'
-        AND order_id <> ALL ($3::uuid[])
+        AND created_at < now() - $1 * interval '1 millisecond'
+        AND order_id <> ALL ($2::uuid[])
       ORDER BY created_at
       LIMIT 1
       FOR UPDATE SKIP LOCKED`,
-    [CANCELLABLE_STATUSES, deadlineMs, skip],
+    [deadlineMs, skip],
   );
   const row = result.rows[0];
   return row ? { ...toCancellableOrder(row), ageMs: row.age_ms } : undefined;
