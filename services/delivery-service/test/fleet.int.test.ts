@@ -6,6 +6,7 @@ import { haversineKm, type LatLng } from '../src/domain/geo';
 import { ARRIVAL_RADIUS_KM } from '../src/domain/movement';
 import { FleetSimulator } from '../src/fleet';
 import { etaModelOf, fleetSettingsOf, positionSettingsOf } from '../src/service';
+import { recordPositions } from '../src/store/deliveries';
 import { completeDelivery } from '../src/use-cases/complete';
 import { reportDriverPosition } from '../src/use-cases/report-position';
 import {
@@ -228,6 +229,48 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
     await expect(reportDriverPosition(a.pool, clock, settings, 'app-idle', FAR_AWAY)).rejects.toBeInstanceOf(
       ConflictError,
     );
+    await completeDelivery(a.pool, clock, orderId);
+  });
+
+  it('a position report updates the delivery in place (HOT), adding no index entries', async () => {
+    const clock = new ManualClock(new Date('2026-03-04T09:00:00.000Z'));
+    const a = createInstance(db, config, clock);
+    await a.pool.query(`UPDATE drivers SET status = 'OFF_DUTY'`);
+    await insertDrivers(a.pool, [{ driverId: 'hot-1' }]);
+    const orderId = freshOrderId();
+    const created = orderCreatedTo(orderId, FAR_AWAY);
+    await a.handle(created);
+    await a.handle(paymentAuthorized(created));
+    const { rows } = await a.pool.query<{ delivery_id: string }>(
+      'SELECT delivery_id FROM deliveries WHERE order_id = $1',
+      [orderId],
+    );
+    const deliveryId = rows[0]?.delivery_id ?? '';
+
+    const tx = await a.pool.connect();
+    try {
+      await tx.query('BEGIN');
+      // This backend's counters not yet sent to the statistics (earlier statements' included).
+      const updates = async () =>
+        (
+          await tx.query<{ n_tup_upd: string; n_tup_hot_upd: string }>(
+            `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'deliveries'`,
+          )
+        ).rows[0];
+      const before = await updates();
+      for (const lat of [51.51, 51.52, 51.53]) {
+        clock.advance(SECOND);
+        await recordPositions(tx, [{ deliveryId, position: { lat, lng: -0.1 } }], clock.now());
+      }
+      const after = await updates();
+      expect({
+        updated: Number(after?.n_tup_upd) - Number(before?.n_tup_upd),
+        inPlace: Number(after?.n_tup_hot_upd) - Number(before?.n_tup_hot_upd),
+      }).toEqual({ updated: 3, inPlace: 3 });
+      await tx.query('ROLLBACK');
+    } finally {
+      tx.release();
+    }
     await completeDelivery(a.pool, clock, orderId);
   });
 });

@@ -362,6 +362,7 @@ export interface PositionWrite {
  * simulated fleet moves every active delivery each tick); with `published`, also the ETA and phase
  * that went out in an eta.updated (and that event as the delivery's latest). Returns the updated
  * rows by deliveryId; throws when one was no longer active (the caller holds their row locks).
+ * No indexed column changes (see migration 1767830400000), so PostgreSQL updates the rows in place.
  */
 export async function recordPositions(
   tx: Db,
@@ -371,7 +372,7 @@ export async function recordPositions(
   if (writes.length === 0) return new Map();
   const result = await tx.query<DeliveryRow>(
     `UPDATE deliveries AS d
-        SET driver_lat = w.lat, driver_lng = w.lng, position_at = $1, eta_checked_at = $1, updated_at = $1,
+        SET driver_lat = w.lat, driver_lng = w.lng, position_at = $1, updated_at = $1,
             estimated_delivery_time = COALESCE(w.eta, d.estimated_delivery_time),
             status = COALESCE(w.phase, d.status),
             last_event_id = COALESCE(w.event_id, d.last_event_id)
