@@ -1,4 +1,11 @@
-import { type CpuSnapshot, cpuMsPerOrder, cpuUsage, parseMachineTicks, parseProcStat } from './cpu';
+import {
+  type CpuSnapshot,
+  cpuMsPerOrder,
+  cpuUsage,
+  parseMachineTicks,
+  parseProcStat,
+  postgresDatabaseOf,
+} from './cpu';
 
 // Real lines from this machine (a JVM, a postgres backend), fields 14-17 = utime stime cutime cstime.
 const JAVA =
@@ -108,6 +115,71 @@ describe('cpuUsage', () => {
   });
 });
 
+describe('postgresDatabaseOf', () => {
+  it("reads a backend's database from its command line, with or without a cluster name", () => {
+    expect(postgresDatabaseOf('postgres: 15/main: delivery_service delivery_db 127.0.0.1(36692) idle')).toBe(
+      'delivery_db',
+    );
+    expect(postgresDatabaseOf('postgres: order_service order_db [local] COMMIT')).toBe('order_db');
+    expect(postgresDatabaseOf('postgres: 15/main: app webhook_db ::1(5012) idle in transaction')).toBe(
+      'webhook_db',
+    );
+  });
+
+  it("gives none for the server's own processes", () => {
+    for (const line of [
+      'postgres: 15/main: walwriter',
+      'postgres: 15/main: autovacuum launcher',
+      'postgres: 15/main: logical replication launcher',
+      '/usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/15/main',
+    ]) {
+      expect(postgresDatabaseOf(line)).toBeUndefined();
+    }
+  });
+});
+
+describe('cpuUsage by database', () => {
+  it("sums the window's ticks of the backends there at the end by database, a new backend's all of them", () => {
+    const db = (pid: number, ticks: number, database: string, startTime = 1) => ({
+      ...proc(pid, ticks, startTime),
+      database,
+    });
+    const start = snapshot(0, [
+      { name: 'postgres', processes: [proc(2, 500), db(30, 40, 'order_db'), db(31, 10, 'delivery_db')] },
+    ]);
+    // In the window backend 30 ran 20 ticks and 31 ran 5; 32 was born in it and ran 50.
+    const end = snapshot(10_000, [
+      {
+        name: 'postgres',
+        processes: [
+          proc(2, 505),
+          db(30, 60, 'order_db'),
+          db(31, 15, 'delivery_db'),
+          db(32, 50, 'delivery_db', 900),
+        ],
+      },
+    ]);
+    const [postgres] = cpuUsage(start, end, 100).processes;
+    expect(postgres?.byDatabase).toEqual([
+      { database: 'delivery_db', cpuSeconds: 0.55 },
+      { database: 'order_db', cpuSeconds: 0.2 },
+    ]);
+    expect(cpuMsPerOrder(cpuUsage(start, end, 100), 10).perDatabase).toEqual({
+      delivery_db: 55,
+      order_db: 20,
+    });
+  });
+
+  it('has no breakdown for a process without databases', () => {
+    const usage = cpuUsage(
+      snapshot(0, [{ name: 'kafka', processes: [proc(7, 1)] }]),
+      snapshot(1_000, [{ name: 'kafka', processes: [proc(7, 2)] }]),
+      100,
+    );
+    expect(usage.processes[0]).not.toHaveProperty('byDatabase');
+  });
+});
+
 describe('cpuMsPerOrder', () => {
   it('divides each process and the total by the accepted orders', () => {
     const usage = cpuUsage(
@@ -121,7 +193,11 @@ describe('cpuMsPerOrder', () => {
       ]),
       100,
     );
-    expect(cpuMsPerOrder(usage, 200)).toEqual({ perProcess: { a: 15, b: 5 }, total: 20 });
-    expect(cpuMsPerOrder(usage, 0)).toEqual({ perProcess: { a: null, b: null }, total: null });
+    expect(cpuMsPerOrder(usage, 200)).toEqual({ perProcess: { a: 15, b: 5 }, total: 20, perDatabase: {} });
+    expect(cpuMsPerOrder(usage, 0)).toEqual({
+      perProcess: { a: null, b: null },
+      total: null,
+      perDatabase: {},
+    });
   });
 });

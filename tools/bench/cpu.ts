@@ -57,7 +57,18 @@ export function parseMachineTicks(text: string): { busy: number; total: number }
 /** What one named process (or group of processes, e.g. every postgres) used up to a moment. */
 export interface ProcessSample {
   name: string;
-  processes: { pid: number; startTime: number; ticks: number }[];
+  /** `database`: a PostgreSQL backend's, from its command line. */
+  processes: { pid: number; startTime: number; ticks: number; database?: string }[];
+}
+
+/**
+ * The database of a PostgreSQL backend from its command line, which the server sets to
+ * `postgres: [cluster: ]user database host(port)|[local] activity`; undefined for the server's own
+ * processes (`postgres: 15/main: walwriter`, `… logical replication launcher`).
+ */
+export function postgresDatabaseOf(cmdline: string): string | undefined {
+  const match = /^postgres: (?:\S+: )?\S+ (\S+) (?:\[local\]|\S+\(\d+\))(?: |$)/.exec(cmdline);
+  return match?.[1];
 }
 
 export interface CpuSnapshot {
@@ -81,6 +92,11 @@ export interface ProcessCpu {
    * cpuSeconds is the new process's alone, what the old one spent in the window is lost.
    */
   restarted: boolean;
+  /**
+   * PostgreSQL's backends by database, most first: the backends there at the end (a backend that
+   * ended in the window is in the group's total, through the postmaster, but in no database).
+   */
+  byDatabase?: { database: string; cpuSeconds: number }[];
 }
 
 export interface CpuUsage {
@@ -112,6 +128,7 @@ export function cpuUsage(start: CpuSnapshot, end: CpuSnapshot, clockTicksPerSeco
       (sample?.processes ?? []).reduce((total, p) => total + p.ticks, 0);
     const ticks = !found ? 0 : restarted ? sum(last) : Math.max(0, sum(last) - sum(first));
     const cpuSeconds = ticks / clockTicksPerSecond;
+    const byDatabase = found ? ticksByDatabase(first, last) : undefined;
     return {
       name: last.name,
       pids: last.processes.map((p) => p.pid),
@@ -119,6 +136,14 @@ export function cpuUsage(start: CpuSnapshot, end: CpuSnapshot, clockTicksPerSeco
       cores: windowSeconds > 0 ? cpuSeconds / windowSeconds : 0,
       found,
       restarted,
+      ...(byDatabase
+        ? {
+            byDatabase: byDatabase.map(({ database, ticks }) => ({
+              database,
+              cpuSeconds: ticks / clockTicksPerSecond,
+            })),
+          }
+        : {}),
     };
   });
   const totalSeconds = processes.reduce((total, p) => total + p.cpuSeconds, 0);
@@ -136,15 +161,42 @@ export function cpuUsage(start: CpuSnapshot, end: CpuSnapshot, clockTicksPerSeco
   return usage;
 }
 
+/** The window's ticks of the end's backends per database (a backend born in it: all of its ticks). */
+function ticksByDatabase(
+  first: ProcessSample | undefined,
+  last: ProcessSample,
+): { database: string; ticks: number }[] | undefined {
+  const identity = (p: { pid: number; startTime: number }) => `${p.pid}@${p.startTime}`;
+  const before = new Map((first?.processes ?? []).map((p) => [identity(p), p.ticks]));
+  const totals = new Map<string, number>();
+  for (const p of last.processes) {
+    if (p.database === undefined) continue;
+    const ticks = Math.max(0, p.ticks - (before.get(identity(p)) ?? 0));
+    totals.set(p.database, (totals.get(p.database) ?? 0) + ticks);
+  }
+  if (totals.size === 0) return undefined;
+  return [...totals]
+    .map(([database, ticks]) => ({ database, ticks }))
+    .sort((a, b) => b.ticks - a.ticks || a.database.localeCompare(b.database));
+}
+
 /** CPU milliseconds per order of each process and of all of them; null without orders. */
 export function cpuMsPerOrder(
   usage: CpuUsage,
   orders: number,
-): { perProcess: Record<string, number | null>; total: number | null } {
+): {
+  perProcess: Record<string, number | null>;
+  total: number | null;
+  /** PostgreSQL's backends by database (see ProcessCpu.byDatabase). */
+  perDatabase: Record<string, number | null>;
+} {
   const per = (seconds: number) => (orders > 0 ? (seconds * 1000) / orders : null);
   return {
     perProcess: Object.fromEntries(usage.processes.map((p) => [p.name, per(p.cpuSeconds)])),
     total: per(usage.totalSeconds),
+    perDatabase: Object.fromEntries(
+      usage.processes.flatMap((p) => p.byDatabase ?? []).map((d) => [d.database, per(d.cpuSeconds)]),
+    ),
   };
 }
 
@@ -244,7 +296,10 @@ export class CpuProbe {
       const found = this.find(target, all, byPid);
       return {
         name: target.name,
-        processes: found.map((p) => ({ pid: p.pid, startTime: p.startTime, ticks: p.ticks })),
+        processes: found.map((p) => {
+          const database = target.name === 'postgres' ? postgresDatabaseOf(cmdline(p.pid)) : undefined;
+          return { pid: p.pid, startTime: p.startTime, ticks: p.ticks, ...(database ? { database } : {}) };
+        }),
       };
     });
     const machineText = readText('/proc/stat');

@@ -1,5 +1,5 @@
 import type { IdleArgs, OpenLoopArgs } from './args';
-import type { CpuUsage } from './cpu';
+import type { CpuUsage, cpuMsPerOrder } from './cpu';
 import type { HoldThresholds } from './holds';
 import type { TailSummary } from './stats';
 
@@ -52,7 +52,7 @@ export interface StepResult {
   /** Failure statuses among the accepted orders (INVENTORY_REJECTED, PAYMENT_FAILED, DELIVERY_FAILED, …). */
   failedOrders: number;
   cpu?: CpuUsage;
-  cpuMsPerOrder?: { perProcess: Record<string, number | null>; total: number | null };
+  cpuMsPerOrder?: ReturnType<typeof cpuMsPerOrder>;
   verdict: { holds: boolean; reasons: string[] };
   /** After the measurement: deliveries completed to free the drivers, and those not DELIVERED in time. */
   cleanup: { completed: number; notDelivered: number };

@@ -11,7 +11,18 @@ const cpu: CpuUsage = {
   clockTicksPerSecond: 100,
   processes: [
     { name: 'order-service', pids: [41], cpuSeconds: 6, cores: 0.2, found: true, restarted: true },
-    { name: 'postgres', pids: [2, 30, 31], cpuSeconds: 3, cores: 0.1, found: true, restarted: false },
+    {
+      name: 'postgres',
+      pids: [2, 30, 31],
+      cpuSeconds: 3,
+      cores: 0.1,
+      found: true,
+      restarted: false,
+      byDatabase: [
+        { database: 'delivery_db', cpuSeconds: 1.8 },
+        { database: 'order_db', cpuSeconds: 0.9 },
+      ],
+    },
     { name: 'kafka', pids: [], cpuSeconds: 0, cores: 0, found: false, restarted: false },
   ],
   totalSeconds: 9,
@@ -49,7 +60,11 @@ function step(overrides: Partial<StepResult> = {}): StepResult {
     },
     failedOrders: 0,
     cpu,
-    cpuMsPerOrder: { perProcess: { 'order-service': 20.1, postgres: 10, kafka: null }, total: 30.2 },
+    cpuMsPerOrder: {
+      perProcess: { 'order-service': 20.1, postgres: 10, kafka: null },
+      total: 30.2,
+      perDatabase: { delivery_db: 6, order_db: 3 },
+    },
     verdict: { holds: false, reasons: ['2 POSTs answered 5xx'] },
     cleanup: { completed: 290, notDelivered: 0 },
     ...overrides,
@@ -102,6 +117,9 @@ describe('renderOpenLoopReport', () => {
     expect(text).toContain('| **all of the above** | | 9.00 | 0.300 | 30.2 |');
     expect(text).toContain('| everything else on the machine | | 3.00 | 0.100 | |');
     expect(text).toContain('| whole machine (/proc/stat) | | 12.00 | 0.400 | |');
+    expect(text).toContain(
+      "PostgreSQL's backends by database: delivery_db 1.80 s, 6.0 ms/order; order_db 0.90 s, 3.0 ms/order (the rest",
+    );
   });
 
   it('names the highest rate that holds', () => {

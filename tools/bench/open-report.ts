@@ -77,7 +77,15 @@ function renderStep(step: StepResult): string[] {
     );
   }
   if (step.cpu)
-    lines.push('', ...cpuTable(step.cpu, step.cpuMsPerOrder?.perProcess, step.cpuMsPerOrder?.total));
+    lines.push(
+      '',
+      ...cpuTable(
+        step.cpu,
+        step.cpuMsPerOrder?.perProcess,
+        step.cpuMsPerOrder?.total,
+        step.cpuMsPerOrder?.perDatabase,
+      ),
+    );
   lines.push('', step.verdict.holds ? 'Holds.' : `Does not hold: ${step.verdict.reasons.join('; ')}.`);
   return lines;
 }
@@ -97,6 +105,7 @@ export function cpuTable(
   cpu: CpuUsage,
   perOrder?: Record<string, number | null>,
   totalPerOrder?: number | null,
+  perDatabase?: Record<string, number | null>,
 ): string[] {
   const withOrders = perOrder !== undefined;
   const header = withOrders
@@ -127,6 +136,19 @@ export function cpuTable(
       `| everything else on the machine | | ${otherSeconds.toFixed(2)} | ${otherCores.toFixed(3)} |${withOrders ? ' |' : ''}`,
       `| whole machine (/proc/stat) | | ${cpu.machine.busySeconds.toFixed(2)} | ${cpu.machine.cores.toFixed(3)} |` +
         `${withOrders ? ' |' : ''}`,
+    );
+  }
+  const byDatabase = cpu.processes.find((p) => p.byDatabase)?.byDatabase;
+  if (byDatabase) {
+    const perOrderText = (database: string) => {
+      const value = perDatabase?.[database];
+      return value == null ? '' : `, ${value.toFixed(1)} ms/order`;
+    };
+    lines.push(
+      '',
+      `PostgreSQL's backends by database: ${byDatabase
+        .map((d) => `${d.database} ${d.cpuSeconds.toFixed(2)} s${perOrderText(d.database)}`)
+        .join('; ')} (the rest of postgres is the server's own processes and backends that ended).`,
     );
   }
   return lines;
