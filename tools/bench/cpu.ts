@@ -120,7 +120,6 @@ export function cpuUsage(start: CpuSnapshot, end: CpuSnapshot, clockTicksPerSeco
   const windowSeconds = (end.atMs - start.atMs) / 1000;
   const processes = end.samples.map((last): ProcessCpu => {
     const first = start.samples.find((s) => s.name === last.name);
-    const identity = (p: { pid: number; startTime: number }) => `${p.pid}@${p.startTime}`;
     const before = new Set((first?.processes ?? []).map(identity));
     const found = before.size > 0 && last.processes.length > 0;
     const restarted = found && !last.processes.some((p) => before.has(identity(p)));
@@ -161,12 +160,16 @@ export function cpuUsage(start: CpuSnapshot, end: CpuSnapshot, clockTicksPerSeco
   return usage;
 }
 
+/** A process's identity across snapshots: its pid alone could have been reused. */
+function identity(p: { pid: number; startTime: number }): string {
+  return `${p.pid}@${p.startTime}`;
+}
+
 /** The window's ticks of the end's backends per database (a backend born in it: all of its ticks). */
 function ticksByDatabase(
   first: ProcessSample | undefined,
   last: ProcessSample,
 ): { database: string; ticks: number }[] | undefined {
-  const identity = (p: { pid: number; startTime: number }) => `${p.pid}@${p.startTime}`;
   const before = new Map((first?.processes ?? []).map((p) => [identity(p), p.ticks]));
   const totals = new Map<string, number>();
   for (const p of last.processes) {
@@ -205,7 +208,8 @@ export function cpuMsPerOrder(
 /** How each process of the stack is found. */
 type Target =
   | { name: string; kind: 'pidFile'; file: string; marker: string; fallbackScan: boolean }
-  | { name: string; kind: 'comm'; comm: string }
+  /** `databases`: PostgreSQL, whose backends name their database in their command line. */
+  | { name: string; kind: 'comm'; comm: string; databases?: true }
   | { name: string; kind: 'self' };
 
 /** The processes whose CPU the benchmark reports, in this order. */
@@ -245,7 +249,7 @@ function targets(): Target[] {
       marker: 'org.apache.cassandra.service.CassandraDaemon',
       fallbackScan: true,
     },
-    { name: 'postgres', kind: 'comm', comm: 'postgres' },
+    { name: 'postgres', kind: 'comm', comm: 'postgres', databases: true },
     { name: 'redis', kind: 'comm', comm: 'redis-server' },
     { name: 'bench client', kind: 'self' },
   ];
@@ -297,7 +301,8 @@ export class CpuProbe {
       return {
         name: target.name,
         processes: found.map((p) => {
-          const database = target.name === 'postgres' ? postgresDatabaseOf(cmdline(p.pid)) : undefined;
+          const database =
+            target.kind === 'comm' && target.databases ? postgresDatabaseOf(cmdline(p.pid)) : undefined;
           return { pid: p.pid, startTime: p.startTime, ticks: p.ticks, ...(database ? { database } : {}) };
         }),
       };
