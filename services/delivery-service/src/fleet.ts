@@ -78,6 +78,8 @@ export class FleetSimulator implements BackgroundTask {
   async tick(): Promise<FleetTickResult> {
     const { pool, clock, settings, metrics } = this.opts;
     const total: FleetTickResult = { moved: 0, etaPublished: 0, completed: 0 };
+    // The batches walk the active deliveries in driver order, each starting after the last one's.
+    let afterDriverId = '';
     for (;;) {
       const batch = await withTransaction(pool, async (tx) => {
         const now = clock.now();
@@ -85,6 +87,7 @@ export class FleetSimulator implements BackgroundTask {
         const due = await lockDueSimulation(
           tx,
           new Date(now.getTime() - settings.tickMs / 2),
+          afterDriverId,
           settings.batchSize,
         );
         const moves = due.map((delivery) => {
@@ -105,8 +108,9 @@ export class FleetSimulator implements BackgroundTask {
         });
         // All of the tick's positions in one statement, their eta.updated in one insert.
         const reports = await recordLockedPositions(tx, moves, now, settings);
-        const result: FleetTickResult & { checked: number } = {
+        const result: FleetTickResult & { checked: number; lastDriverId: string | null } = {
           checked: due.length,
+          lastDriverId: due.at(-1)?.driverId ?? null,
           moved: reports.length,
           etaPublished: reports.filter((report) => report.etaPublished).length,
           completed: 0,
@@ -125,7 +129,8 @@ export class FleetSimulator implements BackgroundTask {
       total.moved += batch.moved;
       total.etaPublished += batch.etaPublished;
       total.completed += batch.completed;
-      if (batch.checked < settings.batchSize) break;
+      if (batch.checked < settings.batchSize || batch.lastDriverId === null) break;
+      afterDriverId = batch.lastDriverId;
     }
     if (total.completed > 0 || total.etaPublished > 0) {
       this.opts.logger.info(total, 'fleet tick');

@@ -58,20 +58,21 @@ const typesOf = async (instance: Instance, orderId: string) =>
  * threshold, arrival completes through the complete use-case, and no driver is driven twice.
  */
 describe('simulated fleet (real PostgreSQL, two instances)', () => {
+  // Real-time model (10 min handling, 25 km/h) compressed 60×: 10 s at the depot, 2.4 km in ~6 s.
+  const fleetEnv = {
+    FLEET_SIMULATION: 'on',
+    FLEET_SPEED_UP: '60',
+    FLEET_TICK_MS: '500',
+    HANDLING_TIME_MS: String(10 * MINUTE),
+    DRIVER_SPEED_KMH: '25',
+    ETA_CHANGE_THRESHOLD_MS: String(2 * SECOND),
+  };
   let db: TestDatabase;
   let config: DeliveryConfig;
 
   beforeAll(async () => {
     db = await createDeliveryDatabase();
-    // Real-time model (10 min handling, 25 km/h) compressed 60×: 10 s at the depot, 2.4 km in ~6 s.
-    config = testConfig({
-      FLEET_SIMULATION: 'on',
-      FLEET_SPEED_UP: '60',
-      FLEET_TICK_MS: '500',
-      HANDLING_TIME_MS: String(10 * MINUTE),
-      DRIVER_SPEED_KMH: '25',
-      ETA_CHANGE_THRESHOLD_MS: String(2 * SECOND),
-    });
+    config = testConfig(fleetEnv);
   });
 
   afterAll(async () => {
@@ -272,6 +273,74 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
       tx.release();
     }
     await completeDelivery(a.pool, clock, orderId);
+  });
+
+  it('a tick reads each active delivery about once, however many batches it takes', async () => {
+    // A database of its own, shaped like one that has run a while: many finished deliveries, a few
+    // under way, statistics up to date, so the planner picks what it picks in production.
+    const own = await createDeliveryDatabase();
+    const fleetPool = own.newPool(1);
+    try {
+      const smallBatches = testConfig({ ...fleetEnv, SCHEDULER_BATCH_SIZE: '5' });
+      const clock = new ManualClock(new Date('2026-03-05T09:00:00.000Z'));
+      const a = createInstance(own, smallBatches, clock);
+      await insertDrivers(a.pool, [{ driverId: 'finished-driver', status: 'OFF_DUTY' }]);
+      await a.pool.query(
+        `INSERT INTO orders (order_id, updated_at) SELECT 'finished-' || g, now() FROM generate_series(1, 2000) g`,
+      );
+      await a.pool.query(
+        `INSERT INTO deliveries (delivery_id, order_id, status, correlation_id, payment_event_id,
+                                 payment_authorized_at, last_event_id, driver_id, driver_name, assigned_at,
+                                 estimated_delivery_time, eta_checked_at, completed_at, created_at, updated_at)
+         SELECT gen_random_uuid(), 'finished-' || g, 'COMPLETED', 'c', gen_random_uuid(), now(), gen_random_uuid(),
+                'finished-driver', 'F', now(), now(), now(), now(), now(), now()
+           FROM generate_series(1, 2000) g`,
+      );
+      const active = 30;
+      await insertDrivers(
+        a.pool,
+        Array.from({ length: active }, (_, i) => ({ driverId: `keyset-${String(i).padStart(2, '0')}` })),
+      );
+      for (let i = 0; i < active; i += 1) {
+        const created = orderCreatedTo(freshOrderId(), FAR_AWAY);
+        await a.handle(created);
+        await a.handle(paymentAuthorized(created));
+      }
+      await a.pool.query('ANALYZE deliveries');
+
+      const settings = fleetSettingsOf(smallBatches);
+      if (!settings) throw new Error('the fleet is off in this config');
+      const fleet = new FleetSimulator({
+        pool: fleetPool,
+        clock,
+        logger: testLogger,
+        metrics: a.metrics,
+        settings,
+      });
+      // The fleet's one connection flushes its statistics, then reads them.
+      const scans = async () => {
+        await fleetPool.query('SELECT pg_stat_force_next_flush()');
+        const { rows } = await fleetPool.query<{ active_read: string; seq_scans: string }>(
+          `SELECT (SELECT idx_tup_read FROM pg_stat_user_indexes
+                    WHERE indexrelname = 'deliveries_one_active_per_driver') AS active_read,
+                  (SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'deliveries') AS seq_scans`,
+        );
+        return { activeRead: Number(rows[0]?.active_read), seqScans: Number(rows[0]?.seq_scans) };
+      };
+      const before = await scans();
+      clock.advance(500);
+      const tick = await fleet.tick();
+      const after = await scans();
+
+      expect(tick.moved).toBe(active);
+      // Seven batches of five: read one after the other, not each of them all thirty (210 reads).
+      expect(after.seqScans - before.seqScans).toBe(0);
+      expect(after.activeRead - before.activeRead).toBeGreaterThanOrEqual(active);
+      expect(after.activeRead - before.activeRead).toBeLessThanOrEqual(active + 7);
+    } finally {
+      await fleetPool.end();
+      await own.drop();
+    }
   });
 });
 

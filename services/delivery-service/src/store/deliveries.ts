@@ -332,20 +332,31 @@ export async function lockActiveDeliveryOfDriver(tx: Db, driverId: string): Prom
 }
 
 /**
- * The simulator's work: locks active deliveries that have not moved since `movedBefore` (or never),
- * least recently moved first, skipping rows another instance is moving right now (SKIP LOCKED). A row
- * another instance moved while this query waited has a newer position_at, which the FOR UPDATE
- * re-check sees, so it is not moved twice in one tick; that is what keeps two instances from driving
- * the same driver.
+ * One batch of the simulator's work: locks up to `limit` active deliveries not moved since
+ * `movedBefore` (or never), in driver order after `afterDriverId` ('' for a tick's first batch),
+ * skipping rows another instance is moving right now (SKIP LOCKED). A row another instance moved
+ * while this query waited has a newer position_at, which the FOR UPDATE re-check sees, so it is not
+ * moved twice in one tick; that is what keeps two instances from driving the same driver.
+ *
+ * Keyset order on deliveries_one_active_per_driver, so a tick's batches together read each active
+ * delivery about once. Ordering by position_at would need an index on it (reports would then never
+ * be HOT updates), and without one every batch read and sorted all active deliveries: a tick cost
+ * grew with the square of the deliveries under way.
  */
-export async function lockDueSimulation(tx: Db, movedBefore: Date, limit: number): Promise<Delivery[]> {
+export async function lockDueSimulation(
+  tx: Db,
+  movedBefore: Date,
+  afterDriverId: string,
+  limit: number,
+): Promise<Delivery[]> {
   const result = await tx.query<DeliveryRow>(
     `SELECT ${COLUMNS} FROM deliveries
-      WHERE status IN ('ASSIGNED', 'EN_ROUTE') AND (position_at IS NULL OR position_at <= $1)
-      ORDER BY position_at NULLS FIRST, delivery_id
-      LIMIT $2
+      WHERE status IN ('ASSIGNED', 'EN_ROUTE') AND driver_id > $2
+        AND (position_at IS NULL OR position_at <= $1)
+      ORDER BY driver_id
+      LIMIT $3
       FOR UPDATE SKIP LOCKED`,
-    [movedBefore, limit],
+    [movedBefore, afterDriverId, limit],
   );
   return result.rows.map(toDelivery);
 }
@@ -361,8 +372,10 @@ export interface PositionWrite {
  * Records reported positions of active deliveries' drivers, all at `now`, in one statement (the
  * simulated fleet moves every active delivery each tick); with `published`, also the ETA and phase
  * that went out in an eta.updated (and that event as the delivery's latest). Returns the updated
- * rows by deliveryId; throws when one was no longer active (the caller holds their row locks).
- * No indexed column changes (see migration 1767830400000), so PostgreSQL updates the rows in place.
+ * rows by deliveryId; throws when one is missing. The caller holds the rows' locks, taken while they
+ * were active (and checked that they are), so the statement has no status filter: with one, the
+ * planner may join through the partial index of active deliveries, reading all of them for every
+ * batch. No indexed column changes (see migration 1767830400000), so the rows are updated in place.
  */
 export async function recordPositions(
   tx: Db,
@@ -378,7 +391,7 @@ export async function recordPositions(
             last_event_id = COALESCE(w.event_id, d.last_event_id)
        FROM unnest($2::uuid[], $3::float8[], $4::float8[], $5::timestamptz[], $6::text[], $7::uuid[])
             AS w(delivery_id, lat, lng, eta, phase, event_id)
-      WHERE d.delivery_id = w.delivery_id AND d.status IN ('ASSIGNED', 'EN_ROUTE')
+      WHERE d.delivery_id = w.delivery_id
       RETURNING ${UPDATED_COLUMNS}`,
     [
       now,
@@ -391,7 +404,7 @@ export async function recordPositions(
     ],
   );
   const updated = new Map(result.rows.map((row) => [row.delivery_id, toDelivery(row)]));
-  const inactive = writes.find((w) => !updated.has(w.deliveryId));
-  if (inactive) throw new Error(`delivery ${inactive.deliveryId} was not active`);
+  const missing = writes.find((w) => !updated.has(w.deliveryId));
+  if (missing) throw new Error(`delivery ${missing.deliveryId} does not exist`);
   return updated;
 }
