@@ -242,16 +242,26 @@ export async function markFailed(
   );
 }
 
+/**
+ * The delivery (locked by the caller, who decided from its status that it can be cancelled) is
+ * CANCELLED. By key alone, like markCompleted.
+ */
 export async function markCancelled(tx: Db, deliveryId: string, now: Date): Promise<void> {
   await tx.query(
     `UPDATE deliveries
         SET status = 'CANCELLED', cancelled_at = $2, assign_deadline = NULL, next_attempt_at = NULL,
             updated_at = $2
-      WHERE delivery_id = $1 AND status IN ('AWAITING_ORDER', 'PENDING', 'ASSIGNED', 'EN_ROUTE')`,
+      WHERE delivery_id = $1`,
     [deliveryId, now],
   );
 }
 
+/**
+ * The delivery (locked by the caller, who checked that it is active) is COMPLETED. The statement
+ * finds the row by its key alone: with a status filter as well, a planner whose statistics were
+ * taken while no delivery was under way prefers a scan of a partial index of active deliveries,
+ * which under load reads every one of them for each completion.
+ */
 export async function markCompleted(
   tx: Db,
   deliveryId: string,
@@ -260,12 +270,12 @@ export async function markCompleted(
 ): Promise<Delivery> {
   const result = await tx.query<DeliveryRow>(
     `UPDATE deliveries SET status = 'COMPLETED', completed_at = $3, last_event_id = $2, updated_at = $3
-      WHERE delivery_id = $1 AND status IN ('ASSIGNED', 'EN_ROUTE')
+      WHERE delivery_id = $1
       RETURNING ${COLUMNS}`,
     [deliveryId, lastEventId, now],
   );
   const row = result.rows[0];
-  if (!row) throw new Error(`delivery ${deliveryId} was not active`);
+  if (!row) throw new Error(`delivery ${deliveryId} does not exist`);
   return toDelivery(row);
 }
 
@@ -287,7 +297,10 @@ export async function lockDueEtaRefresh(tx: Db, checkedBefore: Date, limit: numb
   return result.rows.map(toDelivery);
 }
 
-/** Records a refresh; with `published`, also the ETA and phase that went out in an eta.updated. */
+/**
+ * Records a refresh of a delivery the caller locked while active; with `published`, also the ETA and
+ * phase that went out in an eta.updated. By key alone, like markCompleted.
+ */
 export async function recordEtaCheck(
   tx: Db,
   deliveryId: string,
@@ -301,7 +314,7 @@ export async function recordEtaCheck(
   await tx.query(
     `UPDATE deliveries
         SET eta_checked_at = $2, estimated_delivery_time = $3, status = $4, last_event_id = $5, updated_at = $2
-      WHERE delivery_id = $1 AND status IN ('ASSIGNED', 'EN_ROUTE')`,
+      WHERE delivery_id = $1`,
     [deliveryId, now, published.estimatedDeliveryTime, published.phase, published.lastEventId],
   );
 }
