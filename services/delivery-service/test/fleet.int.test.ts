@@ -8,6 +8,7 @@ import { FleetSimulator } from '../src/fleet';
 import { etaModelOf, fleetSettingsOf, positionSettingsOf } from '../src/service';
 import { recordPositions } from '../src/store/deliveries';
 import { completeDelivery } from '../src/use-cases/complete';
+import { refreshDueEtas } from '../src/use-cases/refresh-etas';
 import { reportDriverPosition } from '../src/use-cases/report-position';
 import {
   createDeliveryDatabase,
@@ -275,7 +276,7 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
     await completeDelivery(a.pool, clock, orderId);
   });
 
-  it('a tick reads each active delivery about once, however many batches; completions go by key', async () => {
+  it('an ETA refresh and a tick read each active delivery about once, however many batches; completions go by key', async () => {
     // A database of its own, shaped like one that has run a while: many finished deliveries, and
     // statistics taken while none was under way (a quiet hour's ANALYZE). The planner then thinks the
     // partial indexes of active deliveries are empty and cheapest to scan whole: the statements must
@@ -313,6 +314,11 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
 
       const settings = fleetSettingsOf(smallBatches);
       if (!settings) throw new Error('the fleet is off in this config');
+      const etaSettings = {
+        etaModel: etaModelOf(smallBatches),
+        refreshIntervalMs: smallBatches.ETA_REFRESH_MS,
+        changeThresholdMs: smallBatches.ETA_CHANGE_THRESHOLD_MS,
+      };
       const fleet = new FleetSimulator({
         pool: fleetPool,
         clock,
@@ -320,44 +326,57 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
         metrics: a.metrics,
         settings,
       });
-      // Entries read from the two partial indexes of active deliveries, and sequential scans of the
-      // table; the fleet's one connection flushes its statistics, then reads them.
+      // Index entries read per index of deliveries, and its sequential scans; the fleet's one
+      // connection flushes its statistics, then reads them.
       const reads = async () => {
         await fleetPool.query('SELECT pg_stat_force_next_flush()');
-        const { rows } = await fleetPool.query<{ by_driver: string; by_eta: string; seq_scans: string }>(
-          `SELECT (SELECT idx_tup_read FROM pg_stat_user_indexes
-                    WHERE indexrelname = 'deliveries_one_active_per_driver') AS by_driver,
-                  (SELECT idx_tup_read FROM pg_stat_user_indexes
-                    WHERE indexrelname = 'deliveries_active_eta_idx') AS by_eta,
-                  (SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'deliveries') AS seq_scans`,
+        const { rows } = await fleetPool.query<{ name: string; n: string }>(
+          `SELECT indexrelname AS name, idx_tup_read AS n FROM pg_stat_user_indexes WHERE relname = 'deliveries'
+           UNION ALL SELECT 'sequential scans', seq_scan FROM pg_stat_user_tables WHERE relname = 'deliveries'`,
         );
-        const row = rows[0];
-        return {
-          byDriver: Number(row?.by_driver),
-          byEta: Number(row?.by_eta),
-          seqScans: Number(row?.seq_scans),
-        };
+        return new Map(rows.map((r) => [r.name, Number(r.n)]));
       };
-      const since = (from: Awaited<ReturnType<typeof reads>>, to: Awaited<ReturnType<typeof reads>>) => ({
-        byDriver: to.byDriver - from.byDriver,
-        byEta: to.byEta - from.byEta,
-        seqScans: to.seqScans - from.seqScans,
-      });
+      const during = async (work: () => Promise<unknown>) => {
+        const before = await reads();
+        await work();
+        const after = await reads();
+        return Object.fromEntries(
+          [...after].flatMap(([name, n]) =>
+            n > (before.get(name) ?? 0) ? [[name, n - (before.get(name) ?? 0)]] : [],
+          ),
+        );
+      };
+      const keysAndGuard = ['deliveries_pkey', 'deliveries_order_id_key', 'deliveries_one_active_per_driver'];
 
-      const beforeTick = await reads();
+      // The ETA refresh (for deliveries nobody reports a position for): all thirty are due.
+      clock.advance(smallBatches.ETA_REFRESH_MS);
+      let refreshed = 0;
+      const refreshReads = await during(async () => {
+        refreshed = (await refreshDueEtas(fleetPool, clock, { ...etaSettings, batchSize: 5 })).checked;
+      });
+      expect(refreshed).toBe(active);
+      expect(keysAndGuard).toEqual(expect.arrayContaining(Object.keys(refreshReads)));
+      // Seven batches of five, read one after the other: 30 entries, not 30 per batch.
+      expect(refreshReads.deliveries_one_active_per_driver).toBeGreaterThanOrEqual(active);
+      expect(refreshReads.deliveries_one_active_per_driver).toBeLessThanOrEqual(active + 7);
+
+      // A tick of the fleet: the same, plus once more the entries the refresh's phase change
+      // (ASSIGNED → EN_ROUTE, a new entry in the index) left behind until VACUUM.
       clock.advance(500);
-      const tick = await fleet.tick();
-      const afterTick = await reads();
-      expect(tick.moved).toBe(active);
-      // Seven batches of five, read one after the other: 30 entries, not 30 per batch and per update.
-      const tickReads = since(beforeTick, afterTick);
-      expect(tickReads).toMatchObject({ byEta: 0, seqScans: 0 });
-      expect(tickReads.byDriver).toBeGreaterThanOrEqual(active);
-      expect(tickReads.byDriver).toBeLessThanOrEqual(active + 7);
+      let moved = 0;
+      const tickReads = await during(async () => {
+        moved = (await fleet.tick()).moved;
+      });
+      expect(moved).toBe(active);
+      expect(keysAndGuard).toEqual(expect.arrayContaining(Object.keys(tickReads)));
+      expect(tickReads.deliveries_one_active_per_driver).toBeGreaterThanOrEqual(active);
+      expect(tickReads.deliveries_one_active_per_driver).toBeLessThanOrEqual(2 * active + 7);
 
       // Completing them (as POST …/complete does) finds each by its order and updates it by its key.
-      for (const orderId of orderIds) await completeDelivery(fleetPool, clock, orderId);
-      expect(since(afterTick, await reads())).toEqual({ byDriver: 0, byEta: 0, seqScans: 0 });
+      const completionReads = await during(async () => {
+        for (const orderId of orderIds) await completeDelivery(fleetPool, clock, orderId);
+      });
+      expect(Object.keys(completionReads).sort()).toEqual(['deliveries_order_id_key', 'deliveries_pkey']);
     } finally {
       await fleetPool.end();
       await own.drop();

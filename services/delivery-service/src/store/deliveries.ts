@@ -280,19 +280,28 @@ export async function markCompleted(
 }
 
 /**
- * Locks active deliveries whose ETA was last computed at or before `checkedBefore`, stalest first,
+ * One batch of the ETA refresh: locks up to `limit` active deliveries whose ETA was last computed at
+ * or before `checkedBefore`, in driver order after `afterDriverId` ('' for a pass's first batch),
  * skipping those another instance is refreshing. An instance that reads a row right after another
  * committed its refresh sees the new eta_checked_at on re-check and leaves it. Only deliveries without
- * a reported position: once the driver reports, the ETA follows the position (reportPosition).
+ * a reported position: once the driver reports, the ETA follows the position (reportPosition). Keyset
+ * order on deliveries_one_active_per_driver, as lockDueSimulation: a pass reads each active delivery
+ * once (see migration 1767916800000).
  */
-export async function lockDueEtaRefresh(tx: Db, checkedBefore: Date, limit: number): Promise<Delivery[]> {
+export async function lockDueEtaRefresh(
+  tx: Db,
+  checkedBefore: Date,
+  afterDriverId: string,
+  limit: number,
+): Promise<Delivery[]> {
   const result = await tx.query<DeliveryRow>(
     `SELECT ${COLUMNS} FROM deliveries
-      WHERE status IN ('ASSIGNED', 'EN_ROUTE') AND eta_checked_at <= $1 AND position_at IS NULL
-      ORDER BY eta_checked_at, delivery_id
-      LIMIT $2
+      WHERE status IN ('ASSIGNED', 'EN_ROUTE') AND driver_id > $2
+        AND eta_checked_at <= $1 AND position_at IS NULL
+      ORDER BY driver_id
+      LIMIT $3
       FOR UPDATE SKIP LOCKED`,
-    [checkedBefore, limit],
+    [checkedBefore, afterDriverId, limit],
   );
   return result.rows.map(toDelivery);
 }

@@ -34,12 +34,15 @@ export async function refreshDueEtas(
   onCommitted: (batch: EtaRefreshResult) => void = () => {},
 ): Promise<EtaRefreshResult> {
   const total: EtaRefreshResult = { checked: 0, published: 0 };
+  // The batches walk the active deliveries in driver order, each starting after the last one's.
+  let afterDriverId = '';
   for (;;) {
     const batch = await withTransaction(pool, async (tx) => {
       const now = clock.now();
       const due = await lockDueEtaRefresh(
         tx,
         new Date(now.getTime() - settings.refreshIntervalMs),
+        afterDriverId,
         settings.batchSize,
       );
       const events: EventEnvelope<'eta.updated'>[] = [];
@@ -85,11 +88,12 @@ export async function refreshDueEtas(
         events.push(event);
       }
       await enqueue(tx, events);
-      return { checked: due.length, published: events.length };
+      return { checked: due.length, published: events.length, lastDriverId: due.at(-1)?.driverId ?? null };
     });
-    onCommitted(batch);
+    onCommitted({ checked: batch.checked, published: batch.published });
     total.checked += batch.checked;
     total.published += batch.published;
-    if (batch.checked < settings.batchSize) return total;
+    if (batch.checked < settings.batchSize || batch.lastDriverId === null) return total;
+    afterDriverId = batch.lastDriverId;
   }
 }
