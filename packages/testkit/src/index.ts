@@ -17,6 +17,7 @@ export { batchFeeder, consumedEvent, orderCreatedEvent } from './events';
 export { type EventuallyOptions, eventually } from './eventually';
 export { FaultProxy } from './fault-proxy';
 export { type InProcessService, startInProcess, testServiceEnv } from './in-process';
+export { readsDuring, SEQUENTIAL_SCANS, type TableReads } from './index-reads';
 export { kafkajsConnection, LOCAL_KAFKA_ADMIN, localKafkaPasswordFile, stackKafka } from './kafka-auth';
 export {
   commitGroupAtEnd,

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@dispatch/contracts';
 import { ConflictError, NotFoundError } from '@dispatch/platform';
-import { eventually, metricValue, orderCreatedEvent, outboxOf } from '@dispatch/testkit';
+import { eventually, metricValue, orderCreatedEvent, outboxOf, readsDuring } from '@dispatch/testkit';
 import type { DeliveryConfig } from '../src/config';
 import { haversineKm, type LatLng } from '../src/domain/geo';
 import { ARRIVAL_RADIUS_KM } from '../src/domain/movement';
@@ -326,26 +326,8 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
         metrics: a.metrics,
         settings,
       });
-      // Index entries read per index of deliveries, and its sequential scans; the fleet's one
-      // connection flushes its statistics, then reads them.
-      const reads = async () => {
-        await fleetPool.query('SELECT pg_stat_force_next_flush()');
-        const { rows } = await fleetPool.query<{ name: string; n: string }>(
-          `SELECT indexrelname AS name, idx_tup_read AS n FROM pg_stat_user_indexes WHERE relname = 'deliveries'
-           UNION ALL SELECT 'sequential scans', seq_scan FROM pg_stat_user_tables WHERE relname = 'deliveries'`,
-        );
-        return new Map(rows.map((r) => [r.name, Number(r.n)]));
-      };
-      const during = async (work: () => Promise<unknown>) => {
-        const before = await reads();
-        await work();
-        const after = await reads();
-        return Object.fromEntries(
-          [...after].flatMap(([name, n]) =>
-            n > (before.get(name) ?? 0) ? [[name, n - (before.get(name) ?? 0)]] : [],
-          ),
-        );
-      };
+      // What each step reads of deliveries, through the fleet's one connection.
+      const during = (work: () => Promise<unknown>) => readsDuring(fleetPool, 'deliveries', work);
       const keysAndGuard = ['deliveries_pkey', 'deliveries_order_id_key', 'deliveries_one_active_per_driver'];
 
       // The ETA refresh (for deliveries nobody reports a position for): all thirty are due.

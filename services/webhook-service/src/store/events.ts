@@ -62,19 +62,26 @@ interface ReleasedRow {
 /**
  * Releases the held events `roots` selects and, transitively, every held event they caused, in one
  * statement: a cause's wave comes before its effects'. Causes form a tree (one causation id per event),
- * so the recursion visits each event once.
+ * so the recursion visits each event once. The update finds them by key alone: the caller holds their
+ * orders' locks, so they are still held (and a filter on released_at could send the planner through
+ * the held index, reading all of it).
  */
 function releaseStatement(roots: string): string {
   return `WITH RECURSIVE released AS (
        SELECT w.event_id, w.order_id, 1 AS wave FROM webhook_events w WHERE ${roots}
        UNION ALL
-       -- Within the order: only the orders of the batch are locked.
-       SELECT w.event_id, w.order_id, r.wave + 1 FROM webhook_events w
-         JOIN released r ON w.causation_id = r.event_id AND w.order_id = r.order_id
-        WHERE w.released_at IS NULL
+       -- Each released event's held effects, within its order (only the batch's orders are locked),
+       -- looked up by key per event: OFFSET 0 keeps the planner from turning the lookup into a join
+       -- that reads every held event per wave.
+       SELECT e.event_id, e.order_id, r.wave + 1 FROM released r
+         CROSS JOIN LATERAL (
+           SELECT w.event_id, w.order_id FROM webhook_events w
+            WHERE w.order_id = r.order_id AND w.causation_id = r.event_id AND w.released_at IS NULL
+           OFFSET 0
+         ) AS e
      )
      UPDATE webhook_events AS w SET released_at = now() FROM released r
-      WHERE w.event_id = r.event_id AND w.released_at IS NULL
+      WHERE w.event_id = r.event_id
      RETURNING w.event_id, w.order_id, w.event_type, w.customer_id, w.seq, r.wave`;
 }
 
