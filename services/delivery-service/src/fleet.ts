@@ -9,7 +9,7 @@ import type { Pool } from 'pg';
 import type { Clock } from './clock';
 import { simulateStep } from './domain/movement';
 import type { DeliveryMetrics } from './metrics';
-import { lockDueSimulation } from './store/deliveries';
+import { lockDueSimulation } from './store/active-deliveries';
 import { completeLockedDelivery } from './use-cases/complete';
 import { type PositionSettings, recordLockedPositions } from './use-cases/report-position';
 

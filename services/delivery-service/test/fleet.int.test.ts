@@ -1,25 +1,26 @@
-import type { EventEnvelope } from '@dispatch/contracts';
 import { ConflictError, NotFoundError } from '@dispatch/platform';
-import { eventually, metricValue, orderCreatedEvent, outboxOf, readsDuring } from '@dispatch/testkit';
+import { eventually, metricValue, outboxOf } from '@dispatch/testkit';
 import type { DeliveryConfig } from '../src/config';
 import { haversineKm, type LatLng } from '../src/domain/geo';
 import { ARRIVAL_RADIUS_KM } from '../src/domain/movement';
 import { FleetSimulator } from '../src/fleet';
 import { etaModelOf, fleetSettingsOf, positionSettingsOf } from '../src/service';
-import { recordPositions } from '../src/store/deliveries';
+import { recordPositions } from '../src/store/active-deliveries';
 import { completeDelivery } from '../src/use-cases/complete';
-import { refreshDueEtas } from '../src/use-cases/refresh-etas';
 import { reportDriverPosition } from '../src/use-cases/report-position';
 import {
   createDeliveryDatabase,
   createInstance,
   driverRow,
+  FAR_AWAY,
+  FLEET_TEST_ENV,
   freshOrderId,
   type Instance,
   insertDrivers,
   ManualClock,
   NEAR_DEPOT,
   orderCreated,
+  orderCreatedTo,
   paymentAuthorized,
   TEST_ISSUER,
   type TestDatabase,
@@ -29,16 +30,6 @@ import {
 } from './helpers';
 
 const SECOND = 1_000;
-const MINUTE = 60 * SECOND;
-/** About 530 km north of the depot (Edinburgh): a delivery that stays under way for the whole test. */
-const FAR_AWAY: LatLng = { lat: 55.9533, lng: -3.1883 };
-
-/** order.created for an address of the test's choosing. */
-function orderCreatedTo(orderId: string, where: LatLng): EventEnvelope<'order.created'> {
-  const { payload } = orderCreated(orderId);
-  return orderCreatedEvent({ ...payload, deliveryAddress: { ...payload.deliveryAddress, ...where } });
-}
-
 async function positionOf(instance: Instance, orderId: string): Promise<LatLng | null> {
   const result = await instance.pool.query<{ driver_lat: number | null; driver_lng: number | null }>(
     'SELECT driver_lat, driver_lng FROM deliveries WHERE order_id = $1',
@@ -59,21 +50,12 @@ const typesOf = async (instance: Instance, orderId: string) =>
  * threshold, arrival completes through the complete use-case, and no driver is driven twice.
  */
 describe('simulated fleet (real PostgreSQL, two instances)', () => {
-  // Real-time model (10 min handling, 25 km/h) compressed 60×: 10 s at the depot, 2.4 km in ~6 s.
-  const fleetEnv = {
-    FLEET_SIMULATION: 'on',
-    FLEET_SPEED_UP: '60',
-    FLEET_TICK_MS: '500',
-    HANDLING_TIME_MS: String(10 * MINUTE),
-    DRIVER_SPEED_KMH: '25',
-    ETA_CHANGE_THRESHOLD_MS: String(2 * SECOND),
-  };
   let db: TestDatabase;
   let config: DeliveryConfig;
 
   beforeAll(async () => {
     db = await createDeliveryDatabase();
-    config = testConfig(fleetEnv);
+    config = testConfig(FLEET_TEST_ENV);
   });
 
   afterAll(async () => {
@@ -274,95 +256,6 @@ describe('simulated fleet (real PostgreSQL, two instances)', () => {
       tx.release();
     }
     await completeDelivery(a.pool, clock, orderId);
-  });
-
-  it('an ETA refresh and a tick read each active delivery about once, however many batches; completions go by key', async () => {
-    // A database of its own, shaped like one that has run a while: many finished deliveries, and
-    // statistics taken while none was under way (a quiet hour's ANALYZE). The planner then thinks the
-    // partial indexes of active deliveries are empty and cheapest to scan whole: the statements must
-    // not leave it that choice.
-    const own = await createDeliveryDatabase();
-    const fleetPool = own.newPool(1);
-    try {
-      const smallBatches = testConfig({ ...fleetEnv, SCHEDULER_BATCH_SIZE: '5' });
-      const clock = new ManualClock(new Date('2026-03-05T09:00:00.000Z'));
-      const a = createInstance(own, smallBatches, clock);
-      await insertDrivers(a.pool, [{ driverId: 'finished-driver', status: 'OFF_DUTY' }]);
-      await a.pool.query(
-        `INSERT INTO orders (order_id, updated_at) SELECT 'finished-' || g, now() FROM generate_series(1, 2000) g`,
-      );
-      await a.pool.query(
-        `INSERT INTO deliveries (delivery_id, order_id, status, correlation_id, payment_event_id,
-                                 payment_authorized_at, last_event_id, driver_id, driver_name, assigned_at,
-                                 estimated_delivery_time, eta_checked_at, completed_at, created_at, updated_at)
-         SELECT gen_random_uuid(), 'finished-' || g, 'COMPLETED', 'c', gen_random_uuid(), now(), gen_random_uuid(),
-                'finished-driver', 'F', now(), now(), now(), now(), now(), now()
-           FROM generate_series(1, 2000) g`,
-      );
-      await a.pool.query('ANALYZE deliveries');
-      const active = 30;
-      await insertDrivers(
-        a.pool,
-        Array.from({ length: active }, (_, i) => ({ driverId: `keyset-${String(i).padStart(2, '0')}` })),
-      );
-      const orderIds = Array.from({ length: active }, () => freshOrderId());
-      for (const orderId of orderIds) {
-        const created = orderCreatedTo(orderId, FAR_AWAY);
-        await a.handle(created);
-        await a.handle(paymentAuthorized(created));
-      }
-
-      const settings = fleetSettingsOf(smallBatches);
-      if (!settings) throw new Error('the fleet is off in this config');
-      const etaSettings = {
-        etaModel: etaModelOf(smallBatches),
-        refreshIntervalMs: smallBatches.ETA_REFRESH_MS,
-        changeThresholdMs: smallBatches.ETA_CHANGE_THRESHOLD_MS,
-      };
-      const fleet = new FleetSimulator({
-        pool: fleetPool,
-        clock,
-        logger: testLogger,
-        metrics: a.metrics,
-        settings,
-      });
-      // What each step reads of deliveries, through the fleet's one connection.
-      const during = (work: () => Promise<unknown>) => readsDuring(fleetPool, 'deliveries', work);
-      const keysAndGuard = ['deliveries_pkey', 'deliveries_order_id_key', 'deliveries_one_active_per_driver'];
-
-      // The ETA refresh (for deliveries nobody reports a position for): all thirty are due.
-      clock.advance(smallBatches.ETA_REFRESH_MS);
-      let refreshed = 0;
-      const refreshReads = await during(async () => {
-        refreshed = (await refreshDueEtas(fleetPool, clock, { ...etaSettings, batchSize: 5 })).checked;
-      });
-      expect(refreshed).toBe(active);
-      expect(keysAndGuard).toEqual(expect.arrayContaining(Object.keys(refreshReads)));
-      // Seven batches of five, read one after the other: 30 entries, not 30 per batch.
-      expect(refreshReads.deliveries_one_active_per_driver).toBeGreaterThanOrEqual(active);
-      expect(refreshReads.deliveries_one_active_per_driver).toBeLessThanOrEqual(active + 7);
-
-      // A tick of the fleet: the same, plus once more the entries the refresh's phase change
-      // (ASSIGNED → EN_ROUTE, a new entry in the index) left behind until VACUUM.
-      clock.advance(500);
-      let moved = 0;
-      const tickReads = await during(async () => {
-        moved = (await fleet.tick()).moved;
-      });
-      expect(moved).toBe(active);
-      expect(keysAndGuard).toEqual(expect.arrayContaining(Object.keys(tickReads)));
-      expect(tickReads.deliveries_one_active_per_driver).toBeGreaterThanOrEqual(active);
-      expect(tickReads.deliveries_one_active_per_driver).toBeLessThanOrEqual(2 * active + 7);
-
-      // Completing them (as POST …/complete does) finds each by its order and updates it by its key.
-      const completionReads = await during(async () => {
-        for (const orderId of orderIds) await completeDelivery(fleetPool, clock, orderId);
-      });
-      expect(Object.keys(completionReads).sort()).toEqual(['deliveries_order_id_key', 'deliveries_pkey']);
-    } finally {
-      await fleetPool.end();
-      await own.drop();
-    }
   });
 });
 

@@ -281,6 +281,31 @@ export function orderCreated(orderId: string, at?: Date): EventEnvelope<'order.c
   return orderCreatedEvent(sampleOrderCreatedPayload(orderId), at ? { occurredAt: at } : {});
 }
 
+/** About 530 km north of the depot (Edinburgh): a delivery that stays under way for the whole test. */
+export const FAR_AWAY = { lat: 55.9533, lng: -3.1883 };
+
+/** order.created for an address of the test's choosing. */
+export function orderCreatedTo(
+  orderId: string,
+  where: { lat: number; lng: number },
+): EventEnvelope<'order.created'> {
+  const { payload } = orderCreated(orderId);
+  return orderCreatedEvent({ ...payload, deliveryAddress: { ...payload.deliveryAddress, ...where } });
+}
+
+/**
+ * The simulated fleet for tests: the real-time model (10 min handling, 25 km/h) compressed 60×, so
+ * 10 s at the depot and 2.4 km in ~6 s; ticks of 500 ms; eta.updated past 2 s of drift.
+ */
+export const FLEET_TEST_ENV = {
+  FLEET_SIMULATION: 'on',
+  FLEET_SPEED_UP: '60',
+  FLEET_TICK_MS: '500',
+  HANDLING_TIME_MS: String(10 * 60_000),
+  DRIVER_SPEED_KMH: '25',
+  ETA_CHANGE_THRESHOLD_MS: '2000',
+};
+
 export function paymentAuthorized(
   created: EventEnvelope<'order.created'>,
 ): EventEnvelope<'payment.authorized'> {

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { Clock } from '../clock';
 import { deliveryPhase, type EtaModel, estimateDeliveryTime, shouldPublishEta } from '../domain/eta';
 import { etaUpdatedEvent } from '../domain/events';
-import { lockDueEtaRefresh, recordEtaCheck } from '../store/deliveries';
+import { lockDueEtaRefresh, recordEtaCheck } from '../store/active-deliveries';
 
 export interface EtaRefreshSettings {
   etaModel: EtaModel;

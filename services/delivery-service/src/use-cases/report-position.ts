@@ -6,12 +6,8 @@ import { deliveryPhase, type EtaModel, shouldPublishEta } from '../domain/eta';
 import { etaUpdatedEvent } from '../domain/events';
 import type { LatLng } from '../domain/geo';
 import { etaFromPosition, hasArrived } from '../domain/movement';
-import {
-  type Delivery,
-  lockActiveDeliveryOfDriver,
-  type PositionWrite,
-  recordPositions,
-} from '../store/deliveries';
+import { lockActiveDeliveryOfDriver, type PositionWrite, recordPositions } from '../store/active-deliveries';
+import type { Delivery } from '../store/deliveries';
 import { getDriver } from '../store/drivers';
 
 export interface PositionSettings {
