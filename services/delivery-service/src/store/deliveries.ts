@@ -29,7 +29,7 @@ export interface Delivery {
   updatedAt: Date;
 }
 
-/** A deliveries row as the driver returns it (active-deliveries.ts reads it too). */
+/** A deliveries row as node-postgres returns it (active-deliveries.ts reads it too). */
 export interface DeliveryRow {
   delivery_id: string;
   order_id: string;
